@@ -1,0 +1,43 @@
+"""The diagnosis returned by the engine (`api.md` §4), as small frozen records."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+CheckStatus = Literal["flagged", "passed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    check: str
+    detail: str
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    status: CheckStatus
+    detail: str
+    statistic: float | None = None
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    kind: Literal["benign", "problem"]
+    confidence: float
+    title: str
+    explanation: str
+    evidence: tuple[Evidence, ...] = ()
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    summary: str
+    causes: tuple[Cause, ...] = ()
+    checks: tuple[Check, ...] = ()
+    gap: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,82 @@
+"""Every knob of the service, read once from `LOSSGAP_*` environment variables.
+
+One place for settings keeps the README's configuration table honest: each field here is a row
+there, and nothing else in the code reads the environment.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOSSGAP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./data"), description="Directory for the SQLite database, queue and artifacts."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file `lossgap.db` in DATA_DIR."
+    )
+    queue_url: str | None = Field(
+        None,
+        description="Huey queue: `redis://…` or `postgresql://…`; default: SQLite in DATA_DIR.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer tokens; empty means no authentication.",
+    )
+    auto_migrate: bool | None = Field(
+        None, description="Upgrade the schema at start; default: on for SQLite, off otherwise."
+    )
+
+    max_body_bytes: int = Field(128 * MiB, gt=0, description="Largest JSON request body.")
+    max_epochs_per_run: int = Field(100_000, gt=0, description="Epoch rows one run may hold.")
+    max_steps_per_request: int = Field(
+        2_000_000, gt=0, description="Step rows one request may carry."
+    )
+    max_steps_per_run: int = Field(20_000_000, gt=0, description="Step rows one run may hold.")
+    max_metrics_per_row: int = Field(64, gt=0, description="Distinct keys in one epoch/step row.")
+    max_config_bytes: int = Field(64 * 1024, gt=0, description="Size of a run's `config` as JSON.")
+    page_size_max: int = Field(500, gt=0, description="Largest `limit` of a list request.")
+
+    db_pool_size: int = Field(10, gt=0, description="Postgres connection pool size per process.")
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    log_format: Literal["text", "json"] = Field("text", description="`json` for log shippers.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="How long shutdown waits for in-flight requests."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lossgap.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

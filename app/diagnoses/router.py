@@ -1,0 +1,14 @@
+"""GET a run's diagnosis."""
+
+from fastapi import APIRouter
+
+from app.deps import SessionDep
+from app.diagnoses import service
+from app.diagnoses.schemas import DiagnosisOut
+
+router = APIRouter(prefix="/runs", tags=["diagnosis"])
+
+
+@router.get("/{run_id}/diagnosis", summary="Ranked likely causes of the run's loss gap")
+def get_diagnosis(run_id: str, session: SessionDep) -> DiagnosisOut:
+    return DiagnosisOut.model_validate(service.get_diagnosis(session, run_id))

@@ -1,0 +1,38 @@
+"""The diagnosis body of `api.md` §4."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EvidenceOut(BaseModel):
+    check: str
+    detail: str
+    value: float | None = None
+
+
+class CauseOut(BaseModel):
+    id: str = Field(description="A cause id from the catalog (causes.md).")
+    kind: Literal["benign", "problem"]
+    confidence: float = Field(ge=0, le=1, description="Calibrated probability the cause is real.")
+    title: str
+    explanation: str
+    evidence: list[EvidenceOut]
+    actions: list[str]
+
+
+class CheckOut(BaseModel):
+    id: str
+    status: Literal["flagged", "passed", "skipped"]
+    detail: str
+    statistic: float | None = None
+
+
+class DiagnosisOut(BaseModel):
+    run_id: str
+    status: Literal["complete", "pending"]
+    engine_version: str
+    summary: str
+    causes: list[CauseOut]
+    checks: list[CheckOut]
+    gap: dict[str, float | None] = Field(description="The measured gap at the last epoch.")

@@ -1,0 +1,155 @@
+"""Domain errors and the one place that turns any failure into the contract's JSON error shape.
+
+Services raise `AppError` subclasses that carry their HTTP status and machine code; they never
+know about HTTP beyond that. Request validation errors are rewritten so the message names the
+offending field (`epochs[3].val_loss`), and anything unexpected becomes a 500 with the request id
+so the log line can be found.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.responses import JSONResponse
+
+log = logging.getLogger("lossgap.errors")
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class LimitExceeded(AppError):
+    status_code = 413
+    code = "too_large"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "unavailable"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """`("body", "epochs", 3, "val_loss")` → `epochs[3].val_loss`."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = field_path(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        detail = error.get("ctx", {}).get("error", "")
+        return f"The request body is not valid JSON ({detail}); send a JSON object."
+    return f"{where}: {error.get('msg', kind)}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        status = 400 if any(e.get("type") == "json_invalid" for e in errors) else 422
+        shown = errors[:10]
+        message = "; ".join(_describe(e) for e in shown)
+        if len(errors) > len(shown):
+            message += f"; and {len(errors) - len(shown)} more errors"
+        if status == 400:
+            return JSONResponse(error_body("invalid_json", message), status_code=status)
+        fields = [
+            {
+                "field": field_path(e.get("loc", ())),
+                "message": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
+            for e in shown
+        ]
+        return JSONResponse(error_body("validation_error", message, fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 413:
+            message = (
+                "The request body is larger than this server accepts (LOSSGAP_MAX_BODY_BYTES); "
+                "send the history in several appends (POST /v1/runs/{id}/epochs)."
+            )
+        elif exc.status_code == 404:
+            message = f"No route {request.method} {request.url.path}; see /docs for the API."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; see /docs."
+        return JSONResponse(
+            error_body(code, message),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        log.exception("unhandled error", extra={"request_id": request_id})
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                "The server failed on this request; it has been logged. "
+                f"Quote request id {request_id} when reporting it.",
+                request_id=request_id,
+            ),
+            status_code=500,
+        )

@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` builds one self-contained service instance."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import migrate
+from app.db.engine import make_engine, make_sessionmaker
+from app.deps import require_api_key
+from app.diagnoses.router import router as diagnoses_router
+from app.errors import install_error_handlers
+from app.responses import JSONResponse
+from app.runs.router import router as runs_router
+from app.system.logging import configure_logging
+from app.system.metrics import Metrics
+from app.system.router import router as system_router
+from app.system.telemetry import TelemetryMiddleware
+
+DESCRIPTION = """
+lossgap tells you why your training and validation losses look the way they do.
+
+POST a loss history (`/v1/runs`), append to it while training (`/v1/runs/{id}/epochs`) and read
+the ranked likely causes of the gap (`/v1/runs/{id}/diagnosis`). Errors are
+`{"error": {"code": …, "message": …}}` with a 4xx status.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    metrics = Metrics(sessions)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.should_auto_migrate:
+            migrate.upgrade(settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="lossgap",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessions
+    app.state.metrics = metrics
+    app.state.schema_head = migrate.head_revision(settings)
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1.include_router(runs_router)
+    v1.include_router(diagnoses_router)
+    app.include_router(v1)
+    app.include_router(system_router)
+    install_error_handlers(app)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(TelemetryMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,9 @@
+"""ORM models. Importing this package registers every table on `Base.metadata`."""
+
+from app.models.artifact import Artifact
+from app.models.diagnosis import StoredDiagnosis
+from app.models.job import Job, JobStatus
+from app.models.run import Run
+from app.models.series import EpochRecord, StepChunk
+
+__all__ = ["Artifact", "EpochRecord", "Job", "JobStatus", "Run", "StepChunk", "StoredDiagnosis"]

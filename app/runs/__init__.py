@@ -1,0 +1,1 @@
+"""Runs: create, append to, read, list and delete training runs and their loss histories."""

@@ -1,0 +1,88 @@
+"""HTTP routes for runs: parse, call one service function, shape the answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import SessionDep, SettingsDep
+from app.responses import JSONResponse
+from app.runs import service
+from app.runs import steps as step_columns
+from app.runs.schemas import AppendOut, HistoryAppend, RunCreate, RunHistoryOut, RunOut, RunPage
+from app.runs.service import RunCounts
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+def _run_out(counts: RunCounts) -> RunOut:
+    run = counts.run
+    return RunOut(
+        id=run.id,
+        name=run.name,
+        project=run.project,
+        task=run.task,
+        config=run.config,
+        epoch_count=counts.epoch_count,
+        step_count=counts.step_count,
+        data_version=run.data_version,
+        created_at=run.created_at,
+        updated_at=run.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a run from a loss history")
+def create_run(
+    body: RunCreate, session: SessionDep, settings: SettingsDep, response: Response
+) -> RunOut:
+    created = service.create_run(session, settings, body)
+    response.headers["Location"] = f"/v1/runs/{created.run.id}"
+    return _run_out(created)
+
+
+@router.post("/{run_id}/epochs", summary="Append epochs and steps while training")
+def append_history(
+    run_id: str, body: HistoryAppend, session: SessionDep, settings: SettingsDep
+) -> AppendOut:
+    """Rows whose epoch (or step) number is already stored replace it: retries never duplicate."""
+    result = service.append_history(session, settings, run_id, body)
+    return AppendOut(
+        id=result.run_id,
+        epochs_written=result.epochs_written,
+        steps_written=result.steps_written,
+        epoch_count=result.epoch_count,
+        step_count=result.step_count,
+        data_version=result.data_version,
+    )
+
+
+@router.get("", summary="List runs, newest first")
+def list_runs(
+    session: SessionDep,
+    settings: SettingsDep,
+    name: str | None = None,
+    project: str | None = None,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RunPage:
+    limit = min(limit, settings.page_size_max)
+    items, total = service.list_runs(
+        session, name=name, project=project, limit=limit, offset=offset
+    )
+    return RunPage(items=[_run_out(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{run_id}", response_model=RunHistoryOut, summary="Read a run and its history")
+def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSONResponse:
+    counts = service.get_run(session, run_id)
+    body = _run_out(counts).model_dump(mode="json")
+    body["epochs"] = [service.epoch_row(r) for r in service.read_epochs(session, run_id)]
+    body["steps"] = (
+        step_columns.to_rows(service.read_steps(session, run_id)) if include_steps else None
+    )
+    return JSONResponse(body)
+
+
+@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a run")
+def delete_run(run_id: str, session: SessionDep) -> Response:
+    service.delete_run(session, run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

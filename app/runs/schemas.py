@@ -1,0 +1,138 @@
+"""Request and response bodies of the runs API (`api.md` §1, §2 and the run listing)."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, WithJsonSchema, model_validator
+
+# A reported value: a JSON number (NaN and ±Infinity accepted: they are evidence) or null.
+Number = Annotated[float, Strict()] | None
+Task = Literal["classification", "regression", "other"]
+
+_STEP_ROW_SCHEMA = {
+    "type": "object",
+    "description": "One training step: `step` (whole number), optional fractional `epoch`, "
+    "`train_loss` (and/or `val_loss`); every other numeric key is a metric.",
+    "properties": {
+        "step": {"type": "integer", "minimum": 0},
+        "epoch": {"type": "number"},
+        "train_loss": {"type": ["number", "null"]},
+        "val_loss": {"type": ["number", "null"]},
+    },
+    "required": ["step"],
+    "additionalProperties": {"type": ["number", "null"]},
+    "example": {"step": 1, "epoch": 0.022, "train_loss": 2.31},
+}
+# Step rows are validated as plain dicts of numbers (fast for millions of rows) and checked
+# column-wise in `app.runs.steps`; the schema above documents their shape.
+StepRow = Annotated[dict[str, Number], WithJsonSchema(_STEP_ROW_SCHEMA)]
+
+
+class EpochRow(BaseModel):
+    """One epoch: `epoch` and at least one of `train_loss`, `val_loss`; other keys are metrics."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {"epoch": 1, "train_loss": 1.93, "val_loss": 1.21, "val_accuracy": 0.72}
+        },
+    )
+    __pydantic_extra__: dict[str, Number] = Field(init=False)
+
+    epoch: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+    train_loss: Number = None
+    val_loss: Number = None
+
+    @model_validator(mode="after")
+    def _has_a_loss(self) -> "EpochRow":
+        if not {"train_loss", "val_loss"} & self.model_fields_set:
+            raise ValueError("each epoch row needs `train_loss` or `val_loss`")
+        return self
+
+    @property
+    def metrics(self) -> dict[str, float | None]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+RUN_EXAMPLE: dict[str, Any] = {
+    "name": "mlp-digits-dropout",
+    "task": "classification",
+    "config": {
+        "dropout": 0.5,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "train_size": 1437,
+        "val_size": 360,
+    },
+    "epochs": [
+        {
+            "epoch": 1,
+            "train_loss": 1.93,
+            "val_loss": 1.21,
+            "train_accuracy": 0.41,
+            "val_accuracy": 0.72,
+        },
+        {"epoch": 2, "train_loss": 1.10, "val_loss": 0.84},
+    ],
+    "steps": [{"step": 1, "epoch": 0.022, "train_loss": 2.31}],
+}
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": RUN_EXAMPLE})
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "unnamed"
+    project: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    task: Task = "other"
+    config: dict[str, Any] = Field(default_factory=dict)
+    epochs: Annotated[list[EpochRow], Field(min_length=1)]
+    steps: list[StepRow] = Field(default_factory=list)
+
+
+class HistoryAppend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: list[EpochRow] = Field(default_factory=list)
+    steps: list[StepRow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "HistoryAppend":
+        if not self.epochs and not self.steps:
+            raise ValueError("send at least one row in `epochs` or `steps`")
+        return self
+
+
+class RunOut(BaseModel):
+    id: str
+    name: str
+    project: str | None
+    task: Task
+    config: dict[str, Any]
+    epoch_count: int
+    step_count: int
+    data_version: int = Field(description="Increases with every change to the history.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunHistoryOut(RunOut):
+    epochs: list[dict[str, float]]
+    steps: list[dict[str, float]] | None = Field(
+        description="Per-step rows; null when requested with `include_steps=false`."
+    )
+
+
+class AppendOut(BaseModel):
+    id: str
+    epochs_written: int
+    steps_written: int
+    epoch_count: int
+    step_count: int
+    data_version: int
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    total: int
+    limit: int
+    offset: int

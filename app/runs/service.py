@@ -1,0 +1,310 @@
+"""Storing and reading loss histories. Knows the database, not HTTP; never commits.
+
+Every write to a run's history first bumps `runs.data_version` with an UPDATE. That statement
+takes the run's row lock (Postgres) or the database write lock (SQLite) before anything is read,
+so concurrent appends to one run serialize and the step-chunk merge below never races.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, load_only
+
+from app.config import Settings
+from app.db.types import utcnow
+from app.db.upsert import upsert
+from app.errors import InvalidInput, LimitExceeded, NotFound
+from app.models import EpochRecord, Run, StepChunk
+from app.runs import steps as step_columns
+from app.runs.schemas import EpochRow, HistoryAppend, RunCreate
+from app.runs.steps import StepTable
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    run: Run
+    epoch_count: int
+    step_count: int
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    run_id: str
+    epochs_written: int
+    steps_written: int
+    epoch_count: int
+    step_count: int
+    data_version: int
+
+
+def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCounts:
+    _check_config(body.config, settings)
+    epochs = _dedupe_epochs(body.epochs)
+    _check_epoch_rows(epochs, settings)
+    table = _step_table(body.steps, settings)
+    now = utcnow()
+    run = Run(
+        id=str(uuid.uuid4()),
+        name=body.name,
+        project=body.project,
+        task=body.task,
+        config=body.config,
+        data_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(run)
+    session.flush()
+    if epochs:
+        session.execute(
+            insert(EpochRecord), [_epoch_values(run.id, row) for row in epochs]
+        )
+    if table is not None:
+        session.add(_chunk(run.id, table))
+    session.flush()
+    return RunCounts(run, len(epochs), 0 if table is None else len(table))
+
+
+def append_history(
+    session: Session, settings: Settings, run_id: str, body: HistoryAppend
+) -> AppendResult:
+    epochs = _dedupe_epochs(body.epochs)
+    _check_epoch_rows(epochs, settings)
+    table = _step_table(body.steps, settings)
+    version = _lock_run(session, run_id)
+    if epochs:
+        _upsert_epochs(session, run_id, epochs)
+    if table is not None:
+        _write_steps(session, run_id, table)
+    epoch_count, step_count = _counts(session, run_id)
+    if epoch_count > settings.max_epochs_per_run:
+        raise LimitExceeded(
+            f"The run would hold {epoch_count} epochs, more than LOSSGAP_MAX_EPOCHS_PER_RUN="
+            f"{settings.max_epochs_per_run}; nothing was stored."
+        )
+    if step_count > settings.max_steps_per_run:
+        raise LimitExceeded(
+            f"The run would hold {step_count} steps, more than LOSSGAP_MAX_STEPS_PER_RUN="
+            f"{settings.max_steps_per_run}; nothing was stored. Log steps less often."
+        )
+    return AppendResult(
+        run_id, len(epochs), 0 if table is None else len(table), epoch_count, step_count, version
+    )
+
+
+def get_run(session: Session, run_id: str) -> RunCounts:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise _not_found(run_id)
+    epoch_count, step_count = _counts(session, run_id)
+    return RunCounts(run, epoch_count, step_count)
+
+
+def list_runs(
+    session: Session, *, name: str | None, project: str | None, limit: int, offset: int
+) -> tuple[list[RunCounts], int]:
+    filters = []
+    if name is not None:
+        filters.append(Run.name == name)
+    if project is not None:
+        filters.append(Run.project == project)
+    total = session.scalar(select(func.count()).select_from(Run).where(*filters)) or 0
+    epoch_count = (
+        select(func.count()).where(EpochRecord.run_id == Run.id).correlate(Run).scalar_subquery()
+    )
+    step_count = (
+        select(func.coalesce(func.sum(StepChunk.n_rows), 0))
+        .where(StepChunk.run_id == Run.id)
+        .correlate(Run)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Run, epoch_count, step_count)
+        .where(*filters)
+        .order_by(Run.created_at.desc(), Run.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [RunCounts(run, int(e), int(s)) for run, e, s in rows], int(total)
+
+
+def delete_run(session: Session, run_id: str) -> None:
+    if session.execute(delete(Run).where(Run.id == run_id)).rowcount == 0:  # type: ignore[attr-defined]
+        raise _not_found(run_id)
+
+
+def read_epochs(session: Session, run_id: str) -> list[EpochRecord]:
+    return list(
+        session.scalars(
+            select(EpochRecord).where(EpochRecord.run_id == run_id).order_by(EpochRecord.epoch)
+        )
+    )
+
+
+def read_steps(session: Session, run_id: str) -> StepTable:
+    blobs = session.scalars(
+        select(StepChunk.data).where(StepChunk.run_id == run_id).order_by(StepChunk.first_step)
+    )
+    return step_columns.concat_disjoint([step_columns.decode(blob) for blob in blobs])
+
+
+def epoch_row(record: EpochRecord) -> dict[str, float]:
+    """A stored epoch as the client sent it: absent and null values are left out."""
+    row: dict[str, float] = {"epoch": _whole(record.epoch)}
+    if record.train_loss is not None:
+        row["train_loss"] = record.train_loss
+    if record.val_loss is not None:
+        row["val_loss"] = record.val_loss
+    for key, value in (record.metrics or {}).items():
+        if value is not None:
+            row[key] = value
+    return row
+
+
+def _whole(value: float) -> float:
+    return int(value) if value.is_integer() else value
+
+
+def _not_found(run_id: str) -> NotFound:
+    return NotFound(f"No run with id {run_id!r}; list runs with GET /v1/runs.")
+
+
+def _lock_run(session: Session, run_id: str) -> int:
+    version = session.scalar(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(data_version=Run.data_version + 1, updated_at=utcnow())
+        .returning(Run.data_version)
+    )
+    if version is None:
+        raise _not_found(run_id)
+    return int(version)
+
+
+def _counts(session: Session, run_id: str) -> tuple[int, int]:
+    epochs = session.scalar(
+        select(func.count()).select_from(EpochRecord).where(EpochRecord.run_id == run_id)
+    )
+    steps = session.scalar(
+        select(func.coalesce(func.sum(StepChunk.n_rows), 0)).where(StepChunk.run_id == run_id)
+    )
+    return int(epochs or 0), int(steps or 0)
+
+
+def _check_config(config: dict[str, Any], settings: Settings) -> None:
+    size = len(json.dumps(config, allow_nan=True))
+    if size > settings.max_config_bytes:
+        raise LimitExceeded(
+            f"config is {size} bytes as JSON, more than LOSSGAP_MAX_CONFIG_BYTES="
+            f"{settings.max_config_bytes}; keep hyper-parameters there, not data."
+        )
+
+
+def _dedupe_epochs(rows: Sequence[EpochRow]) -> list[EpochRow]:
+    """The last row sent for an epoch number wins, as a re-sent row would."""
+    return list({row.epoch: row for row in rows}.values())
+
+
+def _check_epoch_rows(rows: Sequence[EpochRow], settings: Settings) -> None:
+    if len(rows) > settings.max_epochs_per_run:
+        raise LimitExceeded(
+            f"{len(rows)} epoch rows exceed LOSSGAP_MAX_EPOCHS_PER_RUN="
+            f"{settings.max_epochs_per_run}."
+        )
+    for i, row in enumerate(rows):
+        metrics = row.metrics
+        if len(metrics) + 3 > settings.max_metrics_per_row:
+            raise InvalidInput(
+                f"epochs[{i}]: {len(metrics) + 3} keys exceed LOSSGAP_MAX_METRICS_PER_ROW="
+                f"{settings.max_metrics_per_row}."
+            )
+        for key in metrics:
+            if len(key) > 100:
+                raise InvalidInput(
+                    f"epochs[{i}]: metric name {key[:20]!r}… is over 100 characters."
+                )
+
+
+def _step_table(rows: Sequence[dict[str, float | None]], settings: Settings) -> StepTable | None:
+    if not rows:
+        return None
+    if len(rows) > settings.max_steps_per_request:
+        raise LimitExceeded(
+            f"{len(rows)} step rows exceed LOSSGAP_MAX_STEPS_PER_REQUEST="
+            f"{settings.max_steps_per_request}; split them over several appends."
+        )
+    return step_columns.from_rows(rows, settings.max_metrics_per_row)
+
+
+def _epoch_values(run_id: str, row: EpochRow) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "epoch": row.epoch,
+        "train_loss": row.train_loss,
+        "val_loss": row.val_loss,
+        "metrics": row.metrics or None,
+    }
+
+
+def _upsert_epochs(session: Session, run_id: str, rows: Sequence[EpochRow]) -> None:
+    statement = upsert(
+        session, EpochRecord, ["run_id", "epoch"], ["train_loss", "val_loss", "metrics"]
+    )
+    session.execute(statement, [_epoch_values(run_id, row) for row in rows])
+
+
+def _chunk(run_id: str, table: StepTable) -> StepChunk:
+    return StepChunk(
+        run_id=run_id,
+        first_step=table.first,
+        last_step=table.last,
+        n_rows=len(table),
+        data=step_columns.encode(table),
+    )
+
+
+def _write_steps(session: Session, run_id: str, table: StepTable) -> None:
+    """Add the rows as a chunk, merging (new rows win) with the chunks whose range they overlap."""
+    overlapping = list(
+        session.scalars(
+            select(StepChunk)
+            .where(
+                StepChunk.run_id == run_id,
+                StepChunk.first_step <= table.last,
+                StepChunk.last_step >= table.first,
+            )
+            .order_by(StepChunk.first_step)
+        )
+    )
+    if overlapping:
+        table = step_columns.merge([*(step_columns.decode(c.data) for c in overlapping), table])
+        session.execute(delete(StepChunk).where(StepChunk.id.in_([c.id for c in overlapping])))
+    session.add(_chunk(run_id, table))
+    session.flush()
+    _compact(session, run_id)
+
+
+def _compact(session: Session, run_id: str) -> None:
+    while True:
+        chunks = session.execute(
+            select(StepChunk.id, StepChunk.n_rows)
+            .where(StepChunk.run_id == run_id)
+            .order_by(StepChunk.first_step)
+        ).all()
+        picked = step_columns.plan_compaction([(int(i), int(n)) for i, n in chunks])
+        if picked is None:
+            return
+        parts = session.scalars(
+            select(StepChunk)
+            .options(load_only(StepChunk.data))
+            .where(StepChunk.id.in_(picked))
+            .order_by(StepChunk.first_step)
+        )
+        merged = step_columns.concat_disjoint([step_columns.decode(c.data) for c in parts])
+        session.execute(delete(StepChunk).where(StepChunk.id.in_(picked)))
+        session.add(_chunk(run_id, merged))
+        session.flush()
