@@ -125,12 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = str(exc.detail)
-        if exc.status_code == 413:
-            message = (
-                "The request body is larger than this server accepts (LOSSGAP_MAX_BODY_BYTES); "
-                "send the history in several appends (POST /v1/runs/{id}/epochs)."
-            )
-        elif exc.status_code == 404:
+        if exc.status_code == 404:
             message = f"No route {request.method} {request.url.path}; see /docs for the API."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -15,6 +14,7 @@ from app.diagnoses.router import router as diagnoses_router
 from app.errors import install_error_handlers
 from app.responses import JSONResponse
 from app.runs.router import router as runs_router
+from app.system.body_limit import BodyLimitMiddleware
 from app.system.logging import configure_logging
 from app.system.metrics import Metrics
 from app.system.router import router as system_router
@@ -62,6 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(system_router)
     install_error_handlers(app)
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
     return app

@@ -49,13 +49,12 @@ class StepTable:
 
 def _column(rows: Sequence[dict[str, float | None]], key: str) -> Column:
     raw = [row.get(key) for row in rows]
-    try:
+    if None not in raw:  # numpy would silently turn None into NaN
         return Column(np.array(raw, dtype=np.float64))
-    except TypeError:
-        objects = np.array(raw, dtype=object)
-        absent = objects == None  # noqa: E711  (elementwise comparison)
-        objects[absent] = math.nan
-        return Column(objects.astype(np.float64), ~absent)
+    objects = np.array(raw, dtype=object)
+    absent = objects == None  # noqa: E711  (elementwise comparison)
+    objects[absent] = math.nan
+    return Column(objects.astype(np.float64), ~absent)
 
 
 def _first_bad(mask: np.ndarray) -> int:

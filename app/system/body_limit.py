@@ -1,0 +1,56 @@
+"""Refuse request bodies over LOSSGAP_MAX_BODY_BYTES before they are buffered.
+
+Starlette ships a body-limit middleware, but it answers in plain text; this one keeps the API's
+JSON error shape. A declared Content-Length over the limit is refused before anything is read; a
+streamed (chunked) body is counted as it arrives and refused the moment it passes the limit.
+"""
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_body
+from app.responses import JSONResponse
+
+TOO_LARGE = (
+    "The request body is larger than this server accepts (LOSSGAP_MAX_BODY_BYTES={limit}); "
+    "send the history in several appends (POST /v1/runs/{{id}}/epochs)."
+)
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.limit = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = TOO_LARGE.format(limit=self.limit)
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limit:
+            response = JSONResponse(error_body("too_large", message), status_code=413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            event = await receive()
+            if event["type"] == "http.request":
+                received += len(event.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(status_code=413, detail=message)
+            return event
+
+        await self.app(scope, limited_receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

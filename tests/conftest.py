@@ -1,0 +1,178 @@
+"""Fixtures that run the suite against real databases.
+
+Every API test runs once on SQLite and once on Postgres (`LOSSGAP_TEST_BACKENDS`, default both).
+Postgres gets a fresh database per test session, created from LOSSGAP_TEST_POSTGRES_URL's server
+and dropped at the end. Tables are emptied after each test, so tests never see each other's runs.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import Settings
+from app.main import create_app
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LOSSGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("LOSSGAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = [b for b in os.environ.get("LOSSGAP_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+TABLES = ["diagnoses", "jobs", "artifacts", "step_chunks", "epoch_records", "runs"]
+
+
+class PostgresDatabase:
+    """A throwaway database on the test server."""
+
+    def __init__(self) -> None:
+        self.name = f"lossgap_test_{uuid.uuid4().hex[:10]}"
+        self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = (
+            make_url(POSTGRES_ADMIN_URL)
+            .set(database=self.name)
+            .render_as_string(hide_password=False)
+        )
+
+    def drop(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def make_settings(
+    backend: str, tmp: Path, database_url: str | None = None, **extra: Any
+) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp,
+        database_url=database_url if backend == "postgres" else None,
+        **{"auto_migrate": True, **extra},
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "postgres":
+        database = PostgresDatabase()
+        try:
+            yield {"name": "postgres", "tmp": tmp, "url": database.url}
+        finally:
+            database.drop()
+    else:
+        yield {"name": "sqlite", "tmp": tmp, "url": None}
+
+
+@pytest.fixture(scope="session")
+def settings(backend: dict[str, Any]) -> Settings:
+    return make_settings(backend["name"], backend["tmp"], backend["url"])
+
+
+@pytest.fixture(scope="session")
+def _session_client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def empty_tables(client: TestClient) -> None:
+    with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+        for table in TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(_session_client: TestClient) -> Iterator[TestClient]:
+    yield _session_client
+    empty_tables(_session_client)
+
+
+def post_json(client: TestClient | httpx.Client, url: str, body: Any) -> httpx.Response:
+    """POST with Python's JSON encoder, which writes NaN and Infinity like training scripts do."""
+    return client.post(url, content=json.dumps(body), headers={"content-type": "application/json"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """`lossgap serve` in a subprocess, as a user would start it."""
+
+    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(self.port), *(args or [])],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not become ready in 60 s")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out or ""
+
+
+def server_env(backend: dict[str, Any], data_dir: Path) -> dict[str, str]:
+    env = {"LOSSGAP_DATA_DIR": str(data_dir), "LOSSGAP_LOG_FORMAT": "json"}
+    if backend["url"]:
+        env["LOSSGAP_DATABASE_URL"] = backend["url"]
+        env["LOSSGAP_AUTO_MIGRATE"] = "true"
+    return env
+
+
+@pytest.fixture
+def live_server(backend: dict[str, Any], tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(server_env(backend, tmp_path))
+    try:
+        yield server
+    finally:
+        server.stop()
+        wipe(backend)
+
+
+def wipe(backend: dict[str, Any]) -> None:
+    """Empty the shared Postgres test database after a test that wrote to it from outside."""
+    if backend["url"]:
+        engine = create_engine(backend["url"])
+        with engine.begin() as conn:
+            for table in TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+        engine.dispose()

@@ -1,0 +1,95 @@
+"""`lossgap serve` as a real process: concurrent writers and a graceful shutdown."""
+
+import json
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer, server_env, wipe
+
+pytestmark = pytest.mark.slow
+
+
+def post(client: httpx.Client, url: str, body) -> httpx.Response:
+    return client.post(url, content=json.dumps(body), headers={"content-type": "application/json"})
+
+
+def test_concurrent_appends_to_one_run_lose_and_duplicate_nothing(live_server):
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        created = post(
+            client, "/v1/runs", {"name": "shared", "epochs": [{"epoch": 0, "val_loss": 2}]}
+        )
+        run_id = created.json()["id"]
+
+        def writer(worker: int) -> list[int]:
+            statuses = []
+            with httpx.Client(base_url=live_server.url, timeout=60) as own:
+                for round_ in range(6):
+                    start = (worker * 6 + round_) * 40
+                    body = {
+                        # Each window overlaps the next writer's by 20 steps (retries, resends).
+                        "steps": [{"step": s, "train_loss": 1.0} for s in range(start, start + 60)],
+                        "epochs": [{"epoch": 1 + worker, "train_loss": 1.0, "val_loss": 1.0}],
+                    }
+                    statuses.append(post(own, f"/v1/runs/{run_id}/epochs", body).status_code)
+            return statuses
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = [s for result in pool.map(writer, range(8)) for s in result]
+        assert statuses == [200] * 48
+        stored = client.get(f"/v1/runs/{run_id}").json()
+        steps = [row["step"] for row in stored["steps"]]
+        assert steps == list(range(8 * 6 * 40 + 20))
+        assert stored["step_count"] == len(steps)
+        assert [e["epoch"] for e in stored["epochs"]] == list(range(9))
+
+
+def test_sigterm_lets_the_request_in_flight_finish(backend, tmp_path):
+    env = server_env(backend, tmp_path)
+    server = LiveServer(env)
+    first_part_sent, signal_sent = threading.Event(), threading.Event()
+    steps = [{"step": i, "train_loss": 1.0 / (i + 1)} for i in range(100_000)]
+    body = json.dumps(
+        {"name": "in-flight", "epochs": [{"epoch": 1, "val_loss": 1.0}], "steps": steps}
+    ).encode()
+
+    def chunks():
+        yield body[:1000]
+        first_part_sent.set()
+        signal_sent.wait(10)
+        for i in range(1000, len(body), 1 << 16):
+            yield body[i : i + (1 << 16)]
+
+    result: dict = {}
+
+    def send() -> None:
+        with httpx.Client(timeout=60) as client:
+            result["response"] = client.post(
+                f"{server.url}/v1/runs",
+                content=chunks(),
+                headers={"content-type": "application/json"},
+            )
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert first_part_sent.wait(10)
+    server.process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    signal_sent.set()
+    sender.join(60)
+    server.stop()
+    response = result["response"]
+    assert response.status_code == 201, response.text
+    run_id = response.json()["id"]
+
+    restarted = LiveServer(env)
+    try:
+        stored = httpx.get(f"{restarted.url}/v1/runs/{run_id}", params={"include_steps": "false"})
+        assert stored.json()["step_count"] == 100_000
+    finally:
+        restarted.stop()
+        wipe(backend)
