@@ -10,8 +10,10 @@ from app.config import get_settings
 from app.db import migrate
 from app.system.logging import configure_logging
 
-cli = typer.Typer(help="lossgap: why your training and validation losses look the way they do.",
-                  no_args_is_help=True)
+cli = typer.Typer(
+    help="lossgap: why your training and validation losses look the way they do.",
+    no_args_is_help=True,
+)
 db = typer.Typer(help="Manage the database schema (Alembic migrations).", no_args_is_help=True)
 cli.add_typer(db, name="db")
 
@@ -21,6 +23,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="API processes (Postgres for more than one).")] = 1,
+    embedded_worker: Annotated[
+        bool | None,
+        typer.Option(help="Run jobs in this process too; default: on with the embedded queue."),
+    ] = None,
 ) -> None:
     """Serve the API (Swagger UI at /docs). On the embedded default the schema is upgraded first."""
     settings = get_settings()
@@ -29,15 +35,44 @@ def serve(
         migrate.upgrade(settings)
     # Migrated once here; the server processes must not race to do it again.
     os.environ["LOSSGAP_AUTO_MIGRATE"] = "false"
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-    )
+    consumer = None
+    if settings.queue_url is None if embedded_worker is None else embedded_worker:
+        from workers import consumer as consumers  # the API package itself never imports workers
+        from workers.handlers import HANDLERS
+
+        runner = consumers.build(settings, "default", HANDLERS)
+        runner.reap()
+        consumer = consumers.consumer(runner, settings.worker_concurrency, embedded=True)
+        consumer.start()
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        )
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+@cli.command()
+def worker(
+    queue: Annotated[str, typer.Option(help="Queue to consume (e.g. gpu).")] = "default",
+    concurrency: Annotated[int | None, typer.Option(help="Jobs run at once.")] = None,
+) -> None:
+    """Consume jobs from LOSSGAP_QUEUE_URL (thread workers; several may share one queue)."""
+    from workers.consumer import run_worker
+    from workers.handlers import HANDLERS
+
+    settings = get_settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    configure_logging(settings)
+    run_worker(settings, queue, HANDLERS)
 
 
 @db.command("upgrade")

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     max_config_bytes: int = Field(64 * 1024, gt=0, description="Size of a run's `config` as JSON.")
     page_size_max: int = Field(500, gt=0, description="Largest `limit` of a list request.")
 
+    job_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claim on a job lasts unless renewed."
+    )
+    job_max_attempts: int = Field(3, gt=0, description="Deliveries of a job whose worker died.")
+    job_timeout_seconds: float = Field(3600.0, gt=0, description="Longest a job may run.")
+    job_redeliver_seconds: float = Field(
+        300.0, gt=0, description="A queued job nobody picked up is re-enqueued after this."
+    )
+    worker_concurrency: int = Field(2, gt=0, description="Jobs one worker process runs at once.")
+
     db_pool_size: int = Field(10, gt=0, description="Postgres connection pool size per process.")
     sqlite_busy_timeout_ms: int = Field(
         30_000, ge=0, description="How long a SQLite writer waits for the lock."

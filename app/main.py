@@ -12,6 +12,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.deps import require_api_key
 from app.diagnoses.router import router as diagnoses_router
 from app.errors import install_error_handlers
+from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from app.responses import JSONResponse
 from app.runs.router import router as runs_router
 from app.system.body_limit import BodyLimitMiddleware
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
+    install_after_commit_hooks(sessions)
     metrics = Metrics(sessions)
 
     @asynccontextmanager
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessions
     app.state.metrics = metrics
+    app.state.queue = JobQueue(make_huey(settings))
     app.state.schema_head = migrate.head_revision(settings)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])

@@ -60,9 +60,7 @@ def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCoun
     session.add(run)
     session.flush()
     if epochs:
-        session.execute(
-            insert(EpochRecord), [_epoch_values(run.id, row) for row in epochs]
-        )
+        session.execute(insert(EpochRecord), [_epoch_values(run.id, row) for row in epochs])
     if table is not None:
         session.add(_chunk(run.id, table))
     session.flush()
