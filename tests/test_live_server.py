@@ -1,15 +1,24 @@
 """`lossgap serve` as a real process: concurrent writers and a graceful shutdown."""
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, server_env, wipe
+from app.db import migrate
+from app.db.engine import make_engine, make_sessionmaker
+from app.jobs import service
+from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
+from app.models import Job, Run
+from tests.conftest import REDIS_URL, LiveServer, make_settings, server_env, wipe
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +102,48 @@ def test_sigterm_lets_the_request_in_flight_finish(backend, tmp_path):
     finally:
         restarted.stop()
         wipe(backend)
+
+
+def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path):
+    """`lossgap worker` started on its own picks up a job committed by another process."""
+    queue_name = f"live-{uuid.uuid4().hex[:8]}"
+    settings = make_settings(backend["name"], tmp_path, backend["url"], queue_url=REDIS_URL)
+    migrate.upgrade(settings)
+    env = {**server_env(backend, tmp_path), "LOSSGAP_QUEUE_URL": REDIS_URL}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app", "worker", "--queue", queue_name],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    install_after_commit_hooks(sessions)
+    queue = JobQueue(make_huey(settings, queue_name))
+    try:
+        with sessions() as session, session.begin():
+            session.add(Run(id="live-run", name="r", task="other", config={}))
+            session.flush()
+            job = service.create_job(
+                session, queue, run_id="live-run", kind="reevaluate", params={}, max_attempts=1
+            )
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and status not in ("failed", "succeeded"):
+            time.sleep(0.1)
+            with sessions() as session:
+                status = session.get(Job, job.id).status
+        with sessions() as session:
+            stored = session.get(Job, job.id)
+        assert stored.status == "failed"
+        assert stored.error == "no handler for job kind 'reevaluate' in this worker"
+        assert stored.lease_owner is None and stored.attempts == 1
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+        queue.huey.flush()
+        engine.dispose()
+        wipe(backend)
+    assert worker.returncode is not None
+    assert "consuming queue" in output

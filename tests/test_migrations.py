@@ -59,3 +59,37 @@ def test_migrations_match_the_models(empty_settings):
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_cli_upgrades_reports_and_downgrades(backend, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    database = PostgresDatabase() if backend["name"] == "postgres" else None
+    env = {**os.environ, "LOSSGAP_DATA_DIR": str(tmp_path)}
+    if database:
+        env["LOSSGAP_DATABASE_URL"] = database.url
+
+    def lossgap(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout
+
+    try:
+        settings = make_settings(backend["name"], tmp_path, database.url if database else None)
+        head = migrate.head_revision(settings)
+        assert "database: None" in lossgap("db", "current")
+        lossgap("db", "upgrade")
+        assert f"database: {head}" in lossgap("db", "current")
+        assert tables(settings) == TABLES
+        lossgap("db", "downgrade", "base")
+        assert tables(settings) == set()
+    finally:
+        if database:
+            database.drop()
