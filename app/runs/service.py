@@ -78,7 +78,9 @@ def append_history(
         _upsert_epochs(session, run_id, epochs)
     if table is not None:
         _write_steps(session, run_id, table)
-    epoch_count, step_count = _counts(session, run_id)
+    epoch_count, step_count, chunk_count = _counts(session, run_id)
+    if chunk_count >= step_columns.COMPACTION_FANOUT:
+        _compact(session, run_id)
     if epoch_count > settings.max_epochs_per_run:
         raise LimitExceeded(
             f"The run would hold {epoch_count} epochs, more than LOSSGAP_MAX_EPOCHS_PER_RUN="
@@ -98,7 +100,7 @@ def get_run(session: Session, run_id: str) -> RunCounts:
     run = session.get(Run, run_id)
     if run is None:
         raise _not_found(run_id)
-    epoch_count, step_count = _counts(session, run_id)
+    epoch_count, step_count, _ = _counts(session, run_id)
     return RunCounts(run, epoch_count, step_count)
 
 
@@ -183,14 +185,17 @@ def _lock_run(session: Session, run_id: str) -> int:
     return int(version)
 
 
-def _counts(session: Session, run_id: str) -> tuple[int, int]:
-    epochs = session.scalar(
+def _counts(session: Session, run_id: str) -> tuple[int, int, int]:
+    """Epoch rows, step rows and step chunks of a run, in one round trip."""
+    epochs = (
         select(func.count()).select_from(EpochRecord).where(EpochRecord.run_id == run_id)
-    )
-    steps = session.scalar(
-        select(func.coalesce(func.sum(StepChunk.n_rows), 0)).where(StepChunk.run_id == run_id)
-    )
-    return int(epochs or 0), int(steps or 0)
+    ).scalar_subquery()
+    row = session.execute(
+        select(
+            epochs, func.coalesce(func.sum(StepChunk.n_rows), 0), func.count(StepChunk.id)
+        ).where(StepChunk.run_id == run_id)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _check_config(config: dict[str, Any], settings: Settings) -> None:
@@ -283,7 +288,6 @@ def _write_steps(session: Session, run_id: str, table: StepTable) -> None:
         session.execute(delete(StepChunk).where(StepChunk.id.in_([c.id for c in overlapping])))
     session.add(_chunk(run_id, table))
     session.flush()
-    _compact(session, run_id)
 
 
 def _compact(session: Session, run_id: str) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from app.errors import InvalidInput
 
 MAX_STEP = 2**53
+COMPACTION_FANOUT = 8
 LOSS_KEYS = ("train_loss", "val_loss")
 
 
@@ -72,11 +73,6 @@ def from_rows(rows: Sequence[dict[str, float | None]], max_keys: int) -> StepTab
             f"steps: {len(keys)} distinct keys exceed the limit of {max_keys} "
             "(LOSSGAP_MAX_METRICS_PER_ROW); send fewer metrics per step."
         )
-    missing_loss = [i for i, row in enumerate(rows) if not any(k in row for k in LOSS_KEYS)]
-    if missing_loss:
-        raise InvalidInput(
-            f"steps[{missing_loss[0]}]: each step row needs `train_loss` or `val_loss`."
-        )
     step_col = _column(rows, "step")
     bad = ~step_col.mask()
     if bad.any():
@@ -91,7 +87,18 @@ def from_rows(rows: Sequence[dict[str, float | None]], max_keys: int) -> StepTab
     for key in keys:
         _check_key(key, "steps")
     columns = {key: _column(rows, key) for key in sorted(keys - {"step"})}
+    _check_has_loss(rows, columns)
     return _dedupe(steps.astype(np.int64), columns)
+
+
+def _check_has_loss(rows: Sequence[dict[str, float | None]], columns: dict[str, Column]) -> None:
+    reported = np.zeros(len(rows), bool)
+    for key in LOSS_KEYS:
+        if key in columns:
+            reported |= columns[key].mask()
+    for i in np.flatnonzero(~reported):  # rows without a loss value; a null one still counts
+        if not any(key in rows[i] for key in LOSS_KEYS):
+            raise InvalidInput(f"steps[{i}]: each step row needs `train_loss` or `val_loss`.")
 
 
 def _check_key(key: str, where: str) -> None:
@@ -178,7 +185,9 @@ def encode(table: StepTable) -> bytes:
         if col.present is not None:
             arrays[f"m{i}"] = col.present
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, allow_pickle=False, **arrays)
+    # Uncompressed: zlib cost more time than it saved space (Postgres compresses large values
+    # itself), and float noise compresses poorly anyway.
+    np.savez(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 
@@ -193,7 +202,7 @@ def decode(blob: bytes) -> StepTable:
 
 
 def plan_compaction(
-    chunks: Sequence[tuple[int, int]], fanout: int = 8, max_rows: int = 1 << 20
+    chunks: Sequence[tuple[int, int]], fanout: int = COMPACTION_FANOUT, max_rows: int = 1 << 20
 ) -> list[int] | None:
     """Pick `fanout` chunks adjacent in step order and of the same size tier to merge, or None.
 
