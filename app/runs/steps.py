@@ -96,7 +96,7 @@ def _check_has_loss(rows: Sequence[dict[str, float | None]], columns: dict[str, 
     for key in LOSS_KEYS:
         if key in columns:
             reported |= columns[key].mask()
-    for i in np.flatnonzero(~reported):  # rows without a loss value; a null one still counts
+    for i in np.flatnonzero(~reported).tolist():  # rows without a loss value; null counts
         if not any(key in rows[i] for key in LOSS_KEYS):
             raise InvalidInput(f"steps[{i}]: each step row needs `train_loss` or `val_loss`.")
 
