@@ -1,6 +1,8 @@
 """The `lossgap` command: serve the API, run a worker, manage the schema."""
 
+import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -73,6 +75,41 @@ def worker(
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
     configure_logging(settings)
     run_worker(settings, queue, HANDLERS)
+
+
+@cli.command()
+def diagnose(
+    file: Annotated[Path, typer.Argument(help="A run as JSON (the body of POST /v1/runs).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+) -> None:
+    """Diagnose a loss history locally, without a server."""
+    from app import analysis
+    from app.analysis.document import history_from_document
+    from app.responses import dumps
+
+    try:
+        document = json.loads(file.read_text())
+        history = history_from_document(document)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    result = analysis.diagnose(history).to_dict()
+    if as_json:
+        typer.echo(
+            dumps(
+                {"status": "complete", "engine_version": analysis.ENGINE_VERSION, **result}
+            ).decode()
+        )
+        return
+    typer.echo(result["summary"])
+    typer.echo("")
+    for cause in result["causes"]:
+        typer.echo(f"  {cause['confidence']:5.0%}  {cause['kind']:<8} {cause['title']}")
+        for action in cause["actions"]:
+            typer.echo(f"{'':17}→ {action}")
+    typer.echo("")
+    for check in result["checks"]:
+        typer.echo(f"  [{check['status']:<7}] {check['id']}: {check['detail']}")
 
 
 @db.command("upgrade")

@@ -161,29 +161,33 @@ def test_delete_removes_the_run_and_its_history(client):
     assert client.get("/v1/runs").json()["total"] == 0
 
 
-def test_diagnosis_reports_the_gap_and_says_causes_are_not_ranked_yet(client):
+def test_diagnosis_ranks_catalog_causes_and_follows_the_history(client):
     body = {
+        "task": "classification",
         "epochs": [
-            {"epoch": e, "train_loss": 1.0 - 0.1 * e, "val_loss": 0.8 - 0.1 * e}
-            for e in range(1, 6)
-        ]
+            {
+                "epoch": e,
+                "train_loss": 2.0 * math.exp(-e / 6) + 0.02,
+                "val_loss": 0.45 + 0.0015 * (e - 14) ** 2,
+            }
+            for e in range(1, 41)
+        ],
     }
     run_id = create(client, body)
     diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
     assert diagnosis["run_id"] == run_id and diagnosis["status"] == "complete"
-    assert diagnosis["causes"] == []
-    assert "not available" in diagnosis["summary"]
-    assert math.isclose(diagnosis["gap"]["val_minus_train"], -0.2)
-    assert diagnosis["gap"]["best_val_epoch"] == 5
-    assert {c["id"]: c["status"] for c in diagnosis["checks"]} == {
-        "gap_summary": "passed",
-        "cause_analysis": "skipped",
-    }
+    causes = diagnosis["causes"]
+    assert causes[0]["id"] == "overfitting" and causes[0]["kind"] == "problem"
+    confidences = [c["confidence"] for c in causes]
+    assert confidences == sorted(confidences, reverse=True)
+    assert any("Stop at epoch 14" in a for a in causes[0]["actions"])
+    assert {c["id"] for c in diagnosis["checks"]} >= {"gap", "lag", "overfit", "convergence"}
+    assert math.isclose(diagnosis["gap"]["best_val_epoch"], 14)
 
     post_json(
         client,
         f"/v1/runs/{run_id}/epochs",
-        {"epochs": [{"epoch": 6, "train_loss": 0.1, "val_loss": 0.9}]},
+        {"epochs": [{"epoch": 41, "train_loss": 0.01, "val_loss": 3.0}]},
     )
     updated = client.get(f"/v1/runs/{run_id}/diagnosis").json()
-    assert math.isclose(updated["gap"]["val_minus_train"], 0.8)
+    assert updated["gap"]["last_epoch"] == 41

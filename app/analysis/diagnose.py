@@ -1,73 +1,155 @@
-"""The engine's one entry point.
+"""The engine's one entry point: history in, ranked and explained causes out."""
 
-This build measures the gap only: which causes explain it is the cause engine's work, which is not
-here yet, and the answer says so instead of guessing.
-"""
+from collections.abc import Mapping
 
 import numpy as np
 
+from app.analysis import model as cause_model
+from app.analysis.catalog import BY_ID, CAUSES
+from app.analysis.checks import CHECKS
+from app.analysis.config_keys import config_finding
+from app.analysis.curves import Curves, prepare
+from app.analysis.finding import Finding
 from app.analysis.history import History
-from app.analysis.result import Check, Diagnosis
+from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
-ENGINE_VERSION = "0.1.0-gap-summary"
+ENGINE_VERSION = "0.2.0"
+REPORT_FLOOR = 0.05
 
 
-def diagnose(history: History) -> Diagnosis:
-    train = history.epoch_metric("train_loss")
-    val = history.epoch_metric("val_loss")
-    if train is None or val is None:
-        missing = "train_loss" if train is None else "val_loss"
-        return Diagnosis(
-            summary=f"No gap to measure: the run has no {missing} values.",
-            checks=(
-                Check(
-                    "gap_summary",
-                    "skipped",
-                    f"needs both train_loss and val_loss; {missing} is missing",
-                ),
-                _engine_pending(),
-            ),
-        )
-    both = train.finite() & val.finite()
-    if not both.any():
-        return Diagnosis(
-            summary="No gap to measure: no epoch has finite train_loss and val_loss together.",
-            checks=(
-                Check("gap_summary", "skipped", "no epoch with both losses finite"),
-                _engine_pending(),
-            ),
-        )
-    epochs = history.epoch[both]
-    gaps = val.values[both] - train.values[both]
-    last_epoch, last_gap = float(epochs[-1]), float(gaps[-1])
-    val_finite = val.finite()
-    best = int(np.argmin(np.where(val_finite, val.values, np.inf)))
-    gap: dict[str, float | None] = {
-        "last_epoch": last_epoch,
-        "train_loss": float(train.values[both][-1]),
-        "val_loss": float(val.values[both][-1]),
-        "val_minus_train": last_gap,
-        "mean_val_minus_train": float(np.mean(gaps)),
-        "best_val_epoch": float(history.epoch[best]),
-        "best_val_loss": float(val.values[best]),
-    }
-    side = "below" if last_gap < 0 else "above"
-    detail = (
-        f"at epoch {last_epoch:g} validation loss is {abs(last_gap):.4g} {side} training loss "
-        f"({gap['val_loss']:.4g} vs {gap['train_loss']:.4g}); lowest validation loss "
-        f"{gap['best_val_loss']:.4g} at epoch {gap['best_val_epoch']:g}"
+def features_of(history: History) -> tuple[Curves, dict[str, Finding], dict[str, float]]:
+    """Run every check; the features are what the cause model reads."""
+    curves = prepare(history)
+    findings = {f.check: f for f in _run_checks(curves)}
+    features: dict[str, float] = {}
+    for finding in findings.values():
+        features.update(finding.features)
+    return curves, findings, features
+
+
+def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:
+    model = model or cause_model.load()
+    curves, findings, features = features_of(history)
+    scores = model.predict(features) if _has_both_curves(curves) else {}
+    causes = tuple(
+        _cause(cause_id, p, curves, findings)
+        for cause_id, p in sorted(scores.items(), key=lambda item: -item[1])
+        if p >= REPORT_FLOOR and cause_id in BY_ID
     )
     return Diagnosis(
-        summary=f"Gap summary only: {detail}. Cause analysis is not available in this version, "
-        "so no causes are ranked.",
-        checks=(Check("gap_summary", "passed", detail, statistic=last_gap), _engine_pending()),
-        gap=gap,
+        summary=_summary(curves, causes, findings, model),
+        causes=causes,
+        checks=tuple(Check(f.check, f.status, f.detail, f.statistic) for f in findings.values()),
+        gap=_gap(curves),
     )
 
 
-def _engine_pending() -> Check:
-    return Check(
-        "cause_analysis",
-        "skipped",
-        f"engine {ENGINE_VERSION} measures the gap only; ranked causes come with the cause engine",
+def _run_checks(curves: Curves) -> list[Finding]:
+    return [config_finding(curves.config), *(check(curves) for check in CHECKS)]
+
+
+def _has_both_curves(curves: Curves) -> bool:
+    return int(np.sum(curves.both)) >= 2 or curves.nonfinite_train + curves.nonfinite_val > 0
+
+
+def _cause(cause_id: str, p: float, c: Curves, findings: Mapping[str, Finding]) -> Cause:
+    spec = BY_ID[cause_id]
+    evidence = tuple(
+        Evidence(check, findings[check].detail, findings[check].statistic)
+        for check in spec.evidence
+        if check in findings and findings[check].status != "skipped"
     )
+    return Cause(
+        id=spec.id,
+        kind=spec.kind,
+        confidence=round(p, 3),
+        title=spec.title,
+        explanation=spec.explain(c, findings),
+        evidence=evidence,
+        actions=spec.actions(c, findings),
+    )
+
+
+def _gap(c: Curves) -> dict[str, float | None]:
+    if not c.both.any():
+        return {}
+    epochs, tr, va = c.epoch[c.both], c.train[c.both], c.val[c.both]
+    finite = np.isfinite(c.val)
+    best = int(np.argmin(c.val[finite])) if finite.any() else 0
+    return {
+        "last_epoch": float(epochs[-1]),
+        "train_loss": float(tr[-1]),
+        "val_loss": float(va[-1]),
+        "val_minus_train": float(va[-1] - tr[-1]),
+        "mean_val_minus_train": float(np.mean(va - tr)),
+        "best_val_epoch": float(c.epoch[finite][best]) if finite.any() else None,
+        "best_val_loss": float(c.val[finite][best]) if finite.any() else None,
+    }
+
+
+def _settle_with(causes: tuple[Cause, ...], c: Curves) -> str:
+    ids = {cause.id for cause in causes[:3]}
+    hints = []
+    if ids & {
+        "data_leakage",
+        "easier_validation",
+        "regularization_train_only",
+        "augmentation_train_only",
+        "label_noise_train",
+        "preprocessing_mismatch",
+        "batchnorm_mode",
+    }:
+        hints.append("a checkpoint and the data for re-evaluation (POST /v1/runs/{id}/artifacts)")
+    if "measurement_lag" in ids and not c.has_steps:
+        hints.append("per-step training losses")
+    missing = [
+        k for k in ("dropout", "augmentation", "batch_norm", "val_size") if k not in c.config
+    ]
+    if missing:
+        hints.append("the config keys " + ", ".join(missing))
+    return "; ".join(hints)
+
+
+def _summary(
+    c: Curves,
+    causes: tuple[Cause, ...],
+    findings: Mapping[str, Finding],
+    model: cause_model.Model,
+) -> str:
+    if not _has_both_curves(c):
+        return (
+            "Not enough history: the diagnosis needs at least two epochs with both "
+            "train_loss and val_loss."
+        )
+    gap = _gap(c)
+    if gap:
+        diff = float(gap["val_minus_train"] or 0.0)
+        side = "below" if diff < 0 else "above"
+        opening = (
+            f"Validation loss ends {abs(diff):.3g} {side} training loss "
+            f"({gap['val_loss']:.4g} vs {gap['train_loss']:.4g}) at epoch "
+            f"{gap['last_epoch']:g}."
+        )
+    else:
+        opening = "No epoch has a finite training and validation loss together."
+    if not model.causes:
+        return opening + " The cause model is not fitted in this build, so no causes are ranked."
+    if not causes:
+        return opening + " No cause in the catalog stands out."
+    top = causes[0]
+    worry = "not a problem" if top.kind == "benign" else "worth fixing"
+    text = f"{opening} Most likely: {top.title.lower()} ({top.confidence:.0%}), {worry}."
+    problems = [x for x in causes if x.kind == "problem" and x.confidence >= 0.5]
+    if top.kind == "benign" and problems:
+        text += f" Also likely: {problems[0].title.lower()} ({problems[0].confidence:.0%})."
+    close = [x for x in causes[1:3] if top.confidence - x.confidence < 0.2 and x.confidence >= 0.3]
+    if close:
+        names = " or ".join(x.title.lower() for x in close)
+        settle = _settle_with(causes, c)
+        text += f" History alone cannot rule out {names}"
+        text += f"; what would settle it: {settle}." if settle else "."
+    return text
+
+
+def cause_ids() -> tuple[str, ...]:
+    return tuple(cause.id for cause in CAUSES)

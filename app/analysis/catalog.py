@@ -1,0 +1,314 @@
+"""The cause catalog (causes.md): ids, kinds, titles, the checks cited as evidence, and the
+words and actions a user gets, filled with this run's numbers."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+
+Kind = Literal["benign", "problem"]
+Text = Callable[[Curves, Mapping[str, Finding]], str]
+Actions = Callable[[Curves, Mapping[str, Finding]], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class CauseSpec:
+    id: str
+    kind: Kind
+    title: str
+    evidence: tuple[str, ...]  # checks cited as evidence
+    explain: Text
+    actions: Actions
+
+
+def _detail(findings: Mapping[str, Finding], check: str) -> str:
+    finding = findings.get(check)
+    return finding.detail if finding else ""
+
+
+def _best_epoch(c: Curves) -> str:
+    import numpy as np
+
+    finite = np.isfinite(c.val)
+    if not finite.any():
+        return "the best epoch"
+    return f"epoch {c.epoch[finite][int(np.argmin(c.val[finite]))]:g}"
+
+
+def _text(template: str, *checks: str) -> Text:
+    def build(c: Curves, findings: Mapping[str, Finding]) -> str:
+        facts = "; ".join(d for d in (_detail(findings, k) for k in checks) if d)
+        return f"{template} In this run: {facts}." if facts else template
+
+    return build
+
+
+def _fixed(*actions: str) -> Actions:
+    return lambda c, f: tuple(actions)
+
+
+CAUSES: tuple[CauseSpec, ...] = (
+    CauseSpec(
+        "regularization_train_only",
+        "benign",
+        "Regularization active only during training",
+        ("offset", "gap"),
+        _text(
+            "Dropout, label smoothing, mixup or an L2 term in the reported loss raise the "
+            "training loss but are off when validating, so validation loss sits below it by a "
+            "roughly constant amount.",
+            "offset",
+            "config",
+        ),
+        _fixed(
+            "Nothing to fix: compare train and validation loss both in eval mode to see the "
+            "true gap (re-evaluate the checkpoint on the training set with model.eval()).",
+        ),
+    ),
+    CauseSpec(
+        "augmentation_train_only",
+        "benign",
+        "Augmentation makes training inputs harder",
+        ("offset", "gap"),
+        _text(
+            "Random augmentation applies to training inputs only, so the clean validation "
+            "inputs are easier and score a lower loss.",
+            "offset",
+            "config",
+        ),
+        _fixed(
+            "Nothing to fix: score the un-augmented training set in eval mode to confirm the "
+            "gap closes.",
+        ),
+    ),
+    CauseSpec(
+        "measurement_lag",
+        "benign",
+        "Training loss lags half an epoch behind",
+        ("lag", "gap"),
+        _text(
+            "Training loss is averaged over each epoch while the weights improve; validation "
+            "is measured at the epoch's end, so the training curve lags by about half an "
+            "epoch and the gap is largest where the curves are steepest.",
+            "lag",
+        ),
+        _fixed(
+            "Nothing to fix: plot the training curve shifted half an epoch left, or log the "
+            "training loss of the last steps of each epoch.",
+        ),
+    ),
+    CauseSpec(
+        "batchnorm_mode",
+        "benign",
+        "Batch normalization behaves differently in training",
+        ("gap", "config"),
+        _text(
+            "Batch normalization normalizes with per-batch statistics while training and with "
+            "running statistics while evaluating; with small or non-i.i.d. batches the two "
+            "disagree.",
+            "gap",
+            "config",
+        ),
+        _fixed(
+            "Re-evaluate the training set in train mode and in eval mode with the training "
+            "batch size; use a larger batch or GroupNorm if they disagree much.",
+        ),
+    ),
+    CauseSpec(
+        "small_validation_noise",
+        "benign",
+        "The validation set is too small to tell",
+        ("gap",),
+        _text(
+            "The gap is within the noise of the validation loss, so it does not mean much.", "gap"
+        ),
+        _fixed(
+            "Use a larger validation set, or average the validation loss over several "
+            "epochs before comparing.",
+        ),
+    ),
+    CauseSpec(
+        "accuracy_loss_divergence",
+        "benign",
+        "Loss and accuracy disagree",
+        ("metrics",),
+        _text(
+            "Loss measures confidence while accuracy counts only the arg-max: the model can "
+            "grow over-confident on a few wrong answers (loss up) while getting more right "
+            "(accuracy up).",
+            "metrics",
+        ),
+        lambda c, f: (
+            f"Choose the checkpoint by the metric you care about; by loss, stop at "
+            f"{_best_epoch(c)}.",
+        ),
+    ),
+    CauseSpec(
+        "data_leakage",
+        "problem",
+        "Validation samples leak into training",
+        ("gap",),
+        _text(
+            "When validation samples also appear in the training set, validation loss tracks "
+            "or beats training loss as the model memorizes them.",
+            "gap",
+        ),
+        _fixed(
+            "Search for exact and near-duplicate samples across the split (upload a "
+            "checkpoint and data for re-evaluation), and split before any augmentation.",
+        ),
+    ),
+    CauseSpec(
+        "easier_validation",
+        "problem",
+        "The validation set is easier than the training set",
+        ("gap", "offset"),
+        _text(
+            "A validation set drawn from an easier distribution scores lower than the "
+            "training set even in eval mode.",
+            "gap",
+        ),
+        _fixed(
+            "Re-evaluate the training set in eval mode: if it still scores worse than "
+            "validation, compare the splits (adversarial validation) and re-split at random.",
+        ),
+    ),
+    CauseSpec(
+        "preprocessing_mismatch",
+        "problem",
+        "Training and validation inputs are preprocessed differently",
+        ("gap",),
+        _text(
+            "When validation inputs are normalized, scaled or tokenized differently, the model "
+            "sees shifted inputs and validation loss stays high from the start.",
+            "gap",
+        ),
+        _fixed(
+            "Apply exactly the same transform (fitted on the training set) to both splits; "
+            "compare feature means and scales between them.",
+        ),
+    ),
+    CauseSpec(
+        "loss_computation_mismatch",
+        "problem",
+        "Training and validation losses are computed differently",
+        ("loss_scale",),
+        _text(
+            "The two curves are not the same quantity: a sum instead of a mean, only the last "
+            "batch reported, class weights or a scale on one side.",
+            "loss_scale",
+        ),
+        _fixed(
+            "Compute both losses with the same function and reduction (mean over samples), "
+            "averaged over the whole epoch.",
+        ),
+    ),
+    CauseSpec(
+        "label_noise_train",
+        "problem",
+        "Training labels are noisy",
+        ("progress", "gap"),
+        _text(
+            "Wrong training labels give the training loss a high floor the validation set "
+            "does not share.",
+            "progress",
+            "gap",
+        ),
+        _fixed(
+            "Look for training samples the model confidently assigns to another class "
+            "(re-evaluation does this) and relabel or drop them.",
+        ),
+    ),
+    CauseSpec(
+        "overfitting",
+        "problem",
+        "Overfitting",
+        ("overfit", "gap"),
+        _text(
+            "The model memorizes the training set: training loss keeps falling while "
+            "validation loss rises after its minimum.",
+            "overfit",
+        ),
+        lambda c, f: (
+            f"Stop at {_best_epoch(c)}, where validation loss was lowest (early "
+            "stopping on validation loss).",
+            "Add regularization (dropout, weight decay, augmentation) or more data.",
+        ),
+    ),
+    CauseSpec(
+        "underfitting",
+        "problem",
+        "Underfitting",
+        ("progress",),
+        _text(
+            "The model cannot fit even the training set: both losses stay high and close.",
+            "progress",
+        ),
+        _fixed(
+            "Increase capacity, reduce regularization, unfreeze layers, or check that inputs "
+            "and labels line up.",
+        ),
+    ),
+    CauseSpec(
+        "lr_too_high",
+        "problem",
+        "Learning rate too high",
+        ("stability",),
+        _text("Steps overshoot: the loss oscillates, spikes or climbs.", "stability"),
+        _fixed(
+            "Lower the learning rate (try 3-10x smaller), add warm-up, or clip gradients.",
+        ),
+    ),
+    CauseSpec(
+        "lr_too_low",
+        "problem",
+        "Learning rate too low",
+        ("progress", "convergence"),
+        _text(
+            "Steps are too small: the loss creeps down almost linearly, far from converged.",
+            "progress",
+        ),
+        _fixed(
+            "Raise the learning rate (try 3-10x larger) or use a schedule with warm-up.",
+        ),
+    ),
+    CauseSpec(
+        "not_converged",
+        "problem",
+        "Training stopped before convergence",
+        ("convergence",),
+        _text("Both curves were still clearly improving when training stopped.", "convergence"),
+        _fixed(
+            "Train for more epochs (resume from the last checkpoint).",
+        ),
+    ),
+    CauseSpec(
+        "premature_early_stopping",
+        "problem",
+        "Early stopping fired too soon",
+        ("early_stop",),
+        _text(
+            "Early stopping reacted to a small bump in a validation curve that was still falling.",
+            "early_stop",
+        ),
+        _fixed(
+            "Raise the early-stopping patience or require a minimum improvement (min_delta) "
+            "averaged over a few epochs.",
+        ),
+    ),
+    CauseSpec(
+        "numerical_instability",
+        "problem",
+        "Numerical instability",
+        ("nonfinite",),
+        _text("NaN, infinite or exploding loss values.", "nonfinite"),
+        _fixed(
+            "Lower the learning rate, clip gradients, check for log(0) or division by zero in "
+            "the loss, and use loss scaling with mixed precision.",
+        ),
+    ),
+)
+
+BY_ID = {cause.id: cause for cause in CAUSES}

@@ -1,0 +1,98 @@
+"""The half-epoch lag of an epoch-mean training loss.
+
+A training loss averaged over an epoch describes the weights of mid-epoch, while validation is
+measured at its end, so the reported training loss lags by about half an epoch: reported train
+≈ true(e - ½) = true(e) - ½·slope. Regressing the gap on the training slope then gives a
+coefficient near ½, shifting the training curve half an epoch closes most of the gap, and, with
+step losses, the last steps of each epoch sit near the validation loss.
+"""
+
+import numpy as np
+from scipy import stats
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding, skipped
+from app.analysis.history import FloatArray
+
+FEATURES = (
+    "lag_coef",
+    "lag_r2",
+    "lag_closed",
+    "lag_shrink",
+    "lag_steps_closed",
+    "has_steps",
+    "steps_mean_mismatch",
+)
+
+
+def _closed(before: FloatArray, after: FloatArray) -> float:
+    denominator = float(np.mean(np.abs(before)))
+    if denominator <= 0:
+        return 0.0
+    return float(np.clip(1 - np.mean(np.abs(after)) / denominator, -1, 1))
+
+
+def _step_means(c: Curves, epochs: FloatArray, width: float) -> FloatArray:
+    """Mean step loss in (e - width, e] for each epoch e; NaN where no step falls there."""
+    order = np.argsort(c.step_epoch, kind="stable")
+    position, loss = c.step_epoch[order], c.step_loss[order]
+    cumulative = np.concatenate([[0.0], np.cumsum(loss)])
+    lo = np.searchsorted(position, epochs - width, side="right")
+    hi = np.searchsorted(position, epochs, side="right")
+    count = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (cumulative[hi] - cumulative[lo]) / count, np.nan)
+
+
+def check(c: Curves) -> Finding:
+    if int(np.sum(c.both)) < 4:
+        return skipped(
+            "lag", "needs at least four epochs with both losses", dict.fromkeys(FEATURES, 0.0)
+        )
+    e, tr, va = c.epoch[c.both], c.train[c.both], c.val[c.both]
+    level = c.level()
+    gap = va - tr
+    slope = np.gradient(tr, e)
+    fit = stats.linregress(slope, gap) if np.ptp(slope) > 0 else None
+    coef = float(fit.slope) if fit is not None else 0.0
+    r2 = float(fit.rvalue**2) if fit is not None else 0.0
+    early = slice(0, max(2, len(e) // 3))
+    shifted = np.interp(e[:-1] + 0.5, e, tr)
+    closed = _closed(gap[:-1][early], (va[:-1] - shifted)[early])
+    k = max(1, len(e) // 3)
+    shrink = float(
+        np.log(
+            (np.mean(np.abs(gap[:k])) + 1e-9 * level) / (np.mean(np.abs(gap[-k:])) + 1e-9 * level)
+        )
+    )
+    steps_closed = mismatch = 0.0
+    if c.has_steps:
+        end = _step_means(c, e, 0.1)
+        whole = _step_means(c, e, 1.0)
+        ok = np.isfinite(end)
+        if ok.sum() >= 2:
+            steps_closed = _closed(
+                gap[ok][: max(2, ok.sum() // 3)], (va - end)[ok][: max(2, ok.sum() // 3)]
+            )
+        okw = np.isfinite(whole)
+        if okw.sum() >= 2:
+            mismatch = float(np.median(np.abs(whole[okw] - tr[okw])) / level)
+    features = {
+        "lag_coef": float(np.clip(coef, -2, 2)),
+        "lag_r2": r2 * float(np.sign(coef)),
+        "lag_closed": closed,
+        "lag_shrink": float(np.clip(shrink, -3, 3)) / 3,
+        "lag_steps_closed": steps_closed,
+        "has_steps": float(c.has_steps),
+        "steps_mean_mismatch": float(min(mismatch, 2.0)),
+    }
+    detail = (
+        f"gap regressed on the training slope: coefficient {coef:.2f} (½ for a pure "
+        f"half-epoch lag), R² {r2:.2f}; a half-epoch shift closes {closed:.0%} of the early gap"
+    )
+    if c.has_steps:
+        detail += f"; the last steps of each epoch close {steps_closed:.0%} of it"
+    flagged = (0.25 <= coef <= 1.0 and r2 >= 0.3 and closed >= 0.3) or steps_closed >= 0.5
+    return Finding(
+        "lag", "flagged" if flagged else "passed", detail, statistic=coef, features=features
+    )

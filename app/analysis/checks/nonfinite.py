@@ -1,0 +1,41 @@
+"""Numerical instability: NaN or infinite losses, or jumps of an order of magnitude or more."""
+
+import numpy as np
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+from app.analysis.history import FloatArray
+
+
+def _largest_jump(values: FloatArray) -> float:
+    positive = values[np.isfinite(values) & (values > 0)]
+    if len(positive) < 2:
+        return 0.0
+    return max(float(np.max(np.diff(np.log10(positive)))), 0.0)
+
+
+def check(c: Curves) -> Finding:
+    count = c.nonfinite_train + c.nonfinite_val + c.nonfinite_steps
+    reported = max(c.reported_train + c.reported_val + len(c.step_loss) + c.nonfinite_steps, 1)
+    jump = max(_largest_jump(c.train), _largest_jump(c.val), _largest_jump(c.step_loss))
+    features = {
+        "nf_any": float(count > 0),
+        "nf_frac": min(count / reported * 10, 1.0),
+        "nf_jump": min(jump, 5.0),
+    }
+    if count:
+        detail = (
+            f"{count} non-finite loss values ({c.nonfinite_train} train, {c.nonfinite_val} "
+            f"validation, {c.nonfinite_steps} step)"
+        )
+        return Finding("nonfinite", "flagged", detail, statistic=float(count), features=features)
+    if jump >= 1.0:
+        detail = f"a loss jumps up by {jump:.1f} orders of magnitude between two points"
+        return Finding("nonfinite", "flagged", detail, statistic=jump, features=features)
+    return Finding(
+        "nonfinite",
+        "passed",
+        "all losses finite, no order-of-magnitude jumps",
+        statistic=0.0,
+        features=features,
+    )

@@ -1,0 +1,57 @@
+"""Overfitting: a significant upward trend of validation loss after its minimum.
+
+A gap alone is normal; what matters is the trend after the best epoch, judged against its noise
+(Mann-Kendall), with training loss still falling (Theil-Sen).
+"""
+
+import numpy as np
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding, skipped
+from app.analysis.stats import log10p, mann_kendall, theil_sen
+
+FEATURES = ("of_tau", "of_logp", "of_rise_rel", "of_frac_after", "of_train_falls", "of_gap_widen")
+
+
+def check(c: Curves) -> Finding:
+    finite = np.isfinite(c.val)
+    if int(finite.sum()) < 5:
+        return skipped(
+            "overfit", "needs at least five validation losses", dict.fromkeys(FEATURES, 0.0)
+        )
+    epochs, val = c.epoch[finite], c.val[finite]
+    level = c.level()
+    best = int(np.argmin(val))
+    after = val[best:]
+    tau, p = mann_kendall(after) if len(after) >= 4 else (0.0, 1.0)
+    rise = float((np.median(after[-3:]) - val[best]) / level) if len(after) > 1 else 0.0
+    train_falls = 0.0
+    widen = 0.0
+    train_after = c.train[finite][best:]
+    ok = np.isfinite(train_after)
+    if ok.sum() >= 3:
+        slope = theil_sen(epochs[best:][ok], train_after[ok])
+        train_falls = float(np.clip(-slope / level * 10, -1, 1))
+        widen = mann_kendall((after - train_after)[ok])[0]
+    features = {
+        "of_tau": tau,
+        "of_logp": log10p(p) * float(tau > 0) / 10,
+        "of_rise_rel": float(np.clip(rise, 0, 3)),
+        "of_frac_after": (len(val) - 1 - best) / (len(val) - 1),
+        "of_train_falls": train_falls,
+        "of_gap_widen": widen,
+    }
+    detail = (
+        f"validation loss is lowest at epoch {epochs[best]:g} ({val[best]:.4g}); after it "
+        f"the trend is tau={tau:.2f} (Mann-Kendall p={p:.2g}), a rise of {rise:.0%} of the "
+        "loss level"
+    )
+    flagged = tau > 0 and p < 0.05 and len(after) >= 4
+    return Finding(
+        "overfit",
+        "flagged" if flagged else "passed",
+        detail,
+        statistic=tau,
+        p_value=p,
+        features=features,
+    )

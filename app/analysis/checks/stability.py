@@ -1,0 +1,60 @@
+"""A too-high learning rate: oscillation, spikes and upward drift of the training loss.
+
+Spikes are residuals from a running median beyond 5 robust standard deviations; oscillation is
+the share of sign changes between successive changes; drift is a Theil-Sen slope over the second
+half that is positive and significant (Mann-Kendall).
+"""
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding, skipped
+from app.analysis.stats import mann_kendall, robust_sigma, theil_sen
+
+FEATURES = ("st_sign_changes", "st_rough", "st_spikes", "st_drift_up", "st_steps_rough")
+
+
+def check(c: Curves) -> Finding:
+    finite = np.isfinite(c.train)
+    if int(finite.sum()) < 5:
+        return skipped(
+            "stability", "needs at least five training losses", dict.fromkeys(FEATURES, 0.0)
+        )
+    epochs, train = c.epoch[finite], c.train[finite]
+    level = c.level()
+    changes = np.diff(train)
+    signs = np.sign(changes[changes != 0])
+    sign_changes = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
+    residual = train - median_filter(train, size=5, mode="nearest")
+    sigma = robust_sigma(residual)
+    spikes = int(np.sum(residual > 5 * sigma + 0.05 * level))
+    rough = robust_sigma(np.diff(train, 2)) / level if len(train) >= 4 else 0.0
+    half = train[len(train) // 2 :]
+    slope = theil_sen(epochs[len(train) // 2 :], half) / level
+    tau, p = mann_kendall(half)
+    drift = float(slope > 0 and tau > 0 and p < 0.05) * min(slope * 10, 1.0)
+    steps_rough = 0.0
+    if c.has_steps:
+        steps_rough = robust_sigma(np.diff(c.step_loss)) / max(
+            float(np.median(np.abs(c.step_loss))), 1e-12
+        )
+    features = {
+        "st_sign_changes": sign_changes,
+        "st_rough": float(min(rough, 2.0)),
+        "st_spikes": min(spikes / len(train) * 10, 1.0),
+        "st_drift_up": drift,
+        "st_steps_rough": float(min(steps_rough, 2.0)),
+    }
+    detail = (
+        f"training loss changes direction in {sign_changes:.0%} of epochs, has {spikes} "
+        f"spikes, and drifts {slope:+.2%} of its level per epoch over the second half"
+    )
+    flagged = spikes > 0 or drift > 0 or (sign_changes > 0.6 and rough > 0.1)
+    return Finding(
+        "stability",
+        "flagged" if flagged else "passed",
+        detail,
+        statistic=sign_changes,
+        features=features,
+    )

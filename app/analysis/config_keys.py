@@ -1,0 +1,76 @@
+"""The run's `config` keys the analysis understands, as numbers (api.md §1)."""
+
+import math
+from collections.abc import Mapping
+
+from app.analysis.finding import Finding
+
+
+def _number(config: Mapping[str, object], key: str) -> float | None:
+    value = config.get(key)
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _flag(config: Mapping[str, object], key: str) -> float:
+    value = config.get(key)
+    if isinstance(value, str):
+        return 0.0 if value.strip().lower() in ("", "none", "false", "no", "off", "0") else 1.0
+    if isinstance(value, int | float):
+        return 1.0 if value else 0.0
+    return 1.0 if value else 0.0
+
+
+def config_finding(config: Mapping[str, object]) -> Finding:
+    dropout = _number(config, "dropout") or 0.0
+    smoothing = _number(config, "label_smoothing") or 0.0
+    batch = _number(config, "batch_size")
+    val_size = _number(config, "val_size")
+    patience = _number(config, "early_stopping_patience")
+    aggregation = str(config.get("train_loss_aggregation", "epoch_mean")).lower()
+    reduction = str(config.get("loss_reduction", "mean")).lower()
+    batch_norm = _flag(config, "batch_norm")
+    features = {
+        "cfg_dropout": min(dropout, 1.0),
+        "cfg_label_smoothing": min(smoothing * 5, 1.0),
+        "cfg_l2_in_loss": _flag(config, "l2_in_loss"),
+        "cfg_mixup": _flag(config, "mixup"),
+        "cfg_augmentation": _flag(config, "augmentation"),
+        "cfg_batch_norm": batch_norm,
+        "cfg_bn_small_batch": batch_norm * (1.0 if batch is not None and batch <= 16 else 0.0),
+        "cfg_regularized": float(
+            dropout > 0
+            or smoothing > 0
+            or _flag(config, "l2_in_loss") > 0
+            or _flag(config, "mixup") > 0
+        ),
+        "cfg_epoch_mean": float(aggregation in ("epoch_mean", "mean", "")),
+        "cfg_last_batch": float(aggregation in ("last_batch", "end_of_epoch")),
+        "cfg_sum_reduction": float(reduction == "sum"),
+        "cfg_frozen": _flag(config, "frozen_layers"),
+        "cfg_small_patience": float(patience is not None and patience <= 3),
+        "cfg_val_size_inv": 1.0 / math.sqrt(val_size) if val_size and val_size > 0 else 0.0,
+    }
+    known = sorted(
+        k
+        for k in (
+            "dropout",
+            "label_smoothing",
+            "l2_in_loss",
+            "mixup",
+            "augmentation",
+            "batch_norm",
+            "batch_size",
+            "val_size",
+            "early_stopping_patience",
+            "train_loss_aggregation",
+            "loss_reduction",
+            "frozen_layers",
+        )
+        if k in config
+    )
+    detail = f"config keys used: {', '.join(known)}" if known else "no known config keys"
+    return Finding("config", "passed", detail, features=features)

@@ -1,0 +1,121 @@
+"""The history reduced to what the checks read: aligned epoch curves and the step series.
+
+Non-finite values are counted here and then treated as missing, so every check sees clean
+arrays; `numerical_instability` reads the counts.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.analysis.history import BoolArray, FloatArray, History, Series
+
+TRAIN_ACC_KEYS = ("train_accuracy", "train_acc", "accuracy", "acc")
+VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
+
+
+@dataclass(frozen=True)
+class Curves:
+    epoch: FloatArray
+    train: FloatArray  # NaN where missing or non-finite
+    val: FloatArray
+    train_acc: FloatArray | None
+    val_acc: FloatArray | None
+    both: BoolArray  # epochs with finite train and val
+    step_epoch: FloatArray  # fractional epoch of each step row with a finite train loss
+    step_loss: FloatArray
+    nonfinite_train: int
+    nonfinite_val: int
+    nonfinite_steps: int
+    reported_train: int
+    reported_val: int
+    config: Mapping[str, object]
+    task: str
+
+    @property
+    def n(self) -> int:
+        return len(self.epoch)
+
+    @property
+    def has_steps(self) -> bool:
+        return len(self.step_loss) >= 2 * max(int(np.sum(self.both)), 1)
+
+    def level(self) -> float:
+        """A typical loss magnitude of the run, to express gaps and slopes relatively."""
+        values = np.concatenate(
+            [self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]]
+        )
+        return float(np.median(np.abs(values))) if len(values) else 1.0
+
+
+def _clean(series: Series | None, n: int) -> tuple[FloatArray, int, int]:
+    if series is None:
+        return np.full(n, math.nan), 0, 0
+    values = np.where(series.present, series.values, math.nan)
+    nonfinite = int(np.sum(series.present & ~np.isfinite(series.values)))
+    finite = np.where(np.isfinite(values), values, math.nan)
+    return finite.astype(np.float64), nonfinite, int(np.sum(series.present))
+
+
+def _first(history: History, names: tuple[str, ...]) -> FloatArray | None:
+    for name in names:
+        series = history.epoch_metric(name)
+        if series is not None and series.finite().sum() >= 2:
+            return _clean(series, len(history.epoch))[0]
+    return None
+
+
+def prepare(history: History) -> Curves:
+    order = np.argsort(history.epoch, kind="stable")
+    epoch = history.epoch[order]
+    sorted_history = History(
+        epoch=epoch,
+        epoch_series={
+            k: Series(v.values[order], v.present[order]) for k, v in history.epoch_series.items()
+        },
+        config=history.config,
+        task=history.task,
+    )
+    n = len(epoch)
+    train, nf_train, rep_train = _clean(sorted_history.epoch_metric("train_loss"), n)
+    val, nf_val, rep_val = _clean(sorted_history.epoch_metric("val_loss"), n)
+    step_epoch, step_loss, nf_steps = _steps(history, epoch)
+    return Curves(
+        epoch=epoch,
+        train=train,
+        val=val,
+        train_acc=_first(sorted_history, TRAIN_ACC_KEYS),
+        val_acc=_first(sorted_history, VAL_ACC_KEYS),
+        both=np.isfinite(train) & np.isfinite(val),
+        step_epoch=step_epoch,
+        step_loss=step_loss,
+        nonfinite_train=nf_train,
+        nonfinite_val=nf_val,
+        nonfinite_steps=nf_steps,
+        reported_train=rep_train,
+        reported_val=rep_val,
+        config=history.config,
+        task=history.task,
+    )
+
+
+def _steps(history: History, epoch: FloatArray) -> tuple[FloatArray, FloatArray, int]:
+    loss = history.step_series.get("train_loss")
+    empty = np.zeros(0, np.float64)
+    if loss is None or len(history.step) == 0:
+        return empty, empty, 0
+    nonfinite = int(np.sum(loss.present & ~np.isfinite(loss.values)))
+    keep = loss.present & np.isfinite(loss.values)
+    step = history.step.astype(np.float64)
+    series = history.step_series.get("epoch")
+    if series is not None and series.present.all():
+        position = series.values
+    elif len(epoch) and step[-1] > step[0]:
+        # No fractional epoch given: spread the steps evenly over the logged epochs.
+        first = float(epoch[0]) - 1.0 if epoch[0] >= 1 else float(epoch[0])
+        position = first + (step - step[0] + 1) / (step[-1] - step[0] + 1) * (epoch[-1] - first)
+    else:
+        return empty, empty, nonfinite
+    return position[keep].astype(np.float64), loss.values[keep].astype(np.float64), nonfinite

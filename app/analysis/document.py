@@ -1,0 +1,40 @@
+"""A history from the JSON a client posts (api.md §1), for `lossgap diagnose FILE.json` and the
+benchmarks; the service builds the same History from its database."""
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from app.analysis.history import History, Series
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        return math.nan
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+def _columns(rows: Sequence[Mapping[str, Any]], skip: str) -> dict[str, Series]:
+    names = sorted({key for row in rows for key in row} - {skip})
+    columns = {}
+    for name in names:
+        present = np.array([row.get(name) is not None for row in rows], dtype=np.bool_)
+        values = np.array([_number(row.get(name)) for row in rows], dtype=np.float64)
+        columns[name] = Series(values, present)
+    return columns
+
+
+def history_from_document(document: Mapping[str, Any]) -> History:
+    epochs: Sequence[Mapping[str, Any]] = document.get("epochs") or []
+    steps: Sequence[Mapping[str, Any]] = document.get("steps") or []
+    config = document.get("config") or {}
+    return History(
+        epoch=np.array([float(row["epoch"]) for row in epochs], dtype=np.float64),
+        epoch_series=_columns(epochs, "epoch"),
+        step=np.array([int(row["step"]) for row in steps], dtype=np.int64),
+        step_series=_columns(steps, "step"),
+        config=config if isinstance(config, Mapping) else {},
+        task=str(document.get("task", "other")),
+    )

@@ -1,0 +1,106 @@
+"""Diagnosis accuracy and calibration on the scenario suite.
+
+    python bench/accuracy.py              # the held-out part (default)
+    python bench/accuracy.py --split fit  # the part the model was fitted on
+
+Top-1 / top-3: the planted cause is the first / among the first three causes reported.
+Recall: share of true problem causes reported at confidence >= 0.5. False alarms: healthy runs
+with any problem cause at >= 0.5. ECE: expected calibration error over every (run, cause)
+pair in ten confidence bins; Brier: mean squared error of those confidences.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app.analysis import diagnose
+from app.analysis import model as cause_model
+from app.analysis.catalog import BY_ID, CAUSES
+from app.analysis.diagnose import features_of
+from bench.scenarios.suite import HISTORY_IDENTIFIABLE, load_runs
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        chosen = index == b
+        if chosen.any():
+            total += chosen.sum() / len(p) * abs(p[chosen].mean() - y[chosen].mean())
+    return total
+
+
+def evaluate(split: str) -> dict[str, float]:
+    runs = load_runs(split)
+    model = cause_model.load()
+    ids = [c.id for c in CAUSES]
+    probs, truths, rows = [], [], []
+    for run in runs:
+        scores = model.predict(features_of(run.history)[2])
+        ranked = [c.id for c in diagnose(run.history, model).causes]
+        probs.append([scores.get(i, 0.0) for i in ids])
+        truths.append([i in run.truth for i in ids])
+        rows.append((run, ranked, scores))
+    p, y = np.array(probs), np.array(truths, dtype=float)
+    planted = [(run, ranked) for run, ranked, _ in rows if run.planted]
+    identifiable = [(r, k) for r, k in planted if r.planted & HISTORY_IDENTIFIABLE]
+    healthy = [(run, scores) for run, _, scores in rows if not run.planted]
+    problem_cols = [j for j, i in enumerate(ids) if BY_ID[i].kind == "problem"]
+    problems_true = y[:, problem_cols] == 1
+    results = {
+        "runs": len(runs),
+        "top1": np.mean([bool(r.planted & set(k[:1])) for r, k in planted]),
+        "top3": np.mean([bool(r.planted & set(k[:3])) for r, k in planted]),
+        "top1_identifiable": np.mean([bool(r.planted & set(k[:1])) for r, k in identifiable]),
+        "problem_recall": float((p[:, problem_cols][problems_true] >= 0.5).mean()),
+        "healthy_clean": np.mean(
+            [all(s.get(i, 0) < 0.5 for i in ids if BY_ID[i].kind == "problem") for _, s in healthy]
+        )
+        if healthy
+        else float("nan"),
+        "ece": ece(p.ravel(), y.ravel()),
+        "brier": float(np.mean((p - y) ** 2)),
+    }
+    print(
+        f"\nScenario suite, {split} part: {len(runs)} runs "
+        f"({len(planted)} with a planted cause, {len(healthy)} healthy), model {model.version}\n"
+    )
+    print(f"{'cause':<28} {'runs':>5} {'top-1':>6} {'top-3':>6} {'recall@.5':>10} {'brier':>6}")
+    for j, cause in enumerate(ids):
+        mine = [(r, k) for r, k in planted if cause in r.planted]
+        truth = y[:, j] == 1
+        top1 = f"{np.mean([cause in k[:1] for _, k in mine]):.2f}" if mine else "-"
+        top3 = f"{np.mean([cause in k[:3] for _, k in mine]):.2f}" if mine else "-"
+        recall = f"{(p[truth, j] >= 0.5).mean():.2f}" if truth.any() else "-"
+        brier = float(np.mean((p[:, j] - y[:, j]) ** 2))
+        print(f"{cause:<28} {len(mine):>5} {top1:>6} {top3:>6} {recall:>10} {brier:6.3f}")
+    print()
+    for key in (
+        "top1",
+        "top3",
+        "top1_identifiable",
+        "problem_recall",
+        "healthy_clean",
+        "ece",
+        "brier",
+    ):
+        print(f"{key:<20} {results[key]:.3f}")
+    print(
+        "\ntargets (held-out): top3 >= 0.9, top1_identifiable >= 0.8, healthy_clean >= 0.9, "
+        "ece <= 0.08"
+    )
+    return {k: float(v) for k, v in results.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
+    evaluate(parser.parse_args().split)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The committed scenario suite, loaded without torch: one JSON per generated run."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.analysis.document import history_from_document
+from app.analysis.history import History
+
+RUNS = Path(__file__).parent / "runs"
+
+# Causes a loss history (with config) can reveal; the others need re-evaluation of the model.
+HISTORY_IDENTIFIABLE = frozenset(
+    {
+        "regularization_train_only",
+        "augmentation_train_only",
+        "measurement_lag",
+        "small_validation_noise",
+        "accuracy_loss_divergence",
+        "loss_computation_mismatch",
+        "overfitting",
+        "underfitting",
+        "lr_too_high",
+        "lr_too_low",
+        "not_converged",
+        "premature_early_stopping",
+        "numerical_instability",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    name: str
+    split: str
+    planted: frozenset[str]
+    truth: frozenset[str]
+    history: History
+
+
+def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:
+    runs = []
+    for path in sorted(folder.glob("*.json")):
+        document = json.loads(path.read_text())
+        if split != "all" and document["split"] != split:
+            continue
+        runs.append(
+            ScenarioRun(
+                name=document["name"],
+                split=document["split"],
+                planted=frozenset(document["planted"]),
+                truth=frozenset(document["truth"]),
+                history=history_from_document(document["history"]),
+            )
+        )
+    return runs

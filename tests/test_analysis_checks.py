@@ -1,0 +1,175 @@
+"""Each statistical check on curves where the right answer is known by construction."""
+
+import math
+
+import numpy as np
+import pytest
+
+from app.analysis import History, Series
+from app.analysis.checks import (
+    convergence,
+    early_stop,
+    gap,
+    lag,
+    loss_scale,
+    metrics,
+    nonfinite,
+    overfit,
+    progress,
+    stability,
+)
+from app.analysis.curves import prepare
+
+E = np.arange(1, 41, dtype=float)
+
+
+def curves(train, val, epochs=None, config=None, task="classification", steps=None, **extra):
+    epochs = E[: len(train)] if epochs is None else epochs
+    series = {
+        "train_loss": Series.full(np.asarray(train, float)),
+        "val_loss": Series.full(np.asarray(val, float)),
+    }
+    series.update({k: Series.full(np.asarray(v, float)) for k, v in extra.items()})
+    step, step_series = np.zeros(0, np.int64), {}
+    if steps is not None:
+        position, loss = steps
+        step = np.arange(len(loss), dtype=np.int64)
+        step_series = {"epoch": Series.full(position), "train_loss": Series.full(loss)}
+    history = History(
+        epoch=epochs,
+        epoch_series=series,
+        step=step,
+        step_series=step_series,
+        config=config or {},
+        task=task,
+    )
+    return prepare(history)
+
+
+def decay(t, a=2.0, tau=6.0, c=0.2):
+    return a * np.exp(-t / tau) + c
+
+
+def test_gap_is_significant_against_noise_only_when_it_is_large():
+    rng = np.random.default_rng(0)
+    base = decay(E)
+    big = gap.check(curves(base, base + 0.3 + rng.normal(0, 0.01, 40)))
+    assert big.status == "flagged" and big.features["gap_z"] > 0.2
+    small = gap.check(curves(base, base + 0.002 + rng.normal(0, 0.02, 40)))
+    assert small.status == "passed" and small.features["gap_within_noise"] == 1.0
+
+
+def test_gap_uses_the_validation_size_for_its_standard_error():
+    base = decay(E)
+    tiny_val = gap.check(curves(base, base - 0.05, config={"val_size": 20}))
+    big_val = gap.check(curves(base, base - 0.05, config={"val_size": 100_000}))
+    assert tiny_val.status == "passed" and big_val.status == "flagged"
+
+
+def epoch_means(f, epochs, per_epoch=200):
+    """What an epoch-mean training loss reports: the mean of f over (e - 1, e]."""
+    t = np.concatenate(
+        [np.linspace(e - 1, e, per_epoch, endpoint=False) + 1 / per_epoch for e in epochs]
+    )
+    loss = f(t)
+    return loss.reshape(len(epochs), per_epoch).mean(axis=1), t, loss
+
+
+def test_half_epoch_lag_is_recognized_from_epochs_and_from_steps():
+    epochs = np.arange(1, 13, dtype=float)
+    reported, t, step_loss = epoch_means(lambda x: decay(x, tau=3), epochs)
+    val = decay(epochs, tau=3) + 0.01
+    found = lag.check(curves(reported, val, epochs=epochs))
+    assert found.status == "flagged"
+    assert 0.3 < found.statistic < 0.8  # ½ for a pure lag
+    assert found.features["lag_closed"] > 0.5
+    with_steps = lag.check(curves(reported, val, epochs=epochs, steps=(t, step_loss)))
+    assert with_steps.features["lag_steps_closed"] > 0.8
+
+
+def test_no_lag_when_the_gap_is_a_constant_offset():
+    base = decay(E)
+    found = lag.check(curves(base + 0.3, base))
+    assert found.status == "passed" and found.features["lag_closed"] < 0.2
+
+
+def test_overfitting_is_a_significant_rise_after_the_minimum():
+    rng = np.random.default_rng(1)
+    train = decay(E, c=0.02)
+    val = 0.5 + 0.002 * (E - 12) ** 2 + rng.normal(0, 0.005, 40)
+    found = overfit.check(curves(train, val))
+    assert found.status == "flagged" and found.p_value < 0.01
+    assert "epoch 12" in found.detail or "epoch 11" in found.detail or "epoch 13" in found.detail
+    flat = overfit.check(curves(train, 0.5 + rng.normal(0, 0.01, 40)))
+    assert flat.status == "passed"
+
+
+def test_non_finite_values_and_explosions_are_flagged():
+    train = decay(E)
+    train_nan = train.copy()
+    train_nan[30:] = np.nan
+    assert nonfinite.check(curves(train_nan, train)).status == "flagged"
+    exploding = train.copy()
+    exploding[35:] = 1e4
+    assert nonfinite.check(curves(exploding, train)).features["nf_jump"] >= 3
+    assert nonfinite.check(curves(train, train)).status == "passed"
+
+
+def test_oscillation_and_spikes_mean_an_unstable_learning_rate():
+    rng = np.random.default_rng(2)
+    wobbly = 1.0 + 0.3 * np.sign(np.sin(E * 2.5)) + rng.normal(0, 0.05, 40)
+    assert stability.check(curves(wobbly, wobbly)).status == "flagged"
+    spiky = decay(E)
+    spiky[[10, 25]] += 2.0
+    assert stability.check(curves(spiky, decay(E))).features["st_spikes"] > 0
+    assert stability.check(curves(decay(E), decay(E))).status == "passed"
+
+
+def test_still_falling_at_the_end_is_not_converged():
+    falling = 2.0 - 0.03 * E
+    assert convergence.check(curves(falling, falling + 0.1)).status == "flagged"
+    flat = decay(E, tau=3)
+    assert convergence.check(curves(flat, flat + 0.1)).status == "passed"
+
+
+def test_constant_ratio_is_a_loss_computed_differently():
+    val = decay(E)
+    summed = loss_scale.check(curves(32 * val, val))
+    assert summed.status == "flagged" and math.isclose(summed.statistic, 32, rel_tol=0.05)
+    assert loss_scale.check(curves(val * 1.05, val)).status == "passed"
+    assert loss_scale.check(curves(val - 1.0, val)).features["ls_negative"] == 1.0
+
+
+def test_an_early_end_after_a_small_bump_is_premature_stopping():
+    val = decay(E[:20], tau=8)
+    val[-2:] = val[-3] + np.array([0.002, 0.003])
+    found = early_stop.check(curves(decay(E[:20], tau=7), val))
+    assert found.status == "flagged" and found.statistic == 2
+    assert early_stop.check(curves(decay(E), decay(E))).status == "passed"
+
+
+def test_little_progress_from_the_start_is_flagged():
+    flat = 2.3 - 0.001 * E
+    found = progress.check(curves(flat, flat, config={"num_classes": 10}))
+    assert found.status == "flagged" and found.features["pg_rel_level"] > 0.9
+    good = progress.check(curves(decay(E), decay(E) + 0.05))
+    assert good.status == "passed"
+
+
+def test_loss_rising_while_accuracy_rises_is_a_divergence():
+    rng = np.random.default_rng(3)
+    val = 0.3 + 0.01 * E + rng.normal(0, 0.002, 40)
+    acc = 0.8 + 0.003 * E + rng.normal(0, 0.001, 40)
+    found = metrics.check(curves(decay(E), val, val_accuracy=acc))
+    assert found.status == "flagged"
+    agree = metrics.check(curves(decay(E), val, val_accuracy=1 - 0.003 * E))
+    assert agree.status == "passed"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_short_histories_are_skipped_not_crashed(n):
+    from app.analysis.checks import CHECKS
+
+    c = curves(decay(E[:n]), decay(E[:n]))
+    for check in CHECKS:
+        assert check(c).status in ("skipped", "passed", "flagged")

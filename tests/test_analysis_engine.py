@@ -1,0 +1,107 @@
+"""The engine end to end: ranked, explained causes on runs whose answer is known."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from app.analysis import History, Series, diagnose
+from app.analysis import model as cause_model
+from app.analysis.catalog import BY_ID, CAUSES
+from bench.scenarios.suite import RUNS, load_runs
+
+SUITE = load_runs("all")
+
+
+def test_the_model_is_fitted_for_every_cause_of_the_catalog():
+    model = cause_model.load()
+    assert model.version.startswith("fit-")
+    assert set(model.causes) == {cause.id for cause in CAUSES}
+
+
+@pytest.mark.parametrize("run", SUITE, ids=[run.name for run in SUITE])
+def test_every_scenario_gets_a_well_formed_diagnosis(run):
+    result = diagnose(run.history)
+    confidences = [cause.confidence for cause in result.causes]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.05 <= c <= 1 for c in confidences)
+    for cause in result.causes:
+        assert cause.id in BY_ID and cause.kind == BY_ID[cause.id].kind
+        assert cause.explanation and cause.actions
+    assert {check.id for check in result.checks} >= {"gap", "lag", "overfit", "nonfinite"}
+    assert result.summary
+
+
+def test_healthy_held_out_runs_raise_no_problem():
+    healthy = [run for run in load_runs("heldout") if not run.planted]
+    assert healthy
+    for run in healthy:
+        problems = [c for c in diagnose(run.history).causes if c.kind == "problem"]
+        assert all(c.confidence < 0.5 for c in problems), (run.name, problems)
+
+
+def u_shaped_history() -> History:
+    epochs = np.arange(1, 41, dtype=float)
+    rng = np.random.default_rng(4)
+    train = 2.0 * np.exp(-epochs / 6) + 0.02
+    val = 0.45 + 0.0015 * (epochs - 14) ** 2 + rng.normal(0, 0.004, 40)
+    return History(
+        epoch=epochs,
+        epoch_series={"train_loss": Series.full(train), "val_loss": Series.full(val)},
+        config={"batch_size": 32},
+        task="classification",
+    )
+
+
+def test_a_clear_overfit_is_ranked_first_and_says_where_to_stop():
+    result = diagnose(u_shaped_history())
+    top = result.causes[0]
+    assert top.id == "overfitting" and top.confidence >= 0.5
+    best = int(np.argmin(u_shaped_history().epoch_series["val_loss"].values)) + 1
+    assert any(f"Stop at epoch {best}" in action for action in top.actions)
+    assert "epoch" in top.explanation and any(ch.isdigit() for ch in top.explanation)
+
+
+def test_non_finite_losses_are_numerical_instability():
+    epochs = np.arange(1, 11, dtype=float)
+    train = np.array([2.0, 1.5, 1.2, 3.0, 40.0, 900.0, math.nan, math.nan, math.nan, math.nan])
+    val = np.array([1.9, 1.4, 1.3, 5.0, 80.0, math.inf, math.nan, math.nan, math.nan, math.nan])
+    history = History(
+        epoch=epochs, epoch_series={"train_loss": Series.full(train), "val_loss": Series.full(val)}
+    )
+    result = diagnose(history)
+    assert result.causes[0].id == "numerical_instability"
+    assert result.causes[0].confidence >= 0.5
+
+
+def test_diagnose_command_runs_locally_without_a_server(tmp_path):
+    document = json.loads(next(RUNS.glob("overfitting-*.json")).read_text())["history"]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(document))
+    text = subprocess.run(
+        [sys.executable, "-m", "app", "diagnose", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "Validation loss ends" in text and "[flagged]" in text
+    as_json = subprocess.run(
+        [sys.executable, "-m", "app", "diagnose", str(path), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    body = json.loads(as_json)
+    assert body["status"] == "complete" and body["causes"][0]["id"] in BY_ID
+
+
+def test_diagnose_command_explains_a_bad_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "diagnose", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "cannot read" in done.stderr
