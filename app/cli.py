@@ -97,7 +97,7 @@ def diagnose(
     if as_json:
         typer.echo(
             dumps(
-                {"status": "complete", "engine_version": analysis.ENGINE_VERSION, **result}
+                {"status": "complete", "engine_version": analysis.engine_version(), **result}
             ).decode()
         )
         return

@@ -105,3 +105,26 @@ def test_diagnose_command_explains_a_bad_file(tmp_path):
         [sys.executable, "-m", "app", "diagnose", str(path)], capture_output=True, text=True
     )
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_the_catalog_names_only_real_checks_and_features():
+    from app.analysis.diagnose import features_of
+
+    produced = set(features_of(SUITE[0].history)[2])
+    checks = {finding for finding in features_of(SUITE[0].history)[1]}
+    for cause in CAUSES:
+        assert set(cause.features) <= produced, (cause.id, set(cause.features) - produced)
+        assert set(cause.evidence) <= checks, (cause.id, set(cause.evidence) - checks)
+        assert len(set(cause.features)) == len(cause.features), cause.id
+    assert [c.id for c in CAUSES] == list(dict.fromkeys(c.id for c in CAUSES))
+
+
+def test_the_catalog_matches_the_public_cause_catalog():
+    from pathlib import Path
+
+    contract = Path(__file__).resolve().parents[2] / "shared" / "contract" / "causes.md"
+    if not contract.exists():
+        pytest.skip("shared/contract/causes.md is not beside this checkout")
+    rows = [line.split("|") for line in contract.read_text().splitlines() if line.startswith("| `")]
+    published = {row[1].strip().strip("`"): row[2].strip() for row in rows}
+    assert {c.id: c.kind for c in CAUSES} == published

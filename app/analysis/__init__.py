@@ -4,7 +4,7 @@ It imports nothing from the web layer or the database, so it runs the same insid
 worker, and in `lossgap diagnose FILE` without a server.
 """
 
-from app.analysis.diagnose import ENGINE_VERSION, diagnose
+from app.analysis.diagnose import ENGINE_VERSION, diagnose, engine_version
 from app.analysis.history import History, Series
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
@@ -17,4 +17,5 @@ __all__ = [
     "History",
     "Series",
     "diagnose",
+    "engine_version",
 ]

@@ -1,5 +1,6 @@
-"""The cause catalog (causes.md): ids, kinds, titles, the checks cited as evidence, and the
-words and actions a user gets, filled with this run's numbers."""
+"""The cause catalog (causes.md): ids, kinds, titles, the features each cause's model reads,
+the checks cited as evidence, and the words and actions a user gets, filled with this run's
+numbers."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class CauseSpec:
     id: str
     kind: Kind
     title: str
+    features: tuple[str, ...]  # what its model reads: the evidence a domain expert would weigh
     evidence: tuple[str, ...]  # checks cited as evidence
     explain: Text
     actions: Actions
@@ -54,7 +56,25 @@ CAUSES: tuple[CauseSpec, ...] = (
         "regularization_train_only",
         "benign",
         "Regularization active only during training",
-        ("offset", "gap"),
+        (
+            "gap_rel",
+            "gap_below_frac",
+            "off_late_rel",
+            "off_stable",
+            "off_neg_stable",
+            "acc_inverted",
+            "cfg_dropout",
+            "cfg_label_smoothing",
+            "cfg_l2_in_loss",
+            "cfg_mixup",
+            "cfg_regularized",
+            "lag_shrink",
+            "lag_closed",
+        ),
+        (
+            "offset",
+            "gap",
+        ),
         _text(
             "Dropout, label smoothing, mixup or an L2 term in the reported loss raise the "
             "training loss but are off when validating, so validation loss sits below it by a "
@@ -71,7 +91,19 @@ CAUSES: tuple[CauseSpec, ...] = (
         "augmentation_train_only",
         "benign",
         "Augmentation makes training inputs harder",
-        ("offset", "gap"),
+        (
+            "gap_rel",
+            "gap_below_frac",
+            "off_late_rel",
+            "off_neg_stable",
+            "acc_inverted",
+            "cfg_augmentation",
+            "cfg_regularized",
+        ),
+        (
+            "offset",
+            "gap",
+        ),
         _text(
             "Random augmentation applies to training inputs only, so the clean validation "
             "inputs are easier and score a lower loss.",
@@ -87,7 +119,22 @@ CAUSES: tuple[CauseSpec, ...] = (
         "measurement_lag",
         "benign",
         "Training loss lags half an epoch behind",
-        ("lag", "gap"),
+        (
+            "lag_coef",
+            "lag_r2",
+            "lag_closed",
+            "lag_shrink",
+            "lag_steps_closed",
+            "has_steps",
+            "gap_rel",
+            "gap_first_rel",
+            "cfg_epoch_mean",
+            "off_stable",
+        ),
+        (
+            "lag",
+            "gap",
+        ),
         _text(
             "Training loss is averaged over each epoch while the weights improve; validation "
             "is measured at the epoch's end, so the training curve lags by about half an "
@@ -103,7 +150,18 @@ CAUSES: tuple[CauseSpec, ...] = (
         "batchnorm_mode",
         "benign",
         "Batch normalization behaves differently in training",
-        ("gap", "config"),
+        (
+            "cfg_batch_norm",
+            "cfg_bn_small_batch",
+            "gap_rel",
+            "val_noise_rel",
+            "st_rough",
+            "gap_below_frac",
+        ),
+        (
+            "gap",
+            "config",
+        ),
         _text(
             "Batch normalization normalizes with per-batch statistics while training and with "
             "running statistics while evaluating; with small or non-i.i.d. batches the two "
@@ -120,6 +178,13 @@ CAUSES: tuple[CauseSpec, ...] = (
         "small_validation_noise",
         "benign",
         "The validation set is too small to tell",
+        (
+            "gap_within_noise",
+            "gap_z",
+            "val_noise_rel",
+            "cfg_val_size_inv",
+            "gap_rel",
+        ),
         ("gap",),
         _text(
             "The gap is within the noise of the validation loss, so it does not mean much.", "gap"
@@ -133,6 +198,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         "accuracy_loss_divergence",
         "benign",
         "Loss and accuracy disagree",
+        (
+            "ad_divergence",
+            "has_accuracy",
+            "of_tau",
+            "of_rise_rel",
+            "of_val_progress",
+            "of_logp",
+            "of_train_falls",
+        ),
         ("metrics",),
         _text(
             "Loss measures confidence while accuracy counts only the arg-max: the model can "
@@ -149,6 +223,22 @@ CAUSES: tuple[CauseSpec, ...] = (
         "data_leakage",
         "problem",
         "Validation samples leak into training",
+        (
+            "gap_rel",
+            "gap_below_frac",
+            "gap_first_rel",
+            "gap_track",
+            "of_tau",
+            "of_rise_rel",
+            "cfg_regularized",
+            "cfg_augmentation",
+            "off_neg_stable",
+            "lag_closed",
+            "ls_ratio_stable",
+            "ls_log_ratio",
+            "ls_train_over_val",
+            "gap_within_noise",
+        ),
         ("gap",),
         _text(
             "When validation samples also appear in the training set, validation loss tracks "
@@ -164,7 +254,23 @@ CAUSES: tuple[CauseSpec, ...] = (
         "easier_validation",
         "problem",
         "The validation set is easier than the training set",
-        ("gap", "offset"),
+        (
+            "gap_rel",
+            "gap_below_frac",
+            "gap_first_rel",
+            "off_neg_stable",
+            "cfg_regularized",
+            "cfg_augmentation",
+            "lag_closed",
+            "lag_shrink",
+            "ls_ratio_stable",
+            "ls_log_ratio",
+            "ls_train_over_val",
+        ),
+        (
+            "gap",
+            "offset",
+        ),
         _text(
             "A validation set drawn from an easier distribution scores lower than the "
             "training set even in eval mode.",
@@ -179,6 +285,19 @@ CAUSES: tuple[CauseSpec, ...] = (
         "preprocessing_mismatch",
         "problem",
         "Training and validation inputs are preprocessed differently",
+        (
+            "gap_rel",
+            "gap_first_rel",
+            "of_frac_after",
+            "of_tau",
+            "pg_progress",
+            "gap_track",
+            "of_val_progress",
+            "ls_ratio_stable",
+            "ls_log_ratio",
+            "ls_train_over_val",
+            "val_noise_rel",
+        ),
         ("gap",),
         _text(
             "When validation inputs are normalized, scaled or tokenized differently, the model "
@@ -194,6 +313,16 @@ CAUSES: tuple[CauseSpec, ...] = (
         "loss_computation_mismatch",
         "problem",
         "Training and validation losses are computed differently",
+        (
+            "ls_log_ratio",
+            "ls_ratio_stable",
+            "ls_negative",
+            "ls_noise_ratio",
+            "steps_mean_mismatch",
+            "cfg_sum_reduction",
+            "cfg_last_batch",
+            "ls_train_over_val",
+        ),
         ("loss_scale",),
         _text(
             "The two curves are not the same quantity: a sum instead of a mean, only the last "
@@ -209,7 +338,21 @@ CAUSES: tuple[CauseSpec, ...] = (
         "label_noise_train",
         "problem",
         "Training labels are noisy",
-        ("progress", "gap"),
+        (
+            "pg_rel_level",
+            "pg_progress",
+            "gap_rel",
+            "gap_below_frac",
+            "off_neg_stable",
+            "acc_inverted",
+            "cfg_regularized",
+            "ls_ratio_stable",
+            "ls_log_ratio",
+        ),
+        (
+            "progress",
+            "gap",
+        ),
         _text(
             "Wrong training labels give the training loss a high floor the validation set "
             "does not share.",
@@ -225,7 +368,21 @@ CAUSES: tuple[CauseSpec, ...] = (
         "overfitting",
         "problem",
         "Overfitting",
-        ("overfit", "gap"),
+        (
+            "of_tau",
+            "of_logp",
+            "of_rise_rel",
+            "of_frac_after",
+            "of_train_falls",
+            "of_gap_widen",
+            "gap_rel",
+            "gap_z",
+            "of_val_progress",
+        ),
+        (
+            "overfit",
+            "gap",
+        ),
         _text(
             "The model memorizes the training set: training loss keeps falling while "
             "validation loss rises after its minimum.",
@@ -241,6 +398,17 @@ CAUSES: tuple[CauseSpec, ...] = (
         "underfitting",
         "problem",
         "Underfitting",
+        (
+            "pg_progress",
+            "pg_rel_level",
+            "pg_gap_small",
+            "pg_improve_ratio",
+            "cfg_frozen",
+            "cfg_dropout",
+            "cv_train_slope",
+            "pg_linear",
+            "gap_rel",
+        ),
         ("progress",),
         _text(
             "The model cannot fit even the training set: both losses stay high and close.",
@@ -255,6 +423,20 @@ CAUSES: tuple[CauseSpec, ...] = (
         "lr_too_high",
         "problem",
         "Learning rate too high",
+        (
+            "st_sign_changes",
+            "st_rough",
+            "st_spikes",
+            "st_drift_up",
+            "st_steps_rough",
+            "pg_progress",
+            "nf_jump",
+            "val_noise_rel",
+            "of_train_falls",
+            "pg_rel_level",
+            "st_val_sign_changes",
+            "st_val_rough",
+        ),
         ("stability",),
         _text("Steps overshoot: the loss oscillates, spikes or climbs.", "stability"),
         _fixed(
@@ -265,7 +447,18 @@ CAUSES: tuple[CauseSpec, ...] = (
         "lr_too_low",
         "problem",
         "Learning rate too low",
-        ("progress", "convergence"),
+        (
+            "pg_linear",
+            "pg_improve_ratio",
+            "pg_progress",
+            "cv_train_slope",
+            "cv_train_logp",
+            "pg_rel_level",
+        ),
+        (
+            "progress",
+            "convergence",
+        ),
         _text(
             "Steps are too small: the loss creeps down almost linearly, far from converged.",
             "progress",
@@ -278,6 +471,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         "not_converged",
         "problem",
         "Training stopped before convergence",
+        (
+            "cv_train_slope",
+            "cv_val_slope",
+            "cv_train_logp",
+            "cv_val_logp",
+            "cv_both",
+            "of_frac_after",
+            "pg_improve_ratio",
+        ),
         ("convergence",),
         _text("Both curves were still clearly improving when training stopped.", "convergence"),
         _fixed(
@@ -288,6 +490,14 @@ CAUSES: tuple[CauseSpec, ...] = (
         "premature_early_stopping",
         "problem",
         "Early stopping fired too soon",
+        (
+            "es_tail_short",
+            "es_bump_small",
+            "es_pre_slope",
+            "es_best_late",
+            "cfg_small_patience",
+            "cv_val_slope",
+        ),
         ("early_stop",),
         _text(
             "Early stopping reacted to a small bump in a validation curve that was still falling.",
@@ -302,6 +512,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         "numerical_instability",
         "problem",
         "Numerical instability",
+        (
+            "nf_any",
+            "nf_frac",
+            "nf_jump",
+            "st_spikes",
+        ),
         ("nonfinite",),
         _text("NaN, infinite or exploding loss values.", "nonfinite"),
         _fixed(

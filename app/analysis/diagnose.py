@@ -14,6 +14,14 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
 ENGINE_VERSION = "0.2.0"
+
+
+def engine_version() -> str:
+    """The code's version and the fitted model's: a stored diagnosis is reused only while both
+    are unchanged."""
+    return f"{ENGINE_VERSION}+{cause_model.load().version}"
+
+
 REPORT_FLOOR = 0.05
 
 

@@ -24,7 +24,7 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
     if (
         stored is not None
         and stored.data_version == run.data_version
-        and stored.engine_version == analysis.ENGINE_VERSION
+        and stored.engine_version == analysis.engine_version()
     ):
         body = stored.body
     else:
@@ -37,7 +37,7 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
                 {
                     "run_id": run_id,
                     "data_version": run.data_version,
-                    "engine_version": analysis.ENGINE_VERSION,
+                    "engine_version": analysis.engine_version(),
                     "body": body,
                 }
             ],
@@ -50,7 +50,7 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "status": "pending" if active else "complete",
-        "engine_version": analysis.ENGINE_VERSION,
+        "engine_version": analysis.engine_version(),
         **body,
     }
 

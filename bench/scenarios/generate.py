@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from train import Recipe, Split, train
 
 OUT = Path(__file__).parent / "runs"
-VARIANTS = 10
+VARIANTS = 20
 HELD_OUT = {7, 8, 9}
 DATASETS = ("digits", "blobs", "cancer", "blobs_hard", "digits", "blobs")
 
@@ -210,7 +210,14 @@ def label_noise(i: int, seed: int):
 
 
 def overfitting(i: int, seed: int):
-    split, recipe = _base(i, seed, hidden=(256, 256), lr=1e-3, epochs=60)
+    """Memorizing a small training set: slowly over 60 epochs, or within the first few epochs
+    of a short run at a high learning rate (as fine-tuning runs often look)."""
+    if i % 3 == 0:
+        split, recipe = _base(i, seed, hidden=(256, 256), lr=1e-3, epochs=60)
+    elif i % 3 == 1:
+        split, recipe = _base(i, seed, hidden=(256, 256), lr=1e-2, epochs=[12, 15, 20][i % 3])
+    else:
+        split, recipe = _base(i, seed, hidden=(512,), lr=3e-3, epochs=25)
     keep = [150, 200, 120, 250, 150, 200][i % 6]
     return replace(split, x_train=split.x_train[:keep], y_train=split.y_train[:keep]), recipe, {}
 
@@ -431,9 +438,10 @@ def verify(
         return float(np.mean(tr[late])) > float(np.mean(va[late]))
     if cause == "underfitting":
         return tr[-1] > 0.6 * tr[0] or (1 - tr[-1] / tr[0]) < 0.5
-    if cause == "lr_too_high":
+    if cause == "lr_too_high":  # the training loss itself oscillates or climbs, far from zero
         d = np.diff(tr)
-        return np.mean(np.sign(d[1:]) != np.sign(d[:-1])) > 0.35 or np.max(d) > 0.2 * level
+        reversals = np.mean(np.sign(d[1:]) != np.sign(d[:-1]))
+        return (reversals > 0.4 or np.max(d) > 0.2 * level) and tr[-1] > 0.2 * tr[0]
     if cause == "lr_too_low":
         d = -np.diff(tr)
         third = max(1, len(d) // 3)

@@ -78,7 +78,9 @@ def check(c: Curves) -> Finding:
         if okw.sum() >= 2:
             mismatch = float(np.median(np.abs(whole[okw] - tr[okw])) / level)
     features = {
-        "lag_coef": float(np.clip(coef, -2, 2)),
+        # Weighted by the fit's R², and only where validation starts below training: a widening
+        # gap as the curves flatten (overfitting) also gives a positive coefficient.
+        "lag_coef": float(np.clip(coef, -1, 2)) * r2 * float(np.mean(gap[early]) < 0),
         "lag_r2": r2 * float(np.sign(coef)),
         "lag_closed": closed,
         "lag_shrink": float(np.clip(shrink, -3, 3)) / 3,

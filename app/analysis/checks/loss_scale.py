@@ -12,7 +12,7 @@ from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import noise_sigma
 
-FEATURES = ("ls_log_ratio", "ls_ratio_stable", "ls_negative", "ls_noise_ratio")
+FEATURES = ("ls_log_ratio", "ls_train_over_val", "ls_ratio_stable", "ls_negative", "ls_noise_ratio")
 
 
 def check(c: Curves) -> Finding:
@@ -34,6 +34,9 @@ def check(c: Curves) -> Finding:
     noise_ratio = float(np.log((noise_tr + 1e-3) / (noise_va + 1e-3)))
     features = {
         "ls_log_ratio": float(min(abs(mean), 6.0)) / 3,
+        # Signed: a summed training loss sits far above validation, a mis-scaled validation set
+        # far above training.
+        "ls_train_over_val": float(np.clip(mean, -6, 6)) / 3,
         "ls_ratio_stable": stable * float(abs(mean) > np.log(2)),
         "ls_negative": negative,
         "ls_noise_ratio": float(np.clip(noise_ratio, -3, 3)) / 3,

@@ -10,7 +10,15 @@ from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import log10p, mann_kendall, theil_sen
 
-FEATURES = ("of_tau", "of_logp", "of_rise_rel", "of_frac_after", "of_train_falls", "of_gap_widen")
+FEATURES = (
+    "of_tau",
+    "of_logp",
+    "of_rise_rel",
+    "of_frac_after",
+    "of_train_falls",
+    "of_gap_widen",
+    "of_val_progress",
+)
 
 
 def check(c: Curves) -> Finding:
@@ -40,6 +48,9 @@ def check(c: Curves) -> Finding:
         "of_frac_after": (len(val) - 1 - best) / (len(val) - 1),
         "of_train_falls": train_falls,
         "of_gap_widen": widen,
+        # How far validation improved before its minimum: overfitting follows real learning,
+        # a mis-preprocessed validation set barely improves at all.
+        "of_val_progress": float(np.clip((val[0] - val[best]) / level, 0, 3)),
     }
     detail = (
         f"validation loss is lowest at epoch {epochs[best]:g} ({val[best]:.4g}); after it "

@@ -10,9 +10,24 @@ from scipy.ndimage import median_filter
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
-from app.analysis.stats import mann_kendall, robust_sigma, theil_sen
+from app.analysis.stats import mann_kendall, noise_sigma, robust_sigma, theil_sen
 
-FEATURES = ("st_sign_changes", "st_rough", "st_spikes", "st_drift_up", "st_steps_rough")
+FEATURES = (
+    "st_sign_changes",
+    "st_rough",
+    "st_spikes",
+    "st_drift_up",
+    "st_steps_rough",
+    "st_val_sign_changes",
+    "st_val_rough",
+)
+
+
+def _sign_changes(values: np.ndarray) -> float:
+    """Share of successive changes that reverse direction (about ½ for white noise)."""
+    changes = np.diff(values)
+    signs = np.sign(changes[changes != 0])
+    return float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
 
 
 def check(c: Curves) -> Finding:
@@ -22,10 +37,9 @@ def check(c: Curves) -> Finding:
             "stability", "needs at least five training losses", dict.fromkeys(FEATURES, 0.0)
         )
     epochs, train = c.epoch[finite], c.train[finite]
+    val = c.val[np.isfinite(c.val)]
     level = c.level()
-    changes = np.diff(train)
-    signs = np.sign(changes[changes != 0])
-    sign_changes = float(np.mean(signs[1:] != signs[:-1])) if len(signs) > 2 else 0.0
+    sign_changes = _sign_changes(train)
     residual = train - median_filter(train, size=5, mode="nearest")
     sigma = robust_sigma(residual)
     spikes = int(np.sum(residual > 5 * sigma + 0.05 * level))
@@ -45,6 +59,10 @@ def check(c: Curves) -> Finding:
         "st_spikes": min(spikes / len(train) * 10, 1.0),
         "st_drift_up": drift,
         "st_steps_rough": float(min(steps_rough, 2.0)),
+        # Validation is measured at one instant, not averaged over an epoch, so overshooting
+        # steps show there first.
+        "st_val_sign_changes": _sign_changes(val) if len(val) >= 5 else 0.0,
+        "st_val_rough": float(min(noise_sigma(val) / level, 2.0)),
     }
     detail = (
         f"training loss changes direction in {sign_changes:.0%} of epochs, has {spikes} "
