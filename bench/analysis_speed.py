@@ -15,6 +15,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -44,7 +45,7 @@ def history(epochs: int, steps: int, seed: int = 0) -> History:
     )
 
 
-def best_of(repeats: int, call) -> float:  # type: ignore[no-untyped-def]
+def best_of(repeats: int, call: Callable[[], object]) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()

@@ -105,8 +105,8 @@ def main() -> None:
     causes = {
         cause_id: {
             "members": [
-                {"share": round(1 - share, 3), **spec["prior"]},  # type: ignore[dict-item]
-                {"share": round(share, 3), **spec["all"]},  # type: ignore[dict-item]
+                {"share": round(1 - share, 3), **spec["prior"]},
+                {"share": round(share, 3), **spec["all"]},
             ],
             "positives": spec["positives"],
         }

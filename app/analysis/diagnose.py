@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from app.analysis import model as cause_model
-from app.analysis.catalog import BY_ID, CAUSES
+from app.analysis.catalog import BY_ID
 from app.analysis.checks import CHECKS
 from app.analysis.config_keys import config_finding
 from app.analysis.curves import Curves, prepare
@@ -157,7 +157,3 @@ def _summary(
         text += f" History alone cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
     return text
-
-
-def cause_ids() -> tuple[str, ...]:
-    return tuple(cause.id for cause in CAUSES)
