@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 
@@ -31,8 +33,6 @@ def _detail(findings: Mapping[str, Finding], check: str) -> str:
 
 
 def _best_epoch(c: Curves) -> str:
-    import numpy as np
-
     finite = np.isfinite(c.val)
     if not finite.any():
         return "the best epoch"

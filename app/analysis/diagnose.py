@@ -14,15 +14,13 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
 ENGINE_VERSION = "0.2.0"
+REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4)
 
 
 def engine_version() -> str:
     """The code's version and the fitted model's: a stored diagnosis is reused only while both
     are unchanged."""
     return f"{ENGINE_VERSION}+{cause_model.load().version}"
-
-
-REPORT_FLOOR = 0.05
 
 
 def features_of(history: History) -> tuple[Curves, dict[str, Finding], dict[str, float]]:
@@ -45,7 +43,7 @@ def diagnose(history: History, model: cause_model.Model | None = None) -> Diagno
         if p >= REPORT_FLOOR and cause_id in BY_ID
     )
     return Diagnosis(
-        summary=_summary(curves, causes, findings, model),
+        summary=_summary(curves, causes, model),
         causes=causes,
         checks=tuple(Check(f.check, f.status, f.detail, f.statistic) for f in findings.values()),
         gap=_gap(curves),
@@ -121,7 +119,6 @@ def _settle_with(causes: tuple[Cause, ...], c: Curves) -> str:
 def _summary(
     c: Curves,
     causes: tuple[Cause, ...],
-    findings: Mapping[str, Finding],
     model: cause_model.Model,
 ) -> str:
     if not _has_both_curves(c):
