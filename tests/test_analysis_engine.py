@@ -128,3 +128,17 @@ def test_the_catalog_matches_the_public_cause_catalog():
     rows = [line.split("|") for line in contract.read_text().splitlines() if line.startswith("| `")]
     published = {row[1].strip().strip("`"): row[2].strip() for row in rows}
     assert {c.id: c.kind for c in CAUSES} == published
+
+
+def test_explanations_quote_only_checks_that_ran():
+    history = History(
+        epoch=np.arange(1, 4, dtype=float),
+        epoch_series={
+            "train_loss": Series.full(np.array([1.93, 1.10, 0.91])),
+            "val_loss": Series.full(np.array([1.21, 0.84, 0.80])),
+        },
+        config={"dropout": 0.5, "val_size": 360},
+        task="classification",
+    )
+    for cause in diagnose(history).causes:
+        assert "needs at least" not in cause.explanation, cause.explanation

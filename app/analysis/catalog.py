@@ -28,8 +28,9 @@ class CauseSpec:
 
 
 def _detail(findings: Mapping[str, Finding], check: str) -> str:
+    """A check's sentence, when it ran: a skipped check has nothing to say about this run."""
     finding = findings.get(check)
-    return finding.detail if finding else ""
+    return finding.detail if finding and finding.status != "skipped" else ""
 
 
 def _best_epoch(c: Curves) -> str:
