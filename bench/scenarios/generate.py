@@ -26,7 +26,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from train import Recipe, Split, train
+
+from app.analysis.catalog import CAUSES
 
 OUT = Path(__file__).parent / "runs"
 VARIANTS = 20
@@ -468,20 +471,7 @@ def verify(
     return False
 
 
-PROBLEMS = {
-    "data_leakage",
-    "easier_validation",
-    "preprocessing_mismatch",
-    "loss_computation_mismatch",
-    "label_noise_train",
-    "overfitting",
-    "underfitting",
-    "lr_too_high",
-    "lr_too_low",
-    "not_converged",
-    "premature_early_stopping",
-    "numerical_instability",
-}
+PROBLEMS = {cause.id for cause in CAUSES if cause.kind == "problem"}
 
 
 def config_for(split: Split, recipe: Recipe, extra: dict[str, Any]) -> dict[str, Any]:
