@@ -174,3 +174,13 @@ def test_a_failed_commit_is_reported_not_acknowledged(client):
             )
             if engine.dialect.name == "postgresql":
                 conn.execute(text("DROP FUNCTION refuse()"))
+
+
+def test_openapi_documents_the_request_bodies(client):
+    schema = client.get("/openapi.json").json()
+    body = schema["paths"]["/v1/runs"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"] == "#/components/schemas/RunCreate"
+    components = schema["components"]["schemas"]
+    assert {"RunCreate", "HistoryAppend", "EpochRow"} <= set(components)
+    assert "epochs" in components["RunCreate"]["required"]
+    assert client.get("/docs").status_code == 200
