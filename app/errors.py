@@ -66,6 +66,11 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def field_path(loc: Sequence[str | int]) -> str:
     """`("body", "epochs", 3, "val_loss")` → `epochs[3].val_loss`."""
     parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    parts = [
+        p
+        for i, p in enumerate(parts)
+        if not (i and parts[i - 1] == "steps" and p in ("rows", "columns"))
+    ]
     out = ""
     for part in parts:
         if isinstance(part, int):

@@ -196,3 +196,19 @@ def test_row_and_size_limits_are_settings(small_limits_client):
     )
     stored = c.get(f"/v1/runs/{run_id}").json()
     assert stored["epoch_count"] == 4 and stored["step_count"] == 80
+
+
+@pytest.mark.parametrize(
+    ("steps", "fragment"),
+    [
+        ({"train_loss": [1.0]}, "steps.step"),
+        ({"step": [1, 2], "train_loss": [1.0]}, "steps.train_loss: 1 values"),
+        ({"step": [1, None], "train_loss": [1.0, 2.0]}, "steps.step[1]"),
+        ({"step": [1, 2.5], "train_loss": [1.0, 2.0]}, "steps.step[1]"),
+        ({"step": [1], "lr": [0.1]}, "train_loss"),
+    ],
+)
+def test_bad_columnar_steps_are_rejected(client, steps, fragment):
+    body = {"epochs": [{"epoch": 1, "train_loss": 1.0}], "steps": steps}
+    assert_error(post_json(client, "/v1/runs", body), 422, "invalid_input", fragment)
+    assert client.get("/v1/runs").json()["total"] == 0

@@ -191,3 +191,18 @@ def test_diagnosis_ranks_catalog_causes_and_follows_the_history(client):
     )
     updated = client.get(f"/v1/runs/{run_id}/diagnosis").json()
     assert updated["gap"]["last_epoch"] == 41
+
+
+def test_steps_can_be_sent_as_columns_and_read_back_as_rows(client):
+    body = {
+        "epochs": [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9}],
+        "steps": {"step": [3, 1, 2], "train_loss": [0.3, 0.1, None], "lr": [0.1, 0.1, 0.1]},
+    }
+    run_id = create(client, body)
+    more = {"steps": {"step": [2, 4], "train_loss": [math.nan, 0.4]}}
+    assert post_json(client, f"/v1/runs/{run_id}/epochs", more).json()["step_count"] == 4
+    steps = client.get(f"/v1/runs/{run_id}").json()["steps"]
+    assert [s["step"] for s in steps] == [1, 2, 3, 4]
+    assert steps[0] == {"step": 1, "train_loss": 0.1, "lr": 0.1}
+    assert math.isnan(steps[1]["train_loss"]) and "lr" not in steps[1]
+    assert steps[3] == {"step": 4, "train_loss": 0.4}

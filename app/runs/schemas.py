@@ -3,7 +3,16 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
 # A reported value: a JSON number (NaN and ±Infinity accepted: they are evidence) or null.
 Number = Annotated[float, Strict()] | None
@@ -26,6 +35,34 @@ _STEP_ROW_SCHEMA = {
 # Step rows are validated as plain dicts of numbers (fast for millions of rows) and checked
 # column-wise in `app.runs.steps`; the schema above documents their shape.
 StepRow = Annotated[dict[str, Number], WithJsonSchema(_STEP_ROW_SCHEMA)]
+# The same steps as one array per key: far cheaper to send and parse for large histories.
+StepColumns = Annotated[
+    dict[str, list[Number]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "Steps as columns: `step` and `train_loss` (and/or `val_loss`) "
+            "arrays of equal length, plus any metric arrays; read back as rows.",
+            "additionalProperties": {"type": "array", "items": {"type": ["number", "null"]}},
+            "example": {
+                "step": [1, 2, 3],
+                "epoch": [0.01, 0.02, 0.03],
+                "train_loss": [2.3, 2.2, 2.2],
+            },
+        }
+    ),
+]
+# Rows or columns, told apart by the JSON type; the tag names appear in error locations and
+# `app.errors.field_path` leaves them out.
+Steps = Annotated[
+    Annotated[list[StepRow], Tag("rows")] | Annotated[StepColumns, Tag("columns")],
+    Discriminator(lambda value: "columns" if isinstance(value, dict) else "rows"),
+]
+
+
+def step_count(steps: Steps) -> int:
+    """Rows in either form (the columnar form's length is that of its `step` array)."""
+    return len(steps.get("step", [])) if isinstance(steps, dict) else len(steps)
 
 
 class EpochRow(BaseModel):
@@ -86,18 +123,18 @@ class RunCreate(BaseModel):
     task: Task = "other"
     config: dict[str, Any] = Field(default_factory=dict)
     epochs: Annotated[list[EpochRow], Field(min_length=1)]
-    steps: list[StepRow] = Field(default_factory=list)
+    steps: Steps = Field(default_factory=list)
 
 
 class HistoryAppend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     epochs: list[EpochRow] = Field(default_factory=list)
-    steps: list[StepRow] = Field(default_factory=list)
+    steps: Steps = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "HistoryAppend":
-        if not self.epochs and not self.steps:
+        if not self.epochs and not step_count(self.steps):
             raise ValueError("send at least one row in `epochs` or `steps`")
         return self
 

@@ -20,7 +20,7 @@ from app.db.upsert import upsert
 from app.errors import InvalidInput, LimitExceeded, NotFound
 from app.models import EpochRecord, Run, StepChunk
 from app.runs import steps as step_columns
-from app.runs.schemas import EpochRow, HistoryAppend, RunCreate
+from app.runs.schemas import EpochRow, HistoryAppend, RunCreate, Steps, step_count
 from app.runs.steps import StepTable
 
 
@@ -232,15 +232,18 @@ def _check_epoch_rows(rows: Sequence[EpochRow], settings: Settings) -> None:
                 )
 
 
-def _step_table(rows: Sequence[dict[str, float | None]], settings: Settings) -> StepTable | None:
-    if not rows:
-        return None
-    if len(rows) > settings.max_steps_per_request:
+def _step_table(steps: Steps, settings: Settings) -> StepTable | None:
+    count = step_count(steps)
+    if count > settings.max_steps_per_request:
         raise LimitExceeded(
-            f"{len(rows)} step rows exceed LOSSGAP_MAX_STEPS_PER_REQUEST="
+            f"{count} step rows exceed LOSSGAP_MAX_STEPS_PER_REQUEST="
             f"{settings.max_steps_per_request}; split them over several appends."
         )
-    return step_columns.from_rows(rows, settings.max_metrics_per_row)
+    if isinstance(steps, dict):
+        table = step_columns.from_columns(steps, settings.max_metrics_per_row) if steps else None
+    else:
+        table = step_columns.from_rows(steps, settings.max_metrics_per_row) if steps else None
+    return table if table is not None and len(table) else None
 
 
 def _epoch_values(run_id: str, row: EpochRow) -> dict[str, Any]:
