@@ -16,7 +16,8 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else math.nan
 
 
-def _columns(rows: Sequence[Mapping[str, Any]], skip: str) -> dict[str, Series]:
+def series_from_rows(rows: Sequence[Mapping[str, Any]], skip: str) -> dict[str, Series]:
+    """One Series per key of the rows but `skip`; a key absent or null in a row is not present."""
     names = sorted({key for row in rows for key in row} - {skip})
     columns = {}
     for name in names:
@@ -32,9 +33,9 @@ def history_from_document(document: Mapping[str, Any]) -> History:
     config = document.get("config") or {}
     return History(
         epoch=np.array([float(row["epoch"]) for row in epochs], dtype=np.float64),
-        epoch_series=_columns(epochs, "epoch"),
+        epoch_series=series_from_rows(epochs, "epoch"),
         step=np.array([int(row["step"]) for row in steps], dtype=np.int64),
-        step_series=_columns(steps, "step"),
+        step_series=series_from_rows(steps, "step"),
         config=config if isinstance(config, Mapping) else {},
         task=str(document.get("task", "other")),
     )

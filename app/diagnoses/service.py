@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import analysis
+from app.analysis.document import series_from_rows
 from app.db.upsert import upsert
-from app.models import Job, JobStatus, StoredDiagnosis
+from app.models import Job, JobStatus, Run, StoredDiagnosis
 from app.runs import service as runs
-from app.runs.steps import StepTable
 
 
 def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
-    run = runs.get_run(session, run_id).run
+    run = runs.find_run(session, run_id)
     stored = session.get(StoredDiagnosis, run_id)
     if (
         stored is not None
@@ -28,7 +28,7 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
     ):
         body = stored.body
     else:
-        body = analysis.diagnose(load_history(session, run_id)).to_dict()
+        body = analysis.diagnose(load_history(session, run)).to_dict()
         session.execute(
             upsert(
                 session, StoredDiagnosis, ["run_id"], ["data_version", "engine_version", "body"]
@@ -55,26 +55,16 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
     }
 
 
-def load_history(session: Session, run_id: str) -> analysis.History:
-    run = runs.get_run(session, run_id).run
-    records = runs.read_epochs(session, run_id)
-    rows = [runs.epoch_row(record) for record in records]
-    names = sorted({key for row in rows for key in row} - {"epoch"})
-    epoch_series = {}
-    for name in names:
-        present = np.array([name in row for row in rows], dtype=np.bool_)
-        values = np.array([row.get(name, np.nan) for row in rows], dtype=np.float64)
-        epoch_series[name] = analysis.Series(values, present)
-    table = runs.read_steps(session, run_id)
+def load_history(session: Session, run: Run) -> analysis.History:
+    records = runs.read_epochs(session, run.id)
+    table = runs.read_steps(session, run.id)
     return analysis.History(
         epoch=np.array([record.epoch for record in records], dtype=np.float64),
-        epoch_series=epoch_series,
+        epoch_series=series_from_rows([runs.epoch_row(record) for record in records], "epoch"),
         step=table.step.astype(np.int64),
-        step_series=_step_series(table),
+        step_series={
+            name: analysis.Series(col.values, col.mask()) for name, col in table.columns.items()
+        },
         config=run.config,
         task=run.task,
     )
-
-
-def _step_series(table: StepTable) -> dict[str, analysis.Series]:
-    return {name: analysis.Series(col.values, col.mask()) for name, col in table.columns.items()}

@@ -94,36 +94,20 @@ def heartbeat(
 
 
 def succeed(session: Session, job_id: str, owner: str, result: dict[str, Any]) -> bool:
-    now = utcnow()
-    done = session.execute(
-        update(Job)
-        .where(*_owned(job_id, owner))
-        .values(
-            status=JobStatus.succeeded,
-            progress=1.0,
-            result=result,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=now,
-            updated_at=now,
-        )
-    )
-    return _changed(done)
+    return _finish(session, job_id, owner, status=JobStatus.succeeded, progress=1.0, result=result)
 
 
 def fail(session: Session, job_id: str, owner: str, error: str) -> bool:
+    return _finish(session, job_id, owner, status=JobStatus.failed, error=error)
+
+
+def _finish(session: Session, job_id: str, owner: str, **outcome: Any) -> bool:
+    """Record the outcome and release the lease, only while the job is still this owner's."""
     now = utcnow()
     done = session.execute(
         update(Job)
         .where(*_owned(job_id, owner))
-        .values(
-            status=JobStatus.failed,
-            error=error,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=now,
-            updated_at=now,
-        )
+        .values(lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now, **outcome)
     )
     return _changed(done)
 

@@ -96,10 +96,15 @@ def append_history(
     )
 
 
-def get_run(session: Session, run_id: str) -> RunCounts:
+def find_run(session: Session, run_id: str) -> Run:
     run = session.get(Run, run_id)
     if run is None:
         raise _not_found(run_id)
+    return run
+
+
+def get_run(session: Session, run_id: str) -> RunCounts:
+    run = find_run(session, run_id)
     epoch_count, step_count, _ = _counts(session, run_id)
     return RunCounts(run, epoch_count, step_count)
 
