@@ -53,7 +53,47 @@ class Settings(BaseSettings):
     job_redeliver_seconds: float = Field(
         300.0, gt=0, description="A queued job nobody picked up is re-enqueued after this."
     )
+    job_reap_seconds: float = Field(
+        15.0, gt=0, description="How often each worker looks for jobs whose lease expired."
+    )
     worker_concurrency: int = Field(2, gt=0, description="Jobs one worker process runs at once.")
+
+    artifact_store_url: str | None = Field(
+        None,
+        description="`s3://bucket[/prefix]` or `file:///path`; default: DATA_DIR/artifacts.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, moto…); credentials from AWS_* env."
+    )
+    s3_region: str | None = Field(None, description="S3 region name, when the store needs one.")
+    max_model_bytes: int = Field(2048 * MiB, gt=0, description="Largest model upload.")
+    max_data_bytes: int = Field(2048 * MiB, gt=0, description="Largest data upload (on disk).")
+    max_data_unpacked_bytes: int = Field(
+        8192 * MiB,
+        gt=0,
+        description="Largest total of a data file's arrays once decompressed (zip-bomb guard).",
+    )
+    max_compression_ratio: float = Field(
+        200.0, gt=1, description="Largest unpacked/packed size ratio of one `.npz` member."
+    )
+    reeval_queue: str = Field(
+        "default", description="Queue re-evaluation jobs go to (`lossgap worker --queue NAME`)."
+    )
+    reeval_batch_size: int = Field(
+        512, gt=0, description="Batch size of eval-mode passes (train-mode ones use the run's)."
+    )
+    reeval_train_mode_samples: int = Field(
+        10_000, gt=1, description="Samples each train-mode pass scores (its mean is what counts)."
+    )
+    reeval_permutations: int = Field(
+        2000, gt=0, description="Random splits drawn by the shuffled-split permutation test."
+    )
+    reeval_near_duplicate_cosine: float = Field(
+        0.995, gt=0, le=1, description="Cosine similarity at which two samples are near-duplicates."
+    )
+    reeval_max_samples: int = Field(
+        200_000, gt=0, description="Training or validation samples a re-evaluation reads."
+    )
 
     db_pool_size: int = Field(10, gt=0, description="Postgres connection pool size per process.")
     sqlite_busy_timeout_ms: int = Field(
