@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import Unauthorized
+from app.jobs.queue import JobQueue
+from app.storage import ArtifactStore
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -18,6 +20,22 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_store(request: Request) -> ArtifactStore:
+    store: ArtifactStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[ArtifactStore, Depends(get_store)]
+
+
+def get_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.app.state.queue
+    return queue
+
+
+QueueDep = Annotated[JobQueue, Depends(get_queue)]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -49,6 +49,18 @@ class LimitExceeded(AppError):
     code = "too_large"
 
 
+class InvalidArtifact(AppError):
+    status_code = 422
+    code = "invalid_artifact"
+
+
+class UnsafeArtifact(AppError):
+    """A file that could only be read by unpickling it: refused, never loaded."""
+
+    status_code = 422
+    code = "unsafe_artifact"
+
+
 class Unauthorized(AppError):
     status_code = 401
     code = "unauthorized"

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("LOSSGAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = [b for b in os.environ.get("LOSSGAP_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
-TABLES = ["diagnoses", "jobs", "artifacts", "step_chunks", "epoch_records", "runs"]
+TABLES = ["probe_reports", "diagnoses", "jobs", "artifacts", "step_chunks", "epoch_records", "runs"]
 
 
 class PostgresDatabase:
@@ -119,17 +120,11 @@ class LiveServer:
     def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(self.port), *(args or [])],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = spawn(["serve", "--port", str(self.port), *(args or [])], env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {output(self.process)}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
@@ -140,14 +135,40 @@ class LiveServer:
         raise RuntimeError("server did not become ready in 60 s")
 
     def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            out, _ = self.process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, _ = self.process.communicate()
-        return out or ""
+        return stop(self.process)
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m app ARGS` with its output in a file: a pipe nobody reads fills up and blocks
+    the process on its next log line."""
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (lives as long as the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def output(process: subprocess.Popen[str]) -> str:
+    log = process.log  # type: ignore[attr-defined]
+    log.seek(0)
+    return str(log.read())
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """Terminate (SIGTERM, then SIGKILL after 60 s) and return everything it printed."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return output(process)
 
 
 def server_env(backend: dict[str, Any], data_dir: Path) -> dict[str, str]:

@@ -14,7 +14,15 @@ from app.db.base import Base
 from app.db.engine import make_engine
 from tests.conftest import PostgresDatabase, make_settings
 
-TABLES = {"runs", "epoch_records", "step_chunks", "artifacts", "jobs", "diagnoses"}
+TABLES = {
+    "runs",
+    "epoch_records",
+    "step_chunks",
+    "artifacts",
+    "jobs",
+    "diagnoses",
+    "probe_reports",
+}
 
 
 @pytest.fixture
@@ -46,6 +54,7 @@ def test_upgrade_downgrade_upgrade(empty_settings):
         assert migrate.current_revision(engine) != head
     finally:
         engine.dispose()
+    assert tables(empty_settings) == TABLES - {"probe_reports"}
     migrate.upgrade(empty_settings)
     assert tables(empty_settings) == TABLES
 

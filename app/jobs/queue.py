@@ -20,7 +20,6 @@ from app.config import Settings
 log = logging.getLogger("lossgap.jobs")
 
 RUN_JOB = "lossgap.run_job"
-REAP = "lossgap.reap"
 
 
 class QueueConfigError(ValueError):

@@ -3,7 +3,17 @@
 from app.models.artifact import Artifact
 from app.models.diagnosis import StoredDiagnosis
 from app.models.job import Job, JobStatus
+from app.models.probe import StoredProbe
 from app.models.run import Run
 from app.models.series import EpochRecord, StepChunk
 
-__all__ = ["Artifact", "EpochRecord", "Job", "JobStatus", "Run", "StepChunk", "StoredDiagnosis"]
+__all__ = [
+    "Artifact",
+    "EpochRecord",
+    "Job",
+    "JobStatus",
+    "Run",
+    "StepChunk",
+    "StoredDiagnosis",
+    "StoredProbe",
+]

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import SessionDep, SettingsDep
+from app.artifacts import service as artifacts
+from app.deps import SessionDep, SettingsDep, StoreDep
 from app.responses import JSONResponse
 from app.runs import service
 from app.runs import steps as step_columns
@@ -83,6 +84,7 @@ def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSO
 
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a run")
-def delete_run(run_id: str, session: SessionDep) -> Response:
-    service.delete_run(session, run_id)
+def delete_run(run_id: str, session: SessionDep, store: StoreDep) -> Response:
+    """Deletes the history, artifacts (and their files), jobs and probe reports of the run."""
+    artifacts.delete_run_with_files(session, store, run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

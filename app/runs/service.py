@@ -73,7 +73,7 @@ def append_history(
     epochs = _dedupe_epochs(body.epochs)
     _check_epoch_rows(epochs, settings)
     table = _step_table(body.steps, settings)
-    version = _lock_run(session, run_id)
+    version = bump_version(session, run_id)
     if epochs:
         _upsert_epochs(session, run_id, epochs)
     if table is not None:
@@ -178,7 +178,8 @@ def _not_found(run_id: str) -> NotFound:
     return NotFound(f"No run with id {run_id!r}; list runs with GET /v1/runs.")
 
 
-def _lock_run(session: Session, run_id: str) -> int:
+def bump_version(session: Session, run_id: str) -> int:
+    """Mark the run changed (its stored diagnosis is stale); serializes writers of the run."""
     version = session.scalar(
         update(Run)
         .where(Run.id == run_id)

@@ -1,8 +1,9 @@
 """Refuse request bodies over LOSSGAP_MAX_BODY_BYTES before they are buffered.
 
 Starlette ships a body-limit middleware, but it answers in plain text; this one keeps the API's
-JSON error shape. A declared Content-Length over the limit is refused before anything is read; a
-streamed (chunked) body is counted as it arrives and refused the moment it passes the limit.
+JSON error shape. Artifact uploads (multipart files) get the larger upload limit instead. A
+declared Content-Length over the limit is refused before anything is read; a streamed (chunked)
+body is counted as it arrives and refused the moment it passes the limit.
 """
 
 from fastapi import HTTPException
@@ -16,19 +17,27 @@ TOO_LARGE = (
     "send the history in several appends (POST /v1/runs/{{id}}/epochs)."
 )
 
+UPLOAD_TOO_LARGE = (
+    "The upload is larger than this server accepts ({limit} bytes: LOSSGAP_MAX_MODEL_BYTES / "
+    "LOSSGAP_MAX_DATA_BYTES); subsample the data or ask the operator to raise the limit."
+)
+
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, upload_bytes: int) -> None:
         self.app = app
-        self.limit = max_body_bytes
+        self.json_limit = max_body_bytes
+        self.upload_limit = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        message = TOO_LARGE.format(limit=self.limit)
+        upload = scope["path"].endswith("/artifacts")
+        limit = self.upload_limit if upload else self.json_limit
+        message = (UPLOAD_TOO_LARGE if upload else TOO_LARGE).format(limit=limit)
         declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
+        if declared is not None and declared > limit:
             response = JSONResponse(error_body("too_large", message), status_code=413)
             await response(scope, receive, send)
             return
@@ -39,7 +48,7 @@ class BodyLimitMiddleware:
             event = await receive()
             if event["type"] == "http.request":
                 received += len(event.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise HTTPException(status_code=413, detail=message)
             return event
 

@@ -1,0 +1,14 @@
+"""Poll a job."""
+
+from fastapi import APIRouter
+
+from app.deps import SessionDep
+from app.jobs import service
+from app.jobs.schemas import JobOut
+
+router = APIRouter(prefix="/jobs", tags=["re-evaluation"])
+
+
+@router.get("/{job_id}", summary="A job's status, progress and error")
+def get_job(job_id: str, session: SessionDep) -> JobOut:
+    return JobOut.model_validate(service.get_job(session, job_id), from_attributes=True)

@@ -1,0 +1,137 @@
+"""The probe report: one schema whether a worker or the client library computed it.
+
+Only summaries travel (means, standard errors, test statistics, a few example indices), never
+per-sample arrays, so a report stays small whatever the data size. Every field the analysis reads
+is here; `extra` keeps anything else a producer wants to show.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNegative = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LossSummary(Strict):
+    mean: float = Field(description="Mean per-sample loss.")
+    se: NonNegative = Field(description="Standard error of the mean.")
+    n: int = Field(ge=1, description="Samples scored.")
+
+
+class Interval(Strict):
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+class ModelFacts(Strict):
+    has_dropout: bool = False
+    has_batchnorm: bool = False
+    parameters: int | None = Field(None, ge=0)
+    outputs: int | None = Field(None, ge=1, description="Width of the model's output.")
+
+
+class Passes(Strict):
+    """Per-sample losses of each split in each mode (items 1-3 of the report)."""
+
+    train_eval: LossSummary
+    val_eval: LossSummary
+    train_train_mode: LossSummary | None = None
+    val_train_mode: LossSummary | None = None
+    train_dropout_only: LossSummary | None = Field(
+        None, description="Train set, dropout on and batch norm in eval mode."
+    )
+    train_batchnorm_only: LossSummary | None = Field(
+        None, description="Train set, batch norm on batch statistics and dropout off."
+    )
+    train_raw_eval: LossSummary | None = Field(
+        None, description="`x_train_raw` (before augmentation) in eval mode."
+    )
+
+
+class Decomposition(Strict):
+    """reported train - val = (reported train - train in eval mode) + (train in eval - val)."""
+
+    reported_train: float | None = None
+    reported_val: float | None = None
+    train_time_effect: Interval | None = None
+    eval_gap: Interval
+    augmentation_effect: Interval | None = Field(
+        None, description="Augmented minus raw training inputs, both in eval mode."
+    )
+
+
+class ShuffledSplit(Strict):
+    val_mean: float
+    null_mean: float
+    null_sd: NonNegative
+    z: float
+    p_value: Probability
+    permutations: int = Field(ge=1)
+
+
+class Leakage(Strict):
+    exact_duplicates: int = Field(ge=0, description="Validation samples with an exact copy.")
+    near_duplicates: int = Field(ge=0, description="Validation samples with a near copy.")
+    leaked_fraction: Probability
+    threshold: float = Field(description="Cosine similarity counted as a near-duplicate.")
+    leaked_val_loss: float | None = None
+    clean_val_loss: float | None = None
+    p_value: Probability | None = Field(None, description="Leaked vs clean losses (Mann-Whitney).")
+    examples: list[tuple[int, int, float]] = Field(
+        default_factory=list, description="(validation index, training index, similarity)."
+    )
+
+
+class SplitShift(Strict):
+    adversarial_auc: Probability | None = Field(
+        None, description="Cross-validated AUC of a classifier telling train from validation."
+    )
+    label_p_value: Probability | None = None
+    features_tested: int = Field(0, ge=0)
+    features_shifted: int = Field(0, ge=0, description="Significant after FDR control.")
+    max_abs_mean_shift: NonNegative = Field(0.0, description="In training standard deviations.")
+    median_abs_log_scale_ratio: NonNegative = 0.0
+    max_abs_log_scale_ratio: NonNegative = 0.0
+
+
+class LossRecompute(Strict):
+    train_reported: float | None = None
+    train_recomputed: float | None = None
+    train_log_ratio: float | None = Field(None, description="log(reported / recomputed).")
+    val_reported: float | None = None
+    val_recomputed: float | None = None
+    val_log_ratio: float | None = None
+
+
+class LabelNoise(Strict):
+    train_confident_wrong: Probability
+    val_confident_wrong: Probability
+    examples: list[int] = Field(default_factory=list, description="Training indices.")
+
+
+class ProbeReport(Strict):
+    version: Literal[1] = 1
+    source: Literal["worker", "client"] = "client"
+    task: Literal["classification", "regression", "other"] = "other"
+    loss: str
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    batch_size: int | None = Field(None, ge=1)
+    device: str | None = None
+    n_train: int = Field(ge=1)
+    n_val: int = Field(ge=1)
+    model: ModelFacts = Field(default_factory=ModelFacts)
+    passes: Passes
+    decomposition: Decomposition
+    shuffled_split: ShuffledSplit | None = None
+    leakage: Leakage | None = None
+    split_shift: SplitShift | None = None
+    loss_recompute: LossRecompute | None = None
+    label_noise: LabelNoise | None = None
+    seconds: dict[str, float] = Field(default_factory=dict, description="Time per part.")
+    extra: dict[str, Any] = Field(default_factory=dict)

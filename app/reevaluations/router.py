@@ -1,0 +1,32 @@
+"""Start a re-evaluation of the run's uploaded model on its uploaded data."""
+
+from fastapi import APIRouter, status
+
+from app.deps import QueueDep, SessionDep, SettingsDep
+from app.reevaluations import service
+from app.reevaluations.schemas import ReevaluationCreate, ReevaluationOut
+
+router = APIRouter(prefix="/runs", tags=["re-evaluation"])
+
+
+@router.post(
+    "/{run_id}/reevaluations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Queue a re-evaluation of the latest model and data of the run",
+)
+def start_reevaluation(
+    run_id: str,
+    body: ReevaluationCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    queue: QueueDep,
+) -> ReevaluationOut:
+    """Poll `GET /v1/jobs/{job_id}`; the run's diagnosis is `pending` until the job ends."""
+    job = service.start(session, settings, queue, run_id, body)
+    return ReevaluationOut(
+        job_id=job.id,
+        status=job.status,
+        run_id=run_id,
+        model_artifact=job.params["model_artifact"],
+        data_artifact=job.params["data_artifact"],
+    )
