@@ -4,6 +4,9 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BIN := $(VENV)/bin
+# torch==2.13.0 first: on this CI machine pip takes it from a local CPU wheel; an unpinned
+# `torch` would download a multi-GB CUDA build. Override with TORCH=... elsewhere.
+TORCH ?= torch==2.13.0
 
 .PHONY: run test lint bench clean
 
@@ -12,11 +15,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q '$(TORCH)'
+	$(BIN)/python -m pip install -q -e '.[worker]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q '$(TORCH)'
+	$(BIN)/python -m pip install -q -e '.[dev,worker]'
 	touch $@ $(VENV)/.installed-run
 
 ## run: create the virtualenv, install, migrate and serve on http://$(HOST):$(PORT) (SQLite in ./data)
@@ -24,7 +29,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/lossgap db upgrade
 	$(BIN)/lossgap serve --host $(HOST) --port $(PORT)
 
-## test: install with the dev extra, lint, type-check and run every test on SQLite and Postgres
+## test: install with the dev and worker extras, lint, type-check and run every test on SQLite and Postgres
 test: lint
 	$(BIN)/python -m pytest
 

@@ -46,6 +46,8 @@ def serve(
         runner.reap()
         consumer = consumers.consumer(runner, settings.worker_concurrency, embedded=True)
         consumer.start()
+        reaper = consumers.Reaper(runner)
+        reaper.start()
     try:
         uvicorn.run(
             "app.main:create_app",
@@ -58,6 +60,7 @@ def serve(
         )
     finally:
         if consumer is not None:
+            reaper.stop()
             consumer.stop(graceful=True)
 
 

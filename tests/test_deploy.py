@@ -40,6 +40,9 @@ def test_compose_environment_names_only_real_settings_and_reachable_hosts():
         database = env["LOSSGAP_DATABASE_URL"]
         assert database.startswith("postgresql+psycopg://") and "@postgres:5432/" in database
         assert env["LOSSGAP_QUEUE_URL"] == "redis://redis:6379/0"
+    worker_command = spec["services"]["worker"]["command"]
+    queue = worker_command[worker_command.index("--queue") + 1]
+    assert spec["services"]["api"]["environment"]["LOSSGAP_REEVAL_QUEUE"] == queue
     postgres_env = spec["services"]["postgres"]["environment"]
     assert postgres_env["POSTGRES_DB"] == "lossgap" and postgres_env["POSTGRES_USER"] == "lossgap"
 

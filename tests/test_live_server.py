@@ -1,10 +1,7 @@
 """`lossgap serve` as a real process: concurrent writers and a graceful shutdown."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,7 +15,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.jobs import service
 from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from app.models import Job, Run
-from tests.conftest import REDIS_URL, LiveServer, make_settings, server_env, wipe
+from tests.conftest import REDIS_URL, LiveServer, make_settings, server_env, spawn, stop, wipe
 
 pytestmark = pytest.mark.slow
 
@@ -110,13 +107,7 @@ def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path
     settings = make_settings(backend["name"], tmp_path, backend["url"], queue_url=REDIS_URL)
     migrate.upgrade(settings)
     env = {**server_env(backend, tmp_path), "LOSSGAP_QUEUE_URL": REDIS_URL}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "app", "worker", "--queue", queue_name],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = spawn(["worker", "--queue", queue_name], env)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     install_after_commit_hooks(sessions)
@@ -126,7 +117,7 @@ def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path
             session.add(Run(id="live-run", name="r", task="other", config={}))
             session.flush()
             job = service.create_job(
-                session, queue, run_id="live-run", kind="reevaluate", params={}, max_attempts=1
+                session, queue, run_id="live-run", kind="thumbnail", params={}, max_attempts=1
             )
         deadline = time.monotonic() + 30
         status = None
@@ -137,11 +128,10 @@ def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path
         with sessions() as session:
             stored = session.get(Job, job.id)
         assert stored.status == "failed"
-        assert stored.error == "no handler for job kind 'reevaluate' in this worker"
+        assert stored.error == "no handler for job kind 'thumbnail' in this worker"
         assert stored.lease_owner is None and stored.attempts == 1
     finally:
-        worker.terminate()
-        output, _ = worker.communicate(timeout=30)
+        output = stop(worker)
         queue.huey.flush()
         engine.dispose()
         wipe(backend)

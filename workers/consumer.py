@@ -4,14 +4,14 @@ Thread workers only: CUDA does not survive a fork, and the jobs are I/O and GPU 
 """
 
 import logging
+import threading
 from collections.abc import Mapping
 
-from huey import crontab
 from huey.consumer import Consumer
 
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
-from app.jobs.queue import REAP, JobQueue, install_after_commit_hooks, make_huey
+from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from workers.runner import JobHandler, JobRunner
 
 log = logging.getLogger("lossgap.worker")
@@ -30,8 +30,29 @@ def build(settings: Settings, queue_name: str, handlers: Mapping[str, JobHandler
     queue = JobQueue(make_huey(settings, queue_name))
     runner = JobRunner(sessions, settings, queue, handlers)
     queue.serve(runner.execute)
-    queue.huey.periodic_task(crontab(), name=REAP)(runner.reap)
     return runner
+
+
+class Reaper(threading.Thread):
+    """Runs the reaper every LOSSGAP_JOB_REAP_SECONDS (Huey's periodic tasks tick by the minute,
+    too coarse for a lease of seconds). Every worker runs one; the conditional updates make
+    concurrent reapers safe."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        super().__init__(name="lossgap-reaper", daemon=True)
+        self.runner = runner
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = self.runner.settings.job_reap_seconds
+        while not self.stopped.wait(interval):
+            try:
+                self.runner.reap()
+            except Exception:
+                log.exception("reaper pass failed; retrying in %s s", interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
 
 
 def consumer(runner: JobRunner, concurrency: int, embedded: bool = False) -> Consumer:
@@ -40,7 +61,7 @@ def consumer(runner: JobRunner, concurrency: int, embedded: bool = False) -> Con
         runner.queue.huey,
         workers=concurrency,
         worker_type="thread",
-        periodic=True,
+        periodic=False,
         initial_delay=0.05,
         max_delay=1.0,
         shutdown_timeout=None,
@@ -56,4 +77,9 @@ def run_worker(settings: Settings, queue_name: str, handlers: Mapping[str, JobHa
         queue_name,
         sorted(handlers) or "(none)",
     )
-    consumer(runner, settings.worker_concurrency).run()
+    reaper = Reaper(runner)
+    reaper.start()
+    try:
+        consumer(runner, settings.worker_concurrency).run()
+    finally:
+        reaper.stop()

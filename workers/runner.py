@@ -27,6 +27,10 @@ from app.jobs.queue import JobQueue
 log = logging.getLogger("lossgap.worker")
 
 
+class JobFailed(Exception):
+    """A failure whose message is written for the user (what was wrong, how to fix it)."""
+
+
 class JobCancelled(Exception):
     """Raised by `JobContext.check()` when the job timed out or was taken away."""
 
@@ -100,6 +104,10 @@ class JobRunner:
             result = handler(context)
         except JobCancelled:
             log.warning("job %s stopped: %s", job_id, context.stop_reason)
+            return
+        except JobFailed as exc:
+            log.warning("job %s failed: %s", job_id, exc)
+            self._finish(context, error=str(exc))
             return
         except Exception as exc:
             log.exception("job %s failed", job_id)
