@@ -2,12 +2,15 @@
 
     python bench/fit_model.py        # writes app/analysis/model_params.json
 
-Each cause gets two logistic models, averaged: one over the features the catalog lists for the
-cause (the evidence a domain expert would weigh; it behaves sensibly on real logs) and one over
-every feature (it finds discriminating evidence the catalog misses, but alone it leaned on
-spurious features on real logs). Weights maximize the L2-penalized likelihood; each penalty and
-the averaging share are chosen by cross-validated log-loss over the fitting runs, grouped by
-variant index so that a recipe's variants are held out together.
+Each cause gets two logistic models over the history's features, averaged: one over the features the
+catalog lists for the cause (the evidence a domain expert would weigh; it behaves sensibly on real
+logs) and one over every feature (it finds discriminating evidence the catalog misses, but alone it
+leaned on spurious features on real logs). For causes with re-evaluation evidence, a probe model
+over the catalog's probe features is fitted on the runs that carry a probe report, and a two-input
+stacking logistic over the out-of-fold logits of both decides how much each is trusted. Weights
+maximize the L2-penalized likelihood; each penalty and the averaging share are chosen by cross-
+validated log-loss over the fitting runs, grouped by variant index so that a recipe's variants are
+held out together.
 """
 
 import hashlib
@@ -74,19 +77,31 @@ def fit_member(
     return member, out_of_fold(x, y, groups, penalty)
 
 
+def is_probe(name: str) -> bool:
+    return name.startswith("pr_")
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 def main() -> None:
     runs = load_runs("fit")
-    rows = [features_of(run.history)[2] for run in runs]
-    every = sorted(set().union(*rows))
+    bare = [features_of(run.without_probe())[2] for run in runs]
+    every = sorted(n for n in set().union(*bare) if not is_probe(n))
     groups = np.array([int(run.name.rsplit("-", 1)[1]) % 4 for run in runs])
+    probed = [i for i, run in enumerate(runs) if run.history.probe]
+    probe_rows = [features_of(runs[i].history)[2] for i in probed]
     members: dict[str, dict[str, object]] = {}
     held: dict[str, list[np.ndarray]] = {"prior": [], "all": []}
     truth = []
-    print(f"fitting on {len(runs)} runs")
+    print(f"fitting on {len(runs)} runs ({len(probed)} with a probe report)")
     for cause in CAUSES:
         y = np.array([cause.id in run.truth for run in runs], dtype=float)
-        prior, p_prior = fit_member(rows, list(cause.features), y, groups)
-        full, p_all = fit_member(rows, every, y, groups)
+        history_features = [f for f in cause.features if not is_probe(f)]
+        prior, p_prior = fit_member(bare, history_features, y, groups)
+        full, p_all = fit_member(bare, every, y, groups)
         members[cause.id] = {"prior": prior, "all": full, "positives": int(y.sum())}
         held["prior"].append(p_prior)
         held["all"].append(p_all)
@@ -102,16 +117,43 @@ def main() -> None:
         f"blend: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model "
         "(cross-validated log-loss)"
     )
-    causes = {
-        cause_id: {
+    causes: dict[str, dict[str, object]] = {}
+    for k, cause in enumerate(CAUSES):
+        spec = members[cause.id]
+        entry: dict[str, object] = {
             "members": [
-                {"share": round(1 - share, 3), **spec["prior"]},
-                {"share": round(share, 3), **spec["all"]},
+                {"share": round(1 - share, 3), **spec["prior"]},  # type: ignore[dict-item]
+                {"share": round(share, 3), **spec["all"]},  # type: ignore[dict-item]
             ],
             "positives": spec["positives"],
         }
-        for cause_id, spec in members.items()
-    }
+        probe_features = [f for f in cause.features if is_probe(f)]
+        if probe_features and probed:
+            y = truth[k][probed]
+            g = groups[probed]
+            probe, p_probe = fit_member(probe_rows, probe_features, y, g)
+            p_history = (share * held["all"][k] + (1 - share) * held["prior"][k])[probed]
+            stacked = [
+                {"h": float(a), "q": float(b)}
+                for a, b in zip(logit(p_history), logit(p_probe), strict=True)
+            ]
+            stack, p_stack = fit_member(stacked, ["h", "q"], y, g)
+            weights = stack["weights"]
+            assert isinstance(weights, dict)
+            kept = log_loss(p_stack, y) < log_loss(p_history, y)
+            if kept:  # only where re-evaluation improves the cross-validated fit
+                entry["probe"] = probe
+                entry["stack"] = {
+                    "history": weights["h"],
+                    "probe": weights["q"],
+                    "bias": stack["bias"],
+                }
+            print(
+                f"{cause.id:<28} re-evaluated runs: log-loss history {log_loss(p_history, y):.1f}"
+                f", probe {log_loss(p_probe, y):.1f}, stacked {log_loss(p_stack, y):.1f}"
+                f"{'' if kept else ' (probe model dropped)'}"
+            )
+        causes[cause.id] = entry
     digest = hashlib.sha256(json.dumps(causes, sort_keys=True).encode()).hexdigest()[:12]
     document = {"version": f"fit-{digest}", "fitted_on": len(runs), "causes": causes}
     PARAMS.write_text(json.dumps(document, indent=1) + "\n")

@@ -71,10 +71,23 @@ CAUSES: tuple[CauseSpec, ...] = (
             "cfg_regularized",
             "lag_shrink",
             "lag_closed",
+            "pr_present",
+            "pr_train_time",
+            "pr_train_time_sig",
+            "pr_train_mode",
+            "pr_dropout_effect",
+            "pr_has_dropout",
+            "pr_smoothing",
+            "pr_val_train_mode",
+            "pr_aug_effect",
+            "pr_bn_effect",
+            "pr_eval_gap",
+            "pr_train_logratio",
         ),
         (
             "offset",
             "gap",
+            "reeval_modes",
         ),
         _text(
             "Dropout, label smoothing, mixup or an L2 term in the reported loss raise the "
@@ -82,6 +95,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "roughly constant amount.",
             "offset",
             "config",
+            "reeval_modes",
         ),
         _fixed(
             "Nothing to fix: compare train and validation loss both in eval mode to see the "
@@ -100,16 +114,25 @@ CAUSES: tuple[CauseSpec, ...] = (
             "acc_inverted",
             "cfg_augmentation",
             "cfg_regularized",
+            "pr_present",
+            "pr_train_time",
+            "pr_train_time_sig",
+            "pr_aug_effect",
+            "pr_aug_sig",
+            "pr_train_mode",
+            "pr_eval_gap",
         ),
         (
             "offset",
             "gap",
+            "reeval_modes",
         ),
         _text(
             "Random augmentation applies to training inputs only, so the clean validation "
             "inputs are easier and score a lower loss.",
             "offset",
             "config",
+            "reeval_modes",
         ),
         _fixed(
             "Nothing to fix: score the un-augmented training set in eval mode to confirm the "
@@ -131,6 +154,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "gap_first_rel",
             "cfg_epoch_mean",
             "off_stable",
+            "pr_present",
+            "pr_train_time",
+            "pr_train_mode",
         ),
         (
             "lag",
@@ -158,10 +184,19 @@ CAUSES: tuple[CauseSpec, ...] = (
             "val_noise_rel",
             "st_rough",
             "gap_below_frac",
+            "pr_present",
+            "pr_train_time",
+            "pr_train_time_sig",
+            "pr_bn_effect",
+            "pr_has_bn",
+            "pr_train_mode",
+            "pr_has_dropout",
+            "pr_eval_gap",
         ),
         (
             "gap",
             "config",
+            "reeval_modes",
         ),
         _text(
             "Batch normalization normalizes with per-batch statistics while training and with "
@@ -169,6 +204,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "disagree.",
             "gap",
             "config",
+            "reeval_modes",
         ),
         _fixed(
             "Re-evaluate the training set in train mode and in eval mode with the training "
@@ -239,12 +275,22 @@ CAUSES: tuple[CauseSpec, ...] = (
             "ls_log_ratio",
             "ls_train_over_val",
             "gap_within_noise",
+            "pr_present",
+            "pr_leak_frac",
+            "pr_exact_frac",
+            "pr_leak_loss",
+            "pr_eval_gap",
+            "pr_perm_z",
         ),
-        ("gap",),
+        (
+            "gap",
+            "reeval_leakage",
+        ),
         _text(
             "When validation samples also appear in the training set, validation loss tracks "
             "or beats training loss as the model memorizes them.",
             "gap",
+            "reeval_leakage",
         ),
         _fixed(
             "Search for exact and near-duplicate samples across the split (upload a "
@@ -267,15 +313,26 @@ CAUSES: tuple[CauseSpec, ...] = (
             "ls_ratio_stable",
             "ls_log_ratio",
             "ls_train_over_val",
+            "pr_present",
+            "pr_eval_gap",
+            "pr_eval_gap_pos",
+            "pr_perm_z",
+            "pr_adv_auc",
+            "pr_label_shift",
+            "pr_leak_frac",
+            "pr_scale",
+            "pr_train_time",
         ),
         (
             "gap",
             "offset",
+            "reeval_split",
         ),
         _text(
             "A validation set drawn from an easier distribution scores lower than the "
             "training set even in eval mode.",
             "gap",
+            "reeval_split",
         ),
         _fixed(
             "Re-evaluate the training set in eval mode: if it still scores worse than "
@@ -298,12 +355,24 @@ CAUSES: tuple[CauseSpec, ...] = (
             "ls_log_ratio",
             "ls_train_over_val",
             "val_noise_rel",
+            "pr_present",
+            "pr_adv_auc",
+            "pr_scale",
+            "pr_mean_shift",
+            "pr_feat_shifted",
+            "pr_perm_z",
+            "pr_eval_gap",
+            "pr_eval_gap_neg",
         ),
-        ("gap",),
+        (
+            "gap",
+            "reeval_split",
+        ),
         _text(
             "When validation inputs are normalized, scaled or tokenized differently, the model "
             "sees shifted inputs and validation loss stays high from the start.",
             "gap",
+            "reeval_split",
         ),
         _fixed(
             "Apply exactly the same transform (fitted on the training set) to both splits; "
@@ -323,12 +392,20 @@ CAUSES: tuple[CauseSpec, ...] = (
             "cfg_sum_reduction",
             "cfg_last_batch",
             "ls_train_over_val",
+            "pr_present",
+            "pr_train_logratio",
+            "pr_val_logratio",
+            "pr_train_time",
         ),
-        ("loss_scale",),
+        (
+            "loss_scale",
+            "reeval_loss",
+        ),
         _text(
             "The two curves are not the same quantity: a sum instead of a mean, only the last "
             "batch reported, class weights or a scale on one side.",
             "loss_scale",
+            "reeval_loss",
         ),
         _fixed(
             "Compute both losses with the same function and reduction (mean over samples), "
@@ -349,16 +426,24 @@ CAUSES: tuple[CauseSpec, ...] = (
             "cfg_regularized",
             "ls_ratio_stable",
             "ls_log_ratio",
+            "pr_present",
+            "pr_noise_train",
+            "pr_noise_excess",
+            "pr_eval_gap",
+            "pr_perm_z",
+            "pr_leak_frac",
         ),
         (
             "progress",
             "gap",
+            "reeval_loss",
         ),
         _text(
             "Wrong training labels give the training loss a high floor the validation set "
             "does not share.",
             "progress",
             "gap",
+            "reeval_loss",
         ),
         _fixed(
             "Look for training samples the model confidently assigns to another class "
@@ -379,6 +464,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "gap_rel",
             "gap_z",
             "of_val_progress",
+            "pr_present",
+            "pr_eval_gap",
+            "pr_leak_frac",
         ),
         (
             "overfit",

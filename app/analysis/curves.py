@@ -7,6 +7,7 @@ arrays; `numerical_instability` reads the counts.
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class Curves:
     reported_val: int
     config: Mapping[str, object]
     task: str
+    probe: Mapping[str, Any] | None = None
 
     @property
     def n(self) -> int:
@@ -77,6 +79,7 @@ def prepare(history: History) -> Curves:
         },
         config=history.config,
         task=history.task,
+        probe=history.probe,
     )
     n = len(epoch)
     train, nf_train, rep_train = _clean(sorted_history.epoch_metric("train_loss"), n)
@@ -98,6 +101,7 @@ def prepare(history: History) -> Curves:
         reported_val=rep_val,
         config=history.config,
         task=history.task,
+        probe=history.probe,
     )
 
 

@@ -13,7 +13,7 @@ from app.analysis.finding import Finding
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4)
 
 
@@ -96,15 +96,19 @@ def _gap(c: Curves) -> dict[str, float | None]:
 def _settle_with(causes: tuple[Cause, ...], c: Curves) -> str:
     ids = {cause.id for cause in causes[:3]}
     hints = []
-    if ids & {
-        "data_leakage",
-        "easier_validation",
-        "regularization_train_only",
-        "augmentation_train_only",
-        "label_noise_train",
-        "preprocessing_mismatch",
-        "batchnorm_mode",
-    }:
+    if (
+        ids
+        & {
+            "data_leakage",
+            "easier_validation",
+            "regularization_train_only",
+            "augmentation_train_only",
+            "label_noise_train",
+            "preprocessing_mismatch",
+            "batchnorm_mode",
+        }
+        and c.probe is None
+    ):
         hints.append("a checkpoint and the data for re-evaluation (POST /v1/runs/{id}/artifacts)")
     if "measurement_lag" in ids and not c.has_steps:
         hints.append("per-step training losses")

@@ -38,4 +38,5 @@ def history_from_document(document: Mapping[str, Any]) -> History:
         step_series=series_from_rows(steps, "step"),
         config=config if isinstance(config, Mapping) else {},
         task=str(document.get("task", "other")),
+        probe=probe if isinstance(probe := document.get("probe"), Mapping) else None,
     )

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,7 @@ class History:
     step_series: Mapping[str, Series] = field(default_factory=dict)
     config: Mapping[str, object] = field(default_factory=dict)
     task: str = "other"
+    probe: Mapping[str, Any] | None = None  # the newest probe report (a re-evaluation), if any
 
     def epoch_metric(self, name: str) -> Series | None:
         return self.epoch_series.get(name)

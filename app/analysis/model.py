@@ -1,7 +1,11 @@
 """Evidence → calibrated confidence: one logistic model per cause.
 
-p(cause | run) = a weighted average of sigmoid(b + sum of w_f * x_f) models: one over the
-features the catalog lists for the cause, one over all features. Nothing is hand-set:
+p(cause | run) = a weighted average of sigmoid(b + sum of w_f * x_f) models over the history's
+features: one over the features the catalog lists for the cause, one over all features. When the
+run has a probe report (a re-evaluation) and the cause has re-evaluation evidence, a third
+logistic model reads only the probe's features, and a stacking logistic combines the two opinions
+(their logits), so decisive evidence from the model itself (every validation sample duplicated in
+training) is not outvoted by curves that happen to look like another cause. Nothing is hand-set:
 `bench/fit_model.py` fits the weights and the averaging share (L2-penalized maximum likelihood,
 cross-validated) on the training part of the scenario suite and writes `model_params.json`;
 `bench/accuracy.py` checks calibration on the held-out part.
@@ -28,14 +32,36 @@ class Logistic:
         return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class Stack:
+    history: float
+    probe: float
+    bias: float
+
+    def combine(self, p_history: float, p_probe: float) -> float:
+        z = self.bias + self.history * _logit(p_history) + self.probe * _logit(p_probe)
+        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
 @dataclass(frozen=True)
 class CauseModel:
-    """A weighted average of logistic models (a linear opinion pool keeps calibration)."""
+    """A weighted average of history models (a linear opinion pool keeps calibration), stacked
+    with a probe model when the run was re-evaluated."""
 
     members: tuple[tuple[float, Logistic], ...]
+    probe: Logistic | None = None
+    stack: Stack | None = None
 
     def probability(self, features: Mapping[str, float]) -> float:
-        return sum(share * member.probability(features) for share, member in self.members)
+        p = sum(share * member.probability(features) for share, member in self.members)
+        if self.probe is None or self.stack is None or not features.get("pr_present"):
+            return p
+        return self.stack.combine(p, self.probe.probability(features))
 
 
 @dataclass(frozen=True)
@@ -55,10 +81,19 @@ def parse(document: Mapping[str, Any]) -> Model:
     causes: Mapping[str, Any] = document.get("causes", {})
     return Model(
         version=str(document.get("version", "unfitted")),
-        causes={
-            cause: CauseModel(tuple((float(m["share"]), _logistic(m)) for m in spec["members"]))
-            for cause, spec in causes.items()
-        },
+        causes={cause: _cause_model(spec) for cause, spec in causes.items()},
+    )
+
+
+def _cause_model(spec: Mapping[str, Any]) -> CauseModel:
+    members = tuple((float(m["share"]), _logistic(m)) for m in spec["members"])
+    probe, stack = spec.get("probe"), spec.get("stack")
+    if not probe or not stack:
+        return CauseModel(members)
+    return CauseModel(
+        members,
+        _logistic(probe),
+        Stack(float(stack["history"]), float(stack["probe"]), float(stack["bias"])),
     )
 
 

@@ -1,7 +1,7 @@
 """The committed scenario suite, loaded without torch: one JSON per generated run."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.analysis.document import history_from_document
@@ -28,6 +28,20 @@ HISTORY_IDENTIFIABLE = frozenset(
     }
 )
 
+# Causes whose planted signal a re-evaluation of the checkpoint on the data reveals.
+REEVAL_IDENTIFIABLE = frozenset(
+    {
+        "data_leakage",
+        "easier_validation",
+        "preprocessing_mismatch",
+        "regularization_train_only",
+        "augmentation_train_only",
+        "batchnorm_mode",
+        "label_noise_train",
+        "loss_computation_mismatch",
+    }
+)
+
 
 @dataclass(frozen=True)
 class ScenarioRun:
@@ -35,7 +49,10 @@ class ScenarioRun:
     split: str
     planted: frozenset[str]
     truth: frozenset[str]
-    history: History
+    history: History  # with the probe report, when the generator could compute one
+
+    def without_probe(self) -> History:
+        return replace(self.history, probe=None)
 
 
 def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:
@@ -50,7 +67,9 @@ def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:
                 split=document["split"],
                 planted=frozenset(document["planted"]),
                 truth=frozenset(document["truth"]),
-                history=history_from_document(document["history"]),
+                history=history_from_document(
+                    {**document["history"], "probe": document.get("probe")}
+                ),
             )
         )
     return runs

@@ -209,4 +209,22 @@ def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
                 since_best += 1
                 if since_best >= recipe.early_stopping_patience:
                     break
-    return {"epochs": epochs, "steps": steps if recipe.log_steps else [], "oracle": oracle}
+    return {
+        "epochs": epochs,
+        "steps": steps if recipe.log_steps else [],
+        "oracle": oracle,
+        "model": model,
+    }
+
+
+def augmented(split: Split, recipe: Recipe, seed: int) -> np.ndarray | None:
+    """One augmented draw of the training inputs, as a user would save them beside the raw ones."""
+    if not (recipe.augment_noise or recipe.augment_mask):
+        return None
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(split.x_train, dtype=torch.float32)
+    if recipe.augment_noise:
+        x = x + recipe.augment_noise * torch.randn(x.shape, generator=generator)
+    if recipe.augment_mask:
+        x = x * (torch.rand(x.shape, generator=generator) > recipe.augment_mask)
+    return x.numpy()

@@ -13,6 +13,10 @@ from app.analysis.checks import (
     offset,
     overfit,
     progress,
+    reeval_leakage,
+    reeval_loss,
+    reeval_modes,
+    reeval_split,
     stability,
 )
 from app.analysis.curves import Curves
@@ -30,4 +34,8 @@ CHECKS: tuple[Callable[[Curves], Finding], ...] = (
     early_stop.check,
     loss_scale.check,
     metrics.check,
+    reeval_modes.check,
+    reeval_split.check,
+    reeval_leakage.check,
+    reeval_loss.check,
 )

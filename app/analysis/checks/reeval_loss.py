@@ -1,0 +1,52 @@
+"""The loss recomputed from the checkpoint, and labels the model confidently rejects
+(re-evaluation items 8 and 9).
+
+A reported loss far from the recomputed one (by a constant factor such as the batch size) means
+the loss is computed differently from how the model scores; a training set holding many more
+samples the model confidently assigns to another class than the validation set means label noise.
+"""
+
+import numpy as np
+
+from app.analysis import probe as probes
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding, skipped
+
+CHECK = "reeval_loss"
+FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_excess")
+
+
+def check(c: Curves) -> Finding:
+    p = probes.read(c.probe)
+    if p is None:
+        return skipped(
+            CHECK,
+            "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)",
+            dict.fromkeys(FEATURES, 0.0),
+        )
+    train_ratio, val_ratio = p.train_log_ratio or 0.0, p.val_log_ratio or 0.0
+    noise = (p.noise_train or 0.0) - (p.noise_val or 0.0)
+    features = {
+        "pr_train_logratio": float(np.clip(abs(train_ratio) / 2, 0, 3)),
+        "pr_val_logratio": float(np.clip(abs(val_ratio) / 2, 0, 3)),
+        "pr_noise_train": p.noise_train or 0.0,
+        "pr_noise_excess": float(np.clip(noise, -1, 1)),
+    }
+    parts = []
+    if p.train_log_ratio is not None:
+        parts.append(f"the reported training loss is {np.exp(train_ratio):.3g}x the recomputed one")
+    if p.val_log_ratio is not None:
+        parts.append(f"the reported validation loss {np.exp(val_ratio):.3g}x")
+    if p.noise_train is not None and p.noise_val is not None:
+        parts.append(
+            f"{p.noise_train:.1%} of training samples vs {p.noise_val:.1%} of validation samples "
+            "are confidently assigned to another class than their label"
+        )
+    flagged = abs(train_ratio) > 0.7 or abs(val_ratio) > 0.7 or noise > 0.05
+    return Finding(
+        CHECK,
+        "flagged" if flagged else "passed",
+        "; ".join(parts) or "no reported losses to compare with",
+        statistic=train_ratio,
+        features=features,
+    )
