@@ -15,6 +15,7 @@ from app import analysis
 from app.analysis.document import series_from_rows
 from app.db.upsert import upsert
 from app.models import Job, JobStatus, Run, StoredDiagnosis
+from app.probes import service as probes
 from app.runs import service as runs
 
 
@@ -67,4 +68,5 @@ def load_history(session: Session, run: Run) -> analysis.History:
         },
         config=run.config,
         task=run.task,
+        probe=probes.latest_report(session, run.id),
     )
