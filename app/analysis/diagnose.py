@@ -13,7 +13,7 @@ from app.analysis.finding import Finding
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
-ENGINE_VERSION = "0.3.0"
+ENGINE_VERSION = "0.3.1"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4)
 
 
@@ -155,6 +155,7 @@ def _summary(
     if close:
         names = " or ".join(x.title.lower() for x in close)
         settle = _settle_with(causes, c)
-        text += f" History alone cannot rule out {names}"
+        source = "The re-evaluation and history" if c.probe else "History alone"
+        text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
     return text
