@@ -44,6 +44,7 @@ class JobContext:
     attempt: int
     sessions: sessionmaker[Session]
     settings: Settings
+    owner: str = ""
     progress: float = 0.0
     stop_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -54,6 +55,15 @@ class JobContext:
     def check(self) -> None:
         if self._stop.is_set():
             raise JobCancelled(self.stop_reason or "stopped")
+
+    def still_ours(self, session: Session) -> None:
+        """Inside the transaction that writes the job's results: renew the lease (locking the
+        job row) or raise when the job timed out or went to another worker, so a worker that
+        lost its job never writes results for it."""
+        self.check()
+        lease = self.settings.job_lease_seconds
+        if not service.heartbeat(session, self.job_id, self.owner, lease, self.progress):
+            raise JobCancelled("the job is no longer this worker's")
 
 
 JobHandler = Callable[[JobContext], dict[str, Any]]
@@ -93,6 +103,7 @@ class JobRunner:
                 job.attempts,
                 self.sessions,
                 self.settings,
+                self.owner,
             )
         handler = self.handlers.get(context.kind)
         if handler is None:

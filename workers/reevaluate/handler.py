@@ -68,8 +68,8 @@ def reevaluate(ctx: JobContext) -> dict[str, Any]:
             "the run's config has no batch_size and the request gave none: train-mode passes "
             f"used {settings.batch_size}"
         )
-    ctx.check()
     with ctx.sessions() as session, session.begin():
+        ctx.still_ours(session)
         probe = probes.record(session, ctx.run_id, report, job_id=ctx.job_id)
         probe_id = probe.id
     return {"probe_id": probe_id, "device": str(device), "seconds": report.seconds}
