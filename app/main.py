@@ -13,6 +13,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.deps import require_api_key
 from app.diagnoses.router import router as diagnoses_router
 from app.errors import install_error_handlers
+from app.imports.router import router as imports_router
 from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from app.jobs.router import router as jobs_router
 from app.probes.router import router as probes_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
     v1.include_router(runs_router)
+    v1.include_router(imports_router)
     v1.include_router(diagnoses_router)
     v1.include_router(artifacts_router)
     v1.include_router(reevaluations_router)

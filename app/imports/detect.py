@@ -1,0 +1,84 @@
+"""Pick the parser for a file: the one asked for, or the first whose sniffer recognizes the file
+and whose parser reads it. When none does, the error lists every format tried and why."""
+
+from collections.abc import Mapping
+from types import ModuleType
+
+from app.imports.formats import (
+    fastai,
+    hf_trainer,
+    keras_csv,
+    keras_json,
+    lightning,
+    plain_csv,
+    plain_log,
+    ultralytics,
+    wandb,
+)
+from app.imports.parsed import Parsed, ParseError
+
+# Most specific first: a Lightning metrics.csv would also pass for a plain CSV.
+FORMATS: tuple[ModuleType, ...] = (
+    hf_trainer,
+    keras_json,
+    wandb,
+    ultralytics,
+    lightning,
+    fastai,
+    keras_csv,
+    plain_csv,
+    plain_log,
+)
+BY_NAME = {module.NAME: module for module in FORMATS}
+BINARY = {
+    b"PK\x03\x04": "a zip archive",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+class UnknownFormat(ValueError):
+    pass
+
+
+def parse(
+    content: bytes, filename: str, fmt: str | None, overrides: Mapping[str, str] | None
+) -> Parsed:
+    for magic, what in BINARY.items():
+        if content.startswith(magic):
+            raise UnknownFormat(
+                f"{filename} is {what}; folder formats (TensorBoard log dirs, MLflow and W&B run "
+                "folders) are not importable on this server yet. Upload a single log file: "
+                f"{', '.join(BY_NAME)}."
+            )
+    text = content.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if "\x00" in text[:4096]:
+        raise UnknownFormat(
+            f"{filename} is a binary file (a TensorBoard event file?); this server reads text "
+            f"logs: {', '.join(BY_NAME)}."
+        )
+    if fmt is not None:
+        module = BY_NAME.get(fmt)
+        if module is None:
+            raise UnknownFormat(f"unknown format {fmt!r}; known: {', '.join(BY_NAME)}")
+        try:
+            parsed: Parsed = module.parse(text, filename, overrides)
+        except ParseError as exc:
+            raise UnknownFormat(f"{filename} is not a readable {fmt} file: {exc}") from exc
+        return parsed
+    tried = []
+    for module in FORMATS:
+        if not module.sniff(text, filename):
+            tried.append(f"{module.NAME} (not recognized)")
+            continue
+        try:
+            found: Parsed = module.parse(text, filename, overrides)
+        except ParseError as exc:
+            tried.append(f"{module.NAME} ({exc})")
+            continue
+        if found.epochs:
+            return found
+        tried.append(f"{module.NAME} (no epoch with a loss)")
+    raise UnknownFormat(
+        f"could not tell the format of {filename}; tried: {'; '.join(tried)}. Pass `format` "
+        "explicitly, or send a plain CSV with `epoch,train_loss,val_loss`."
+    )

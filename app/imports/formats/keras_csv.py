@@ -1,0 +1,49 @@
+"""Keras CSVLogger (`epoch,loss,val_loss,…`, 0-based epochs), also the `pandas.to_csv` of a
+History (first header cell empty: the row index is the epoch), and a plain `epoch,train_loss,
+val_loss` CSV."""
+
+import csv
+import io
+from collections.abc import Mapping
+
+from app.imports.parsed import Parsed, ParseError
+from app.imports.table import epoch_rows, first_epoch_note, number
+
+NAME = "keras_csv"
+
+
+def _header(text: str) -> list[str]:
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return [cell.strip() for cell in first.split(",")]
+
+
+def sniff(text: str, filename: str) -> bool:
+    header = _header(text)
+    has_epoch = header[:1] in (["epoch"], [""]) or "epoch" in header
+    return has_epoch and "loss" in header and "train/box_loss" not in header
+
+
+def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) -> Parsed:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [cell.strip() for cell in next(reader, [])]
+    if not header:
+        raise ParseError("the file is empty")
+    index_column = header[0] == ""
+    epoch_column = "" if index_column else "epoch"
+    if epoch_column not in header:
+        raise ParseError("no `epoch` column")
+    records = [dict(zip(header, row, strict=False)) for row in reader if row]
+    raw = [number(r.get(epoch_column)) for r in records]
+    if any(e is None for e in raw):
+        raise ParseError("an `epoch` cell is not a number")
+    epochs = [float(e) for e in raw if e is not None]
+    notes = []
+    if min(epochs, default=1) == 0:
+        epochs = [e + 1 for e in epochs]
+        notes.append(first_epoch_note([0.0]) or "")
+    if index_column:
+        notes.append("the unnamed first column (a pandas index) is the epoch")
+    for record in records:
+        record.pop(epoch_column, None)
+    rows, mapping = epoch_rows(records, epochs, overrides)
+    return Parsed(NAME, rows, mapping=mapping, notes=notes)

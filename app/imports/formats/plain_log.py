@@ -1,0 +1,72 @@
+"""A training script's stdout: the documented regex set.
+
+A line is an epoch record when it carries a validation loss: `key=value` or `key: value` pairs
+(`epoch 3: train_loss=0.41, val_loss=0.52`; Keras `model.fit` progress lines `… - loss: 0.36 -
+val_loss: 1.34` under an `Epoch 3/40` line; `训练损失` / `验证损失` labels). The epoch is the
+number after `epoch` on the line, else that of the last `Epoch N[/M]` line; a later record of
+the same epoch replaces an earlier one. Lines without a validation loss (per-batch progress,
+warnings, callbacks) are skipped.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from app.imports.parsed import Parsed, ParseError
+from app.imports.table import epoch_rows, number
+
+NAME = "plain_log"
+NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf"
+PAIR = re.compile(rf"([^\s|:=,\-][^\s|:=,]*)\s*[:=]\s*({NUMBER})(?![\d./])")
+EPOCH_ON_LINE = re.compile(r"\bepoch\b[\s:=#]*(\d+)", re.IGNORECASE)
+EPOCH_HEADER = re.compile(r"^\s*Epoch\s+(\d+)(?:\s*/\s*\d+)?\s*$", re.IGNORECASE)
+LABELS = {
+    "训练损失": "train_loss",
+    "验证损失": "val_loss",
+    "训练准确率": "train_accuracy",
+    "验证准确率": "val_accuracy",
+}
+VALIDATION = ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val/loss")
+
+
+def _pairs(line: str) -> dict[str, str]:
+    found = {LABELS.get(key, key).lower(): value for key, value in PAIR.findall(line)}
+    found.pop("epoch", None)
+    return found
+
+
+def sniff(text: str, filename: str) -> bool:
+    return any(any(v in _pairs(line) for v in VALIDATION) for line in text.splitlines())
+
+
+def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) -> Parsed:
+    current: int | None = None
+    records: dict[int, dict[str, Any]] = {}
+    for line in text.splitlines():
+        header = EPOCH_HEADER.match(line)
+        if header:
+            current = int(header.group(1))
+            continue
+        pairs = _pairs(line)
+        if not any(v in pairs for v in VALIDATION):
+            continue
+        explicit = EPOCH_ON_LINE.search(line)
+        epoch = int(explicit.group(1)) if explicit else current
+        if epoch is None:
+            epoch = len(records)
+        records[epoch] = pairs
+    if not records:
+        raise ParseError(
+            "no line carries a validation loss (e.g. `epoch 3: train_loss=0.4, val_loss=0.5`)"
+        )
+    epochs = sorted(records)
+    notes = [f"{len(epochs)} epoch lines found"]
+    shift = 1 if epochs[0] == 0 else 0
+    if shift:
+        notes.append("epochs are numbered from 0 in the log; stored from 1")
+    rows, mapping = epoch_rows(
+        [records[e] for e in epochs], [float(e + shift) for e in epochs], overrides
+    )
+    if not rows or all(number(r.get("val_loss")) is None for r in rows):
+        raise ParseError("no epoch line had a readable validation loss")
+    return Parsed(NAME, rows, mapping=mapping, notes=notes)

@@ -1,0 +1,78 @@
+"""Turn parsed records (one dict per logged row) into the API's epoch rows.
+
+Shared by the tabular formats: numbers arrive as text (`" 0.163"`, `nan`, `#na#`, padded cells),
+the epoch column may start at 0, and every column but the bookkeeping ones is a metric.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from app.imports.mapping import resolve
+from app.imports.parsed import Row
+
+MISSING = {"", "#na#", "none", "null", "n/a", "na"}
+BOOKKEEPING = {"epoch", "step", "time", "_step", "_runtime", "_timestamp", "global_step"}
+
+
+def number(value: Any) -> float | None:
+    """A float, NaN/inf for the tokens that mean them, None for an empty or placeholder cell."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.lower() in MISSING:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def columns_of(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def numeric_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Columns with at least one number (so `time` as mm:ss or text columns drop out)."""
+    return [
+        c
+        for c in columns_of(records)
+        if c not in BOOKKEEPING and any(number(r.get(c)) is not None for r in records)
+    ]
+
+
+def epoch_rows(
+    records: Sequence[Mapping[str, Any]],
+    epochs: Sequence[float],
+    overrides: Mapping[str, str] | None,
+) -> tuple[list[Row], dict[str, str]]:
+    """One row per record with the roles renamed; rows without any loss are dropped."""
+    metrics = numeric_columns(records)
+    mapping = resolve(metrics, overrides)
+    rename = {column: role for role, column in mapping.items()}
+    rows: list[Row] = []
+    for epoch, record in zip(epochs, records, strict=True):
+        row: Row = {"epoch": float(epoch)}
+        for column in metrics:
+            value = number(record.get(column))
+            if value is not None:
+                row[rename.get(column, column)] = value
+        if "train_loss" in row or "val_loss" in row:
+            rows.append(row)
+    return rows, mapping
+
+
+def first_epoch_note(epochs: Sequence[float]) -> str | None:
+    if epochs and min(epochs) == 0:
+        return "epochs are numbered from 0 in the file; stored from 1"
+    return None
+
+
+def finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
