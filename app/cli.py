@@ -3,14 +3,15 @@
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-import uvicorn
 
 from app.config import get_settings
-from app.db import migrate
 from app.system.logging import configure_logging
+
+# Server, database and analysis modules are imported inside the commands that use them, so
+# `lossgap diagnose` starts fast.
 
 cli = typer.Typer(
     help="lossgap: why your training and validation losses look the way they do.",
@@ -31,6 +32,10 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API (Swagger UI at /docs). On the embedded default the schema is upgraded first."""
+    import uvicorn
+
+    from app.db import migrate
+
     settings = get_settings()
     configure_logging(settings)
     if settings.should_auto_migrate:
@@ -80,9 +85,42 @@ def worker(
     run_worker(settings, queue, HANDLERS)
 
 
+def _read_run(file: Path, fmt: str | None) -> dict[str, Any]:
+    """A run document from FILE: the JSON of POST /v1/runs, or any importable log."""
+    from app.imports import detect
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}") from exc
+    if fmt is None and file.suffix == ".json":
+        try:
+            document = json.loads(content)
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and isinstance(document.get("epochs"), list):
+            return document
+    try:
+        parsed = detect.parse(content, file.name, fmt, None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return {
+        "name": file.name,
+        "task": parsed.task,
+        "config": parsed.config,
+        "epochs": parsed.epochs,
+        "steps": parsed.steps,
+    }
+
+
 @cli.command()
 def diagnose(
-    file: Annotated[Path, typer.Argument(help="A run as JSON (the body of POST /v1/runs).")],
+    file: Annotated[
+        Path, typer.Argument(help="A run as JSON (the body of POST /v1/runs) or any log file.")
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="The log format; detected when absent.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Diagnose a loss history locally, without a server."""
@@ -90,34 +128,69 @@ def diagnose(
     from app.analysis.document import history_from_document
     from app.responses import dumps
 
+    document = _read_run(file, fmt)
     try:
-        document = json.loads(file.read_text())
         history = history_from_document(document)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        typer.echo(f"cannot read {file}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    result = analysis.diagnose(history).to_dict()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise typer.BadParameter(f"{file} holds no usable history: {exc}") from exc
+    result = {"status": "complete", "engine_version": analysis.engine_version()}
+    result.update(analysis.diagnose(history).to_dict())
     if as_json:
-        typer.echo(
-            dumps(
-                {"status": "complete", "engine_version": analysis.engine_version(), **result}
-            ).decode()
-        )
+        typer.echo(dumps(result).decode())
         return
-    typer.echo(result["summary"])
-    typer.echo("")
-    for cause in result["causes"]:
-        typer.echo(f"  {cause['confidence']:5.0%}  {cause['kind']:<8} {cause['title']}")
-        for action in cause["actions"]:
-            typer.echo(f"{'':17}→ {action}")
-    typer.echo("")
-    for check in result["checks"]:
-        typer.echo(f"  [{check['status']:<7}] {check['id']}: {check['detail']}")
+    from app.terminal import show
+
+    show(result, document["epochs"], str(file))
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A log file a training tool wrote.")],
+    url: Annotated[
+        str, typer.Option(envvar="LOSSGAP_URL", help="The lossgap server.")
+    ] = "http://127.0.0.1:8000",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="The log format; detected when absent.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Run name; default: the file name.")] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="LOSSGAP_API_KEY")] = None,
+) -> None:
+    """Upload a log file to a running server (POST /v1/imports) and show its diagnosis."""
+    import httpx
+
+    from app.terminal import show
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    data = {k: v for k, v in (("format", fmt), ("name", name)) if v}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+            response = client.post(
+                "/v1/imports", files={"file": (file.name, file.read_bytes())}, data=data
+            )
+            if response.status_code != 201:
+                error = response.json().get("error", {}) if response.content else {}
+                typer.echo(
+                    f"import failed ({response.status_code}): {error.get('message')}", err=True
+                )
+                raise typer.Exit(1)
+            created = response.json()
+            run_id = created["id"]
+            diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
+            epochs = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+    except (httpx.HTTPError, OSError) as exc:
+        typer.echo(f"cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"run {run_id} ({created['format']}, {created['epoch_count']} epochs)")
+    for note in created["notes"]:
+        typer.echo(f"  note: {note}")
+    show(diagnosis, epochs["epochs"], f"{url}/v1/runs/{run_id}")
 
 
 @db.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
+    from app.db import migrate
+
     settings = get_settings()
     configure_logging(settings)
     migrate.upgrade(settings, revision)
@@ -126,6 +199,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1 or base")]) -> None:
     """Downgrade the schema to REVISION."""
+    from app.db import migrate
+
     settings = get_settings()
     configure_logging(settings)
     migrate.downgrade(settings, revision)
@@ -134,6 +209,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1 or base")
 @db.command("current")
 def db_current() -> None:
     """Print the schema revision of the database and the latest one."""
+    from app.db import migrate
     from app.db.engine import make_engine
 
     settings = get_settings()
