@@ -344,7 +344,7 @@ def test_the_format_can_be_named_and_the_mapping_overridden(client):
     ("content", "data", "words"),
     [
         (b"hello world\nnothing to see\n", {}, ["could not tell the format", "plain_log"]),
-        (b"PK\x03\x04rest", {}, ["zip archive", "not importable"]),
+        (b"PK\x03\x04rest", {}, ["not a readable archive"]),
         (b"epoch,a\n1,2\n", {"format": "nope"}, ["unknown format 'nope'"]),
         (b"epoch,train_loss,val_loss\n1,1,1\n", {"mapping": "[1]"}, ["must be a JSON object"]),
         (

@@ -1,9 +1,12 @@
 """Pick the parser for a file: the one asked for, or the first whose sniffer recognizes the file
 and whose parser reads it. When none does, the error lists every format tried and why."""
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 
+from app.imports import archive
 from app.imports.formats import (
     fastai,
     hf_trainer,
@@ -12,6 +15,7 @@ from app.imports.formats import (
     lightning,
     plain_csv,
     plain_log,
+    tensorboard,
     ultralytics,
     wandb,
 )
@@ -30,10 +34,7 @@ FORMATS: tuple[ModuleType, ...] = (
     plain_log,
 )
 BY_NAME = {module.NAME: module for module in FORMATS}
-BINARY = {
-    b"PK\x03\x04": "a zip archive",
-    b"\x1f\x8b": "a gzip archive",
-}
+ARCHIVES = (b"PK\x03\x04", b"\x1f\x8b")
 
 
 class UnknownFormat(ValueError):
@@ -41,20 +42,31 @@ class UnknownFormat(ValueError):
 
 
 def parse(
-    content: bytes, filename: str, fmt: str | None, overrides: Mapping[str, str] | None
+    content: bytes,
+    filename: str,
+    fmt: str | None,
+    overrides: Mapping[str, str] | None,
+    max_unpacked_bytes: int = 1 << 30,
 ) -> Parsed:
-    for magic, what in BINARY.items():
-        if content.startswith(magic):
-            raise UnknownFormat(
-                f"{filename} is {what}; folder formats (TensorBoard log dirs, MLflow and W&B run "
-                "folders) are not importable on this server yet. Upload a single log file: "
-                f"{', '.join(BY_NAME)}."
+    try:
+        if content.startswith(ARCHIVES):
+            return archive.parse(
+                content,
+                filename,
+                overrides,
+                max_unpacked_bytes,
+                lambda data, name: parse(data, name, fmt, overrides),
             )
+        if tensorboard.sniff_name(filename):
+            return _events(content, filename, overrides)
+    except ParseError as exc:
+        raise UnknownFormat(str(exc)) from exc
     text = content.decode("utf-8", errors="replace").lstrip("\ufeff")
     if "\x00" in text[:4096]:
         raise UnknownFormat(
-            f"{filename} is a binary file (a TensorBoard event file?); this server reads text "
-            f"logs: {', '.join(BY_NAME)}."
+            f"{filename} is a binary file; a TensorBoard event file keeps its name "
+            "(events.out.tfevents.…), and folders are uploaded as .zip or .tar.gz. Text logs: "
+            f"{', '.join(BY_NAME)}."
         )
     if fmt is not None:
         module = BY_NAME.get(fmt)
@@ -82,3 +94,10 @@ def parse(
         f"could not tell the format of {filename}; tried: {'; '.join(tried)}. Pass `format` "
         "explicitly, or send a plain CSV with `epoch,train_loss,val_loss`."
     )
+
+
+def _events(content: bytes, filename: str, overrides: Mapping[str, str] | None) -> Parsed:
+    with tempfile.TemporaryDirectory(prefix="lossgap-events-") as tmp:
+        path = Path(tmp) / Path(filename).name
+        path.write_bytes(content)
+        return tensorboard.parse_events([path], overrides)

@@ -48,7 +48,7 @@ def import_file(
 ) -> Imported:
     overrides = {str(k): str(v) for k, v in _json_object(mapping, "mapping").items()}
     try:
-        parsed = detect.parse(content, filename, fmt, overrides)
+        parsed = detect.parse(content, filename, fmt, overrides, settings.max_data_unpacked_bytes)
     except (detect.UnknownFormat, MappingError) as exc:
         raise InvalidInput(str(exc)) from exc
     try:
