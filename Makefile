@@ -19,9 +19,9 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[worker]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q '$(TORCH)'
-	$(BIN)/python -m pip install -q -e '.[dev,worker]'
+	$(BIN)/python -m pip install -q -e '.[dev,worker]' -e clients/python
 	touch $@ $(VENV)/.installed-run
 
 ## run: create the virtualenv, install, migrate and serve on http://$(HOST):$(PORT) (SQLite in ./data)

@@ -117,8 +117,10 @@ def free_port() -> int:
 class LiveServer:
     """`lossgap serve` in a subprocess, as a user would start it."""
 
-    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, env: dict[str, str], args: list[str] | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = spawn(["serve", "--port", str(self.port), *(args or [])], env)
         deadline = time.monotonic() + 60

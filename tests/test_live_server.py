@@ -137,3 +137,21 @@ def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path
         wipe(backend)
     assert worker.returncode is not None
     assert "consuming queue" in output
+
+
+def test_concurrent_creates_with_one_client_chosen_id_make_one_run(live_server):
+    run_id = str(uuid.uuid4())
+    body = {"id": run_id, "name": "raced", "epochs": [{"epoch": 1, "train_loss": 1.0}]}
+    codes: list[int] = []
+
+    def create():
+        codes.append(httpx.post(f"{live_server.url}/v1/runs", json=body, timeout=60).status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] * 5 + [201]
+    runs = httpx.get(f"{live_server.url}/v1/runs").json()["items"]
+    assert [r["id"] for r in runs] == [run_id] and runs[0]["epoch_count"] == 1

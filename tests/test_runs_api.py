@@ -206,3 +206,21 @@ def test_steps_can_be_sent_as_columns_and_read_back_as_rows(client):
     assert steps[0] == {"step": 1, "train_loss": 0.1, "lr": 0.1}
     assert math.isnan(steps[1]["train_loss"]) and "lr" not in steps[1]
     assert steps[3] == {"step": 4, "train_loss": 0.4}
+
+
+def test_a_create_with_a_client_chosen_id_can_be_retried_without_duplicating(client):
+    run_id = "0b4f9f7e-8f0e-4c1c-9a56-3c1f2f7a9e10"
+    body = {
+        "id": run_id,
+        "name": "retried",
+        "epochs": [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9}],
+        "steps": [{"step": 1, "train_loss": 1.1}],
+    }
+    first = post_json(client, "/v1/runs", body)
+    again = post_json(client, "/v1/runs", body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"] == run_id
+    assert again.json()["epoch_count"] == 1 and again.json()["step_count"] == 1
+    assert len(client.get("/v1/runs").json()["items"]) == 1
+    bad = post_json(client, "/v1/runs", {**body, "id": "not-a-uuid"})
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "id"

@@ -35,8 +35,11 @@ def _run_out(counts: RunCounts) -> RunOut:
 def create_run(
     body: RunCreate, session: SessionDep, settings: SettingsDep, response: Response
 ) -> RunOut:
+    """With a client-chosen `id` already stored, the rows are appended (200) instead."""
     created = service.create_run(session, settings, body)
     response.headers["Location"] = f"/v1/runs/{created.run.id}"
+    if not created.created:
+        response.status_code = status.HTTP_200_OK
     return _run_out(created)
 
 

@@ -118,6 +118,15 @@ RUN_EXAMPLE: dict[str, Any] = {
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": RUN_EXAMPLE})
 
+    id: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            description="Optional client-chosen run id (a lowercase UUID). Sending the same "
+            "create again appends its rows to that run instead of making a second one, so a "
+            "client can retry a create whose answer it never received.",
+        ),
+    ] = None
     name: Annotated[str, Field(min_length=1, max_length=200)] = "unnamed"
     project: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     task: Task = "other"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from app.config import Settings
@@ -29,6 +30,7 @@ class RunCounts:
     run: Run
     epoch_count: int
     step_count: int
+    created: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,16 @@ class AppendResult:
 
 
 def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCounts:
+    """With a client-chosen id the INSERT is tried first (a write first takes SQLite's write
+    lock, where a read first would deadlock with a concurrent retry); a clash means the run
+    exists, and the rows are appended to it."""
     _check_config(body.config, settings)
     epochs = _dedupe_epochs(body.epochs)
     _check_epoch_rows(epochs, settings)
     table = _step_table(body.steps, settings)
     now = utcnow()
     run = Run(
-        id=str(uuid.uuid4()),
+        id=body.id or str(uuid.uuid4()),
         name=body.name,
         project=body.project,
         task=body.task,
@@ -57,14 +62,28 @@ def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCoun
         created_at=now,
         updated_at=now,
     )
-    session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        if body.id is None:
+            raise
+        return _retried_create(session, settings, body)
     if epochs:
         session.execute(insert(EpochRecord), [_epoch_values(run.id, row) for row in epochs])
     if table is not None:
         session.add(_chunk(run.id, table))
     session.flush()
     return RunCounts(run, len(epochs), 0 if table is None else len(table))
+
+
+def _retried_create(session: Session, settings: Settings, body: RunCreate) -> RunCounts:
+    """A create for a run that exists: its rows replace the same epochs and steps."""
+    assert body.id is not None
+    append_history(session, settings, body.id, HistoryAppend(epochs=body.epochs, steps=body.steps))
+    counts = get_run(session, body.id)
+    return RunCounts(counts.run, counts.epoch_count, counts.step_count, created=False)
 
 
 def append_history(
