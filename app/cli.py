@@ -2,16 +2,32 @@
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app.config import get_settings
-from app.system.logging import configure_logging
+if TYPE_CHECKING:
+    from app.config import Settings
 
-# Server, database and analysis modules are imported inside the commands that use them, so
-# `lossgap diagnose` starts fast.
+
+# Settings, server, database and analysis modules are imported inside the commands that use
+# them, so `lossgap diagnose` starts fast.
+
+
+def _settings() -> tuple["Settings", Callable[["Settings"], None]]:
+    from app.config import get_settings
+    from app.system.logging import configure_logging
+
+    return get_settings(), configure_logging
+
+
+def _configured() -> "Settings":
+    settings, configure_logging = _settings()
+    configure_logging(settings)
+    return settings
+
 
 cli = typer.Typer(
     help="lossgap: why your training and validation losses look the way they do.",
@@ -36,8 +52,7 @@ def serve(
 
     from app.db import migrate
 
-    settings = get_settings()
-    configure_logging(settings)
+    settings = _configured()
     if settings.should_auto_migrate:
         migrate.upgrade(settings)
     # Migrated once here; the server processes must not race to do it again.
@@ -78,7 +93,7 @@ def worker(
     from workers.consumer import run_worker
     from workers.handlers import HANDLERS
 
-    settings = get_settings()
+    settings, configure_logging = _settings()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
     configure_logging(settings)
@@ -191,8 +206,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
     from app.db import migrate
 
-    settings = get_settings()
-    configure_logging(settings)
+    settings = _configured()
     migrate.upgrade(settings, revision)
 
 
@@ -201,8 +215,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1 or base")
     """Downgrade the schema to REVISION."""
     from app.db import migrate
 
-    settings = get_settings()
-    configure_logging(settings)
+    settings = _configured()
     migrate.downgrade(settings, revision)
 
 
@@ -212,7 +225,7 @@ def db_current() -> None:
     from app.db import migrate
     from app.db.engine import make_engine
 
-    settings = get_settings()
+    settings, _ = _settings()
     engine = make_engine(settings)
     try:
         typer.echo(f"database: {migrate.current_revision(engine)}")
