@@ -21,6 +21,8 @@ def test_a_training_loop_reports_and_reads_its_diagnosis(backend, tmp_path):
     try:
         with Client(server.url, spool_dir=tmp_path / "spool", flush_interval=0.05) as client:
             run = client.create_run("loop", task="classification", config={"batch_size": 32})
+            run.log_steps(step=1, train_loss=2.5)  # steps before any epoch wait for the first
+            assert client.flush(timeout=5)
             for epoch in range(1, 13):
                 run.log_steps(
                     [{"step": epoch * 10 + i, "train_loss": 2.0 / epoch} for i in range(10)]
@@ -31,7 +33,7 @@ def test_a_training_loop_reports_and_reads_its_diagnosis(backend, tmp_path):
         assert diagnosis is not None and diagnosis["status"] == "complete"
         epochs, steps = stored(server.url, run.id)
         assert [r["epoch"] for r in epochs] == list(range(1, 14))
-        assert math.isnan(epochs[-1]["train_loss"]) and len(steps) == 120
+        assert math.isnan(epochs[-1]["train_loss"]) and len(steps) == 121
         assert httpx.get(f"{server.url}/v1/runs/{run.id}").json()["config"] == {"batch_size": 32}
     finally:
         server.stop()

@@ -44,6 +44,10 @@ class _Pending:
     def empty(self) -> bool:
         return not self.epochs and not self.steps
 
+    def sendable(self) -> bool:
+        """The API creates a run with its first epoch row: steps alone wait for one."""
+        return bool(self.epochs) or (self.create is None and bool(self.steps))
+
 
 class Run:
     """A run being logged. Every method returns at once; nothing here raises on I/O."""
@@ -130,7 +134,7 @@ class Client:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if all(p.empty() for p in self._pending.values()):
+                if not any(p.sendable() for p in self._pending.values()):
                     return True
             self._idle.clear()
             self._backoff = 0.0
@@ -197,12 +201,10 @@ class Client:
 
     def _send_all(self) -> bool:
         with self._lock:
-            run_ids = [r for r, p in self._pending.items() if not p.empty()]
+            run_ids = [r for r, p in self._pending.items() if p.sendable()]
         ok = True
         for run_id in run_ids:
             create, epochs, steps = self._take(run_id)
-            if create is not None and not epochs:
-                continue  # the API creates a run with its first epoch row
             if create is not None:
                 url, body = "/v1/runs", {**create, "epochs": epochs, "steps": steps}
             else:
