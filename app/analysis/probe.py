@@ -9,6 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.analysis.finding import Finding, skipped
+
+NO_PROBE = "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)"
+
+
+def not_reevaluated(check: str, features: tuple[str, ...], why: str = NO_PROBE) -> Finding:
+    """The Finding of a re-evaluation check on a run without a probe report: skipped, its
+    features zero (the cause model reads absent evidence as 0)."""
+    return skipped(check, why, dict.fromkeys(features, 0.0))
+
 
 @dataclass(frozen=True)
 class Probe:

@@ -68,10 +68,36 @@ def epoch_rows(
     return rows, mapping
 
 
-def first_epoch_note(epochs: Sequence[float]) -> str | None:
-    if epochs and min(epochs) == 0:
-        return "epochs are numbered from 0 in the file; stored from 1"
-    return None
+ZERO_BASED = "epochs are numbered from 0 in the file; stored from 1"
+
+
+def unique_steps(steps: list[Row]) -> list[Row]:
+    """Step rows in step order; a step logged twice (a resumed run) keeps its last value."""
+    by_step = {row["step"]: row for row in steps}
+    return [by_step[s] for s in sorted(by_step, key=lambda s: s or 0.0)]
+
+
+def loss_roles(
+    names: Iterable[str], overrides: Mapping[str, str] | None
+) -> tuple[dict[str, str], list[str], list[str], str | None]:
+    """The training and validation loss series: the sums of `train/*_loss` and `val/*_loss`
+    components (Ultralytics) unless the caller maps roles, else the name mapper's choice.
+    Returns the mapping, the training parts, the validation parts and a note."""
+    names = sorted(names)
+    train = [n for n in names if n.startswith("train/") and n.endswith("_loss")]
+    val = [n for n in names if n.startswith("val/") and n.endswith("_loss")]
+    if train and val and not overrides:
+        mapping = {"train_loss": "+".join(train), "val_loss": "+".join(val)}
+        return (
+            mapping,
+            train,
+            val,
+            f"train_loss = {' + '.join(train)}; val_loss = {' + '.join(val)}",
+        )
+    mapping = resolve(names, overrides)
+    train = [mapping["train_loss"]] if "train_loss" in mapping else []
+    val = [mapping["val_loss"]] if "val_loss" in mapping else []
+    return mapping, train, val, None
 
 
 def finite(value: float | None) -> bool:

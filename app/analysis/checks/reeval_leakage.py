@@ -10,7 +10,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
-from app.analysis.finding import Finding, skipped
+from app.analysis.finding import Finding
 
 CHECK = "reeval_leakage"
 FEATURES = ("pr_leak_frac", "pr_exact_frac", "pr_leak_loss")
@@ -19,10 +19,10 @@ FEATURES = ("pr_leak_frac", "pr_exact_frac", "pr_leak_loss")
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None or p.leaked_fraction is None:
-        return skipped(
+        return probes.not_reevaluated(
             CHECK,
+            FEATURES,
             "needs a re-evaluation with data: upload it (POST /v1/runs/{id}/artifacts)",
-            dict.fromkeys(FEATURES, 0.0),
         )
     gain = 0.0
     if p.leaked_val_loss is not None and p.clean_val_loss is not None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
-from app.analysis.finding import Finding, skipped
+from app.analysis.finding import Finding
 
 CHECK = "reeval_loss"
 FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_excess")
@@ -19,11 +19,7 @@ FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None:
-        return skipped(
-            CHECK,
-            "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)",
-            dict.fromkeys(FEATURES, 0.0),
-        )
+        return probes.not_reevaluated(CHECK, FEATURES)
     train_ratio, val_ratio = p.train_log_ratio or 0.0, p.val_log_ratio or 0.0
     noise = (p.noise_train or 0.0) - (p.noise_val or 0.0)
     features = {

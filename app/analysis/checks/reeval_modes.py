@@ -10,7 +10,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
-from app.analysis.finding import Finding, skipped
+from app.analysis.finding import Finding
 
 CHECK = "reeval_modes"
 FEATURES = (
@@ -27,7 +27,6 @@ FEATURES = (
     "pr_val_train_mode",
     "pr_smoothing",
 )
-NO_PROBE = "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)"
 
 
 def _rel(value: float | None, scale: float) -> float:
@@ -37,7 +36,7 @@ def _rel(value: float | None, scale: float) -> float:
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None:
-        return skipped(CHECK, NO_PROBE, dict.fromkeys(FEATURES, 0.0))
+        return probes.not_reevaluated(CHECK, FEATURES)
     s = p.scale
     train_mode = p.train_train_mode - p.train_eval if p.train_train_mode is not None else None
     dropout = (

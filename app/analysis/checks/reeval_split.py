@@ -10,7 +10,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
-from app.analysis.finding import Finding, skipped
+from app.analysis.finding import Finding
 
 CHECK = "reeval_split"
 FEATURES = (
@@ -29,11 +29,7 @@ FEATURES = (
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None:
-        return skipped(
-            CHECK,
-            "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)",
-            dict.fromkeys(FEATURES, 0.0),
-        )
+        return probes.not_reevaluated(CHECK, FEATURES)
     value, low, high = p.eval_gap
     auc = p.adversarial_auc
     shifted = p.features_shifted / p.features_tested if p.features_tested else 0.0

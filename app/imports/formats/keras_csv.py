@@ -7,7 +7,7 @@ import io
 from collections.abc import Mapping
 
 from app.imports.parsed import Parsed, ParseError
-from app.imports.table import epoch_rows, first_epoch_note, number
+from app.imports.table import ZERO_BASED, epoch_rows, number
 
 NAME = "keras_csv"
 
@@ -40,7 +40,7 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
     notes = []
     if min(epochs, default=1) == 0:
         epochs = [e + 1 for e in epochs]
-        notes.append(first_epoch_note([0.0]) or "")
+        notes.append(ZERO_BASED)
     if index_column:
         notes.append("the unnamed first column (a pandas index) is the epoch")
     for record in records:

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.imports.mapping import resolve
 from app.imports.parsed import Parsed, ParseError, Row
-from app.imports.table import number
+from app.imports.table import ZERO_BASED, columns_of, number, unique_steps
 
 NAME = "lightning_csv"
 
@@ -110,16 +110,8 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
         if any(rename.get(k) in ("train_loss", "val_loss") for k in record)
         or "train_loss" in record
     ]
-    notes.append("epochs are numbered from 0 in the file; stored from 1")
-    return Parsed(NAME, epochs, _unique_steps(steps), mapping=mapping, notes=notes)
-
-
-def columns_of(records: list[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for record in records:
-        for key in record:
-            seen.setdefault(key, None)
-    return list(seen)
+    notes.append(ZERO_BASED)
+    return Parsed(NAME, epochs, unique_steps(steps), mapping=mapping, notes=notes)
 
 
 def _has_train(record: Mapping[str, Any], columns: list[str]) -> bool:
@@ -128,9 +120,3 @@ def _has_train(record: Mapping[str, Any], columns: list[str]) -> bool:
         for c in columns
         if c.startswith(("train", "loss")) and not c.startswith("test")
     )
-
-
-def _unique_steps(steps: list[Row]) -> list[Row]:
-    """A step logged twice (a resumed run) keeps its last value."""
-    by_step = {row["step"]: row for row in steps}
-    return [by_step[s] for s in sorted(by_step, key=lambda s: s or 0.0)]

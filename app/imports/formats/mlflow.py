@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.imports.companions import config_from
-from app.imports.mapping import resolve
 from app.imports.parsed import Parsed, ParseError, Row
+from app.imports.table import loss_roles
 
 NAME = "mlflow_run"
 
@@ -45,16 +45,10 @@ def parse_folder(run: Path, overrides: Mapping[str, str] | None = None) -> Parse
     series = {name: v for name, v in metrics.items() if len(v) > 1}
     if not series:
         raise ParseError("the run folder has no metric logged at more than one step")
-    train_parts = sorted(n for n in series if n.startswith("train/") and n.endswith("_loss"))
-    val_parts = sorted(n for n in series if n.startswith("val/") and n.endswith("_loss"))
     notes = []
-    if train_parts and val_parts and not overrides:
-        mapping = {"train_loss": "+".join(train_parts), "val_loss": "+".join(val_parts)}
-        notes.append(f"train_loss = {' + '.join(train_parts)}; val_loss = {' + '.join(val_parts)}")
-    else:
-        mapping = resolve(series, overrides)
-        train_parts = [mapping["train_loss"]] if "train_loss" in mapping else []
-        val_parts = [mapping["val_loss"]] if "val_loss" in mapping else []
+    mapping, train_parts, val_parts, note = loss_roles(series, overrides)
+    if note:
+        notes.append(note)
     rename = {column: role for role, column in mapping.items()}
     steps = sorted({s for v in series.values() for s in v})
     shift = 1.0 if steps and steps[0] == 0 else 0.0

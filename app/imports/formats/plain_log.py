@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.imports.parsed import Parsed, ParseError
-from app.imports.table import epoch_rows, number
+from app.imports.table import ZERO_BASED, epoch_rows, number
 
 NAME = "plain_log"
 NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf"
@@ -63,7 +63,7 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
     notes = [f"{len(epochs)} epoch lines found"]
     shift = 1 if epochs[0] == 0 else 0
     if shift:
-        notes.append("epochs are numbered from 0 in the log; stored from 1")
+        notes.append(ZERO_BASED)
     rows, mapping = epoch_rows(
         [records[e] for e in epochs], [float(e + shift) for e in epochs], overrides
     )

@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from app.imports.mapping import resolve
 from app.imports.parsed import Parsed, ParseError, Row
+from app.imports.table import ZERO_BASED, loss_roles, unique_steps
 
 NAME = "tensorboard"
 Points = list[tuple[float, float]]  # (step, value) in file order
@@ -55,22 +55,13 @@ def read(paths: Sequence[Path]) -> dict[str, Points]:
     return dict(scalars)
 
 
-def _components(tags: list[str], prefix: str) -> list[str]:
-    return [t for t in tags if t.startswith(prefix) and t.endswith("_loss")]
-
-
 def parse_events(paths: Sequence[Path], overrides: Mapping[str, str] | None = None) -> Parsed:
     scalars = read(paths)
     tags = sorted(scalars)
     notes: list[str] = []
-    train_parts, val_parts = _components(tags, "train/"), _components(tags, "val/")
-    if train_parts and val_parts and not overrides:
-        mapping = {"train_loss": "+".join(train_parts), "val_loss": "+".join(val_parts)}
-        notes.append(f"train_loss = {' + '.join(train_parts)}; val_loss = {' + '.join(val_parts)}")
-    else:
-        mapping = resolve([t for t in tags if t != "epoch"], overrides)
-        train_parts = [mapping["train_loss"]] if "train_loss" in mapping else []
-        val_parts = [mapping["val_loss"]] if "val_loss" in mapping else []
+    mapping, train_parts, val_parts, note = loss_roles((t for t in tags if t != "epoch"), overrides)
+    if note:
+        notes.append(note)
     if not val_parts and not train_parts:
         raise ParseError(f"no loss among the tags: {', '.join(tags)}")
     epoch_of, shift = _epochs(scalars, train_parts, notes)
@@ -114,7 +105,7 @@ def parse_events(paths: Sequence[Path], overrides: Mapping[str, str] | None = No
             if epoch is not None:
                 steps.append({"step": step, "train_loss": value})
         notes.append("an epoch's training loss is the mean of its logged training points")
-    return Parsed(NAME, rows, _unique(steps), mapping=mapping, notes=notes)
+    return Parsed(NAME, rows, unique_steps(steps), mapping=mapping, notes=notes)
 
 
 def _epochs(
@@ -126,7 +117,7 @@ def _epochs(
         notes.append("points are assigned to epochs by the logged `epoch` tag")
         shift = 1.0 if marks and marks[0][1] == 0 else 0.0
         if shift:
-            notes.append("epochs are numbered from 0 in the log; stored from 1")
+            notes.append(ZERO_BASED)
         return _lookup(steps, [e for _, e in marks]), shift
     repeated = any(
         len(scalars[t]) > len({s for s, _ in scalars[t]}) for t in train_parts if t in scalars
@@ -148,8 +139,3 @@ def _lookup(steps: list[float], epochs: list[float]) -> EpochOf:
         return min(same)
 
     return epoch_of
-
-
-def _unique(steps: list[Row]) -> list[Row]:
-    by_step = {row["step"]: row for row in steps}
-    return [by_step[s] for s in sorted(by_step, key=lambda s: s or 0.0)]

@@ -8,7 +8,7 @@ import io
 from collections.abc import Mapping
 
 from app.imports.parsed import Parsed, ParseError, Row
-from app.imports.table import number
+from app.imports.table import ZERO_BASED, number
 
 NAME = "ultralytics_csv"
 
@@ -47,6 +47,6 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
         f"train_loss = {' + '.join(train_parts)}; val_loss = {' + '.join(val_parts)}",
     ]
     if shift:
-        notes.append("epochs are numbered from 0 in the file; stored from 1")
+        notes.append(ZERO_BASED)
     mapping = {"train_loss": "+".join(train_parts), "val_loss": "+".join(val_parts)}
     return Parsed(NAME, rows, mapping=mapping, notes=notes)
