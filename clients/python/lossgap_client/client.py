@@ -82,7 +82,7 @@ class Run:
 class Client:
     def __init__(
         self,
-        url: str = "http://127.0.0.1:8000",
+        url: str | None = None,
         api_key: str | None = None,
         *,
         spool_dir: str | os.PathLike[str] | None = None,
@@ -90,6 +90,8 @@ class Client:
         timeout: float = 10.0,
         max_backoff: float = 30.0,
     ) -> None:
+        url = url or os.environ.get("LOSSGAP_URL", "http://127.0.0.1:8000")
+        api_key = api_key or os.environ.get("LOSSGAP_API_KEY")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
         default = Path(
