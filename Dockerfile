@@ -31,6 +31,8 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
 CMD ["lossgap", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM base AS worker
-RUN pip install -e '.[worker]'
+# The probe report's computation lives in the client library, shared with `probe()`.
+COPY clients/python ./clients/python
+RUN pip install -e '.[worker]' ./clients/python
 USER lossgap
 CMD ["lossgap", "worker", "--queue", "gpu"]

@@ -41,10 +41,12 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lossgap_client.probe.data import Data
+from lossgap_client.probe.losses import criterion
+from lossgap_client.probe.passes import Mode, batches, is_batchnorm, is_dropout, score, untouched
+
 from workers.reevaluate import leakage, report
-from workers.reevaluate.load import Data, pick_device
-from workers.reevaluate.losses import criterion
-from workers.reevaluate.passes import Mode, batches, is_batchnorm, is_dropout, score, untouched
+from workers.reevaluate.load import pick_device
 
 CLASSES = 10
 HIDDEN = 512

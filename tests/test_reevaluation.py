@@ -170,8 +170,8 @@ def test_a_job_past_its_timeout_fails(client, leaky, monkeypatch):
 
 
 def test_train_mode_passes_leave_the_model_untouched():
-    from workers.reevaluate.losses import criterion
-    from workers.reevaluate.passes import score
+    from lossgap_client.probe.losses import criterion
+    from lossgap_client.probe.passes import score
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(

@@ -5,23 +5,15 @@ the data through `numpy.load(allow_pickle=False)` or safetensors. Inputs keep th
 arrays become float32 (the model's usual input), integer arrays (token ids) stay int64.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from lossgap_client.probe.data import Data
 
 from workers.reevaluate.errors import ReevaluationError
 
-
-@dataclass(frozen=True)
-class Data:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_train_raw: np.ndarray | None
-    subsampled: bool
+__all__ = ["Data", "load_data", "load_model", "pick_device"]
 
 
 def pick_device(requested: str) -> torch.device:

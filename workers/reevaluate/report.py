@@ -1,101 +1,21 @@
-"""Assemble the probe report (the nine parts of the re-evaluation) from a loaded model and data.
+"""The worker's probe report: the client library's report core, validated by the API's schema.
 
-Eval-mode passes score with the plain criterion (how validation loss is measured); train-mode
-passes with the training criterion (label smoothing included) at the training batch size, which
-is what the reported training loss measured. Progress is reported per sample scored, and the
-job's cancellation is checked between batches.
+The computation lives in `lossgap_client.probe` so that `probe()` in a user's process and the
+workers produce the same report from the same code; here its errors become job failures.
 """
 
-import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import numpy as np
 import torch
-from scipy import stats
+from lossgap_client.probe.data import Data
+from lossgap_client.probe.errors import ProbeError
+from lossgap_client.probe.report import Settings
+from lossgap_client.probe.report import build as build_report
 
-from app.probes.schemas import (
-    Decomposition,
-    Interval,
-    LabelNoise,
-    Leakage,
-    LossRecompute,
-    LossSummary,
-    ModelFacts,
-    Passes,
-    ProbeReport,
-    ShuffledSplit,
-    SplitShift,
-)
-from workers.reevaluate import leakage, permutation, shift
+from app.probes.schemas import ProbeReport
 from workers.reevaluate.errors import ReevaluationError
-from workers.reevaluate.load import Data
-from workers.reevaluate.losses import criterion
-from workers.reevaluate.passes import (
-    Mode,
-    PassResult,
-    is_batchnorm,
-    is_dropout,
-    output_width,
-    score,
-)
 
-Z95 = 1.959963984540054
-CONFIDENTLY_WRONG = 0.1  # the model gives the recorded label at most this probability...
-CONFIDENT = 0.5  # ...and another class at least this one
-
-
-@dataclass(frozen=True)
-class Settings:
-    loss: str
-    label_smoothing: float
-    batch_size: int
-    eval_batch_size: int
-    permutations: int
-    near_threshold: float
-    task: str
-    reported_train: float | None
-    reported_val: float | None
-    train_mode_samples: int = 10_000  # train-mode passes estimate means: a subsample suffices
-
-
-def summary(values: np.ndarray) -> LossSummary:
-    finite = values[np.isfinite(values)]
-    if len(finite) == 0:
-        raise ReevaluationError(
-            "Every per-sample loss was NaN or infinite: the model's outputs do not fit the loss "
-            "named in the request (check `loss`, and that labels match the model's outputs)."
-        )
-    se = float(finite.std(ddof=1) / math.sqrt(len(finite))) if len(finite) > 1 else 0.0
-    return LossSummary(mean=float(finite.mean()), se=se, n=len(finite))
-
-
-def interval(value: float, se: float) -> Interval:
-    return Interval(value=value, ci_low=value - Z95 * se, ci_high=value + Z95 * se)
-
-
-class Progress:
-    """Samples scored so far over the samples all passes will score."""
-
-    def __init__(self, total: int, report: Callable[[float], None], check: Callable[[], None]):
-        self.total, self.done, self.report, self.check = max(total, 1), 0, report, check
-
-    def tick(self, samples: int) -> None:
-        self.done += samples
-        self.report(min(self.done / self.total, 0.99))
-        self.check()
-
-
-def _check_labels(data: Data, loss: str, width: int) -> None:
-    top = int(max(data.y_train.max(), data.y_val.max()))
-    if loss in ("cross_entropy", "nll") and top >= width:
-        raise ReevaluationError(
-            f"Labels out of range: the labels hold class id {top} but the model outputs {width} "
-            f"classes (ids 0..{width - 1}); upload the labels the model was trained on."
-        )
-    if loss == "bce" and not np.isin(np.union1d(data.y_train, data.y_val), (0, 1)).all():
-        raise ReevaluationError("Labels out of range: `bce` needs 0/1 targets.")
+__all__ = ["Settings", "build"]
 
 
 def build(
@@ -106,182 +26,8 @@ def build(
     report: Callable[[float], None],
     check: Callable[[], None],
 ) -> ProbeReport:
-    crit = criterion(s.loss)
-    train_crit = criterion(s.loss, s.label_smoothing)
-    width = output_width(model, data.x_val, device)
-    if crit.classification:
-        _check_labels(data, s.loss, width)
-    modules = list(model.modules())
-    has_dropout = any(is_dropout(m) for m in modules)
-    has_bn = any(is_batchnorm(m) for m in modules)
-    n_train, n_val = len(data.x_train), len(data.x_val)
-    both = has_dropout and has_bn
-    sub = _subsample(n_train, s.train_mode_samples)
-    sub_val = _subsample(n_val, s.train_mode_samples)
-    total = n_train * (2 + (data.x_train_raw is not None)) + len(sub) * (1 + 2 * both)
-    progress = Progress(total + n_val + len(sub_val), report, check)
-    seconds: dict[str, float] = {}
-
-    def run(x: np.ndarray, y: np.ndarray, mode: Mode, name: str) -> PassResult:
-        start = time.perf_counter()
-        train_mode = mode != "eval"
-        # Only batch statistics depend on the batch size: without them, batch as in eval.
-        batch_statistics = has_bn and mode in ("train", "batchnorm_only")
-        result = score(
-            model,
-            x,
-            y,
-            train_crit if train_mode else crit,
-            device,
-            s.batch_size if batch_statistics else s.eval_batch_size,
-            mode,
-            progress.tick,
-            probabilities=name in ("train_eval", "val_eval"),
-        )
-        seconds[name] = time.perf_counter() - start
-        return result
-
-    x_sub, y_sub = data.x_train[sub], data.y_train[sub]
-    train_eval = run(data.x_train, data.y_train, "eval", "train_eval")
-    val_eval = run(data.x_val, data.y_val, "eval", "val_eval")
-    train_train = run(x_sub, y_sub, "train", "train_train_mode")
-    val_train = run(data.x_val[sub_val], data.y_val[sub_val], "train", "val_train_mode")
-    dropout_only = bn_only = raw = None
-    if both:
-        dropout_only = run(x_sub, y_sub, "dropout_only", "train_dropout_only")
-        bn_only = run(x_sub, y_sub, "batchnorm_only", "train_batchnorm_only")
-    if data.x_train_raw is not None:
-        raw = run(data.x_train_raw, data.y_train, "eval", "train_raw_eval")
-    passes = Passes(
-        train_eval=summary(train_eval.losses),
-        val_eval=summary(val_eval.losses),
-        train_train_mode=summary(train_train.losses),
-        val_train_mode=summary(val_train.losses),
-        train_dropout_only=summary(dropout_only.losses) if dropout_only else None,
-        train_batchnorm_only=summary(bn_only.losses) if bn_only else None,
-        train_raw_eval=summary(raw.losses) if raw else None,
-    )
-    check()
-    start = time.perf_counter()
-    split = permutation.test(train_eval.losses, val_eval.losses, s.permutations)
-    seconds["shuffled_split"] = time.perf_counter() - start
-    start = time.perf_counter()
-    dups = leakage.find(data.x_train, data.x_val, device, s.near_threshold)
-    seconds["leakage"] = time.perf_counter() - start
-    check()
-    start = time.perf_counter()
-    shifted = shift.measure(
-        data.x_train, data.y_train, data.x_val, data.y_val, crit.classification, device
-    )
-    seconds["split_shift"] = time.perf_counter() - start
-    report(1.0)
-    return ProbeReport(
-        source="worker",
-        task="classification" if crit.classification else "regression",
-        loss=s.loss,
-        label_smoothing=s.label_smoothing,
-        batch_size=s.batch_size,
-        device=str(device),
-        n_train=n_train,
-        n_val=n_val,
-        model=ModelFacts(
-            has_dropout=has_dropout,
-            has_batchnorm=has_bn,
-            parameters=sum(p.numel() for p in model.parameters()),
-            outputs=width,
-        ),
-        passes=passes,
-        decomposition=_decomposition(s, passes, train_eval, raw),
-        shuffled_split=ShuffledSplit(**vars(split)),
-        leakage=_leakage(dups, val_eval.losses, s.near_threshold),
-        split_shift=SplitShift(**vars(shifted)),
-        loss_recompute=_recompute(s, passes),
-        label_noise=_label_noise(train_eval, val_eval, data) if crit.classification else None,
-        seconds={k: round(v, 4) for k, v in seconds.items()},
-        extra={"subsampled": data.subsampled},
-    )
-
-
-def _subsample(n: int, limit: int, seed: int = 0) -> np.ndarray:
-    """Up to `limit` indices in their original order (batch composition follows the data's)."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
-
-
-def _decomposition(
-    s: Settings, passes: Passes, train_eval: PassResult, raw: PassResult | None
-) -> Decomposition:
-    te, ve = passes.train_eval, passes.val_eval
-    augmentation = None
-    if raw is not None:
-        diff = train_eval.losses - raw.losses
-        diff = diff[np.isfinite(diff)]
-        se = float(diff.std(ddof=1) / math.sqrt(len(diff))) if len(diff) > 1 else 0.0
-        augmentation = interval(float(diff.mean()), se)
-    return Decomposition(
-        reported_train=s.reported_train,
-        reported_val=s.reported_val,
-        train_time_effect=(
-            interval(s.reported_train - te.mean, te.se) if s.reported_train is not None else None
-        ),
-        eval_gap=interval(te.mean - ve.mean, math.hypot(te.se, ve.se)),
-        augmentation_effect=augmentation,
-    )
-
-
-def _leakage(dups: leakage.Duplicates, val_losses: np.ndarray, threshold: float) -> Leakage:
-    leaked = dups.near
-    p_value = None
-    if 2 <= leaked.sum() <= len(leaked) - 2:
-        p_value = float(
-            stats.mannwhitneyu(val_losses[leaked], val_losses[~leaked], alternative="less").pvalue
-        )
-    order = np.argsort(-dups.similarity)[: min(10, int(leaked.sum()))]
-    return Leakage(
-        exact_duplicates=int(dups.exact.sum()),
-        near_duplicates=int(leaked.sum()),
-        leaked_fraction=float(leaked.mean()),
-        threshold=threshold,
-        leaked_val_loss=float(val_losses[leaked].mean()) if leaked.any() else None,
-        clean_val_loss=float(val_losses[~leaked].mean()) if (~leaked).any() else None,
-        p_value=p_value,
-        examples=[(int(i), int(dups.match[i]), round(float(dups.similarity[i]), 6)) for i in order],
-    )
-
-
-def _log_ratio(reported: float | None, recomputed: float) -> float | None:
-    if reported is None or reported <= 0 or recomputed <= 0:
-        return None
-    return math.log(reported / recomputed)
-
-
-def _recompute(s: Settings, passes: Passes) -> LossRecompute:
-    train = passes.train_train_mode or passes.train_eval
-    return LossRecompute(
-        train_reported=s.reported_train,
-        train_recomputed=train.mean,
-        train_log_ratio=_log_ratio(s.reported_train, train.mean),
-        val_reported=s.reported_val,
-        val_recomputed=passes.val_eval.mean,
-        val_log_ratio=_log_ratio(s.reported_val, passes.val_eval.mean),
-    )
-
-
-def _confidently_wrong(result: PassResult, labels: np.ndarray) -> np.ndarray:
-    assert result.pred is not None and result.p_pred is not None and result.p_label is not None
-    wrong = (result.pred != labels) & (result.p_pred >= CONFIDENT)
-    return np.asarray(wrong & (result.p_label <= CONFIDENTLY_WRONG), dtype=bool)
-
-
-def _label_noise(train: PassResult, val: PassResult, data: Data) -> LabelNoise:
-    wrong_train = _confidently_wrong(train, data.y_train)
-    wrong_val = _confidently_wrong(val, data.y_val)
-    assert train.p_label is not None
-    suspects = np.flatnonzero(wrong_train)
-    suspects = suspects[np.argsort(train.p_label[suspects])][:20]
-    return LabelNoise(
-        train_confident_wrong=float(wrong_train.mean()),
-        val_confident_wrong=float(wrong_val.mean()),
-        examples=[int(i) for i in suspects],
-    )
+    try:
+        raw = build_report(model, data, s, device, report, check)
+    except ProbeError as exc:
+        raise ReevaluationError(str(exc)) from exc
+    return ProbeReport.model_validate(raw)

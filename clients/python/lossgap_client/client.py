@@ -145,6 +145,22 @@ class Client:
         self._write_spool()
         return False
 
+    def post_probe(self, run_id: str, report: dict[str, Any], timeout: float = 30.0) -> bool:
+        """Store a probe report on the run (sending the run's pending rows first); retried
+        with backoff until `timeout`. False when it could not be stored."""
+        deadline = time.monotonic() + timeout
+        if not self.flush(timeout):
+            return False
+        delay = 0.25
+        while True:
+            outcome = self._post(f"/v1/runs/{run_id}/probes", report)
+            if outcome is not None:
+                return outcome
+            if time.monotonic() + delay > deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
     def close(self, timeout: float = 10.0) -> None:
         """Send what is pending (waiting up to `timeout`), spool the rest, stop the thread."""
         self.flush(timeout)

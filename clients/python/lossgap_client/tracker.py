@@ -52,6 +52,7 @@ class Tracker:
             name, task, merged(model_config(model), config), project, run_id=run_id
         )
         self.last_epoch = 0.0
+        self.last_row: dict[str, float | None] = {}  # the last epoch row sent (probe() reads)
         self.global_step = 0
         self._steps: list[dict[str, Any]] = []
 
@@ -110,6 +111,7 @@ class Tracker:
         row = {k: v for k, v in row.items() if v is not None}
         if "train_loss" in row or "val_loss" in row:
             self.run.log_epoch(end, **row)
+            self.last_row = row
 
     @property
     def pending_steps(self) -> int:

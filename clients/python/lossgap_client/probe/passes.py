@@ -15,8 +15,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from workers.reevaluate.errors import ReevaluationError
-from workers.reevaluate.losses import Criterion
+from lossgap_client.probe.errors import ProbeError
+from lossgap_client.probe.losses import Criterion
 
 Mode = Literal["eval", "train", "dropout_only", "batchnorm_only"]
 DROPOUT = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
@@ -101,7 +101,7 @@ def score(
                 with autocast:
                     out = model(xb)
             except Exception as exc:
-                raise ReevaluationError(
+                raise ProbeError(
                     f"The model failed on a batch of inputs of shape {tuple(xb.shape)} "
                     f"({str(exc).strip().splitlines()[-1][:300]}); upload inputs shaped the way "
                     "the model was trained on them."
@@ -137,7 +137,7 @@ def output_width(model: torch.nn.Module, x: np.ndarray, device: torch.device) ->
         try:
             out = model(sample)
         except Exception as exc:
-            raise ReevaluationError(
+            raise ProbeError(
                 f"The model rejected inputs of shape {tuple(sample.shape)} "
                 f"({str(exc).strip().splitlines()[-1][:300]}): x_train and x_val must be shaped "
                 "the way the model takes them (first axis: samples)."

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from app.reevaluations.schemas import LOSSES
+from lossgap_client.probe.errors import ProbeError
 
 PerSample = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+LOSSES = ("cross_entropy", "nll", "bce", "mse", "mae", "huber", "smooth_l1")
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,4 @@ def criterion(name: str, label_smoothing: float = 0.0) -> Criterion:
     }
     if name in regression:
         return Criterion(name, False, _regression(regression[name]))
-    raise ValueError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
+    raise ProbeError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")

@@ -1,0 +1,98 @@
+"""`probe()` in the user's process: the workers' report, from data loaders, posted to the run."""
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from lossgap_client import Client, Tracker
+from lossgap_client.probe import ProbeError, loss_name, probe
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from app.probes.schemas import ProbeReport
+from tests.conftest import LiveServer, server_env
+from tests.planted import blobs, leakage, train
+from workers.reevaluate.load import Data
+from workers.reevaluate.report import Settings, build
+
+
+def loaders(arrays, shuffle=False, batch_size=32):
+    def loader(x, y, shuffle):
+        data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+
+    return (
+        loader(arrays["x_train"], arrays["y_train"], shuffle),
+        loader(arrays["x_val"], arrays["y_val"], False),
+    )
+
+
+def test_the_same_report_as_a_worker_on_the_same_model_and_data():
+    planted = leakage(seed=1, epochs=5)
+    model = torch.jit.load(io.BytesIO(planted.model))
+    arrays = planted.arrays
+    train_loader, val_loader = loaders(arrays)
+    mine = probe(model, train_loader, val_loader, nn.CrossEntropyLoss(), permutations=200)
+    settings = Settings("cross_entropy", 0.0, 32, 512, 200, 0.995, "classification", None, None)
+    data = Data(arrays["x_train"], arrays["y_train"], arrays["x_val"], arrays["y_val"], None, False)
+    worker = build(model, data, settings, torch.device("cpu"), lambda _: None, lambda: None)
+    assert ProbeReport.model_validate(mine).source == "client"
+    for name in ("train_eval", "val_eval", "train_train_mode"):
+        assert mine["passes"][name]["mean"] == pytest.approx(getattr(worker.passes, name).mean)
+    assert mine["leakage"]["exact_duplicates"] == worker.leakage.exact_duplicates == 200
+    assert mine["shuffled_split"]["val_mean"] == pytest.approx(worker.shuffled_split.val_mean)
+
+
+def test_loss_names_and_their_label_smoothing():
+    assert loss_name(nn.CrossEntropyLoss(label_smoothing=0.1)) == ("cross_entropy", 0.1)
+    assert loss_name(nn.functional.mse_loss) == ("mse", 0.0)
+    assert loss_name(nn.BCEWithLogitsLoss()) == ("bce", 0.0)
+    with pytest.raises(ProbeError, match="KLDivLoss"):
+        loss_name(nn.KLDivLoss())
+    with pytest.raises(ProbeError, match="known: cross_entropy"):
+        loss_name("hinge")
+
+
+def test_what_the_user_must_fix_is_said():
+    model = nn.Linear(4, 3)
+    x, y = np.zeros((8, 4), np.float32), np.full(8, 5)
+    train_loader, val_loader = loaders({"x_train": x, "y_train": y, "x_val": x, "y_val": y})
+    with pytest.raises(ProbeError, match="class id 5 but the model outputs 3"):
+        probe(model, train_loader, val_loader)
+    with pytest.raises(ProbeError, match="tuples or dicts"):
+        probe(model, [torch.zeros(4, 4)], val_loader)
+    dicts = [{"pixels": torch.zeros(2, 4), "labels": torch.zeros(2)}]
+    with pytest.raises(ProbeError, match="inputs under one of"):
+        probe(model, dicts, val_loader)
+
+
+@pytest.mark.slow
+def test_a_probe_from_the_training_script_finds_planted_leakage(tmp_path):
+    k = 4
+    x, y = blobs(900, 16, k, seed=3)
+    x_val, y_val = x[:200], y[:200]
+    x_train, y_train = np.concatenate([x[200:500], x_val]), np.concatenate([y[200:500], y_val])
+    model, rows = train(x_train, y_train, x_val, y_val, k=k, epochs=25, seed=3)
+    server = LiveServer(server_env({"url": None}, tmp_path))
+    try:
+        with Client(server.url, spool_dir=tmp_path / "spool", flush_interval=0.05) as client:
+            config = {"batch_size": 32, "num_classes": k, "val_size": 200}
+            tracker = Tracker("leaky", client=client, config=config, task="classification")
+            for row in rows:
+                tracker.epoch(row["val_loss"], row["train_loss"])
+            arrays = {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
+            report = probe(
+                model, *loaders(arrays, shuffle=True), nn.CrossEntropyLoss(), run=tracker
+            )
+            diagnosis = tracker.finish(show=False)
+        assert report["leakage"]["exact_duplicates"] == 200
+        assert report["decomposition"]["reported_train"] == pytest.approx(rows[-1]["train_loss"])
+        stored = httpx.get(f"{server.url}/v1/runs/{tracker.id}/probes").json()
+        assert [p["source"] for p in stored] == ["client"]
+        assert diagnosis["causes"][0]["id"] == "data_leakage"
+        check = next(c for c in diagnosis["checks"] if c["id"] == "reeval_leakage")
+        assert check["status"] == "flagged"
+    finally:
+        server.stop()
