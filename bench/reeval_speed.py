@@ -41,11 +41,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lossgap_client.probe import leakage, report
 from lossgap_client.probe.data import Data
 from lossgap_client.probe.losses import criterion
 from lossgap_client.probe.passes import Mode, batches, is_batchnorm, is_dropout, score, untouched
 
-from workers.reevaluate import leakage, report
 from workers.reevaluate.load import pick_device
 
 CLASSES = 10
@@ -240,7 +240,7 @@ def bench_report(
     def build() -> None:
         started = time.perf_counter()
         built = report.build(model, data, settings, device, lambda _: None, lambda: None)
-        runs.append({"total": time.perf_counter() - started, **built.seconds})
+        runs.append({"total": time.perf_counter() - started, **built["seconds"]})
 
     def plain() -> None:
         x_train, y_train, x_val, y_val = tensors
