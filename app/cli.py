@@ -100,10 +100,52 @@ def worker(
     run_worker(settings, queue, HANDLERS)
 
 
-def _read_run(file: Path, fmt: str | None) -> dict[str, Any]:
-    """A run document from FILE: the JSON of POST /v1/runs, or any importable log."""
+def _mlflow_ref(source: str) -> Any:
+    """The MLflow run SOURCE names (UI address, runs:/<id>, an id), or None for a file path."""
+    from app.imports import mlflow_server
+
+    if Path(source).exists():
+        return None
+    try:
+        return mlflow_server.reference(source, os.environ.get("MLFLOW_TRACKING_URI"))
+    except mlflow_server.NotARun as exc:
+        if source.startswith(("http://", "https://", "runs:/")) or mlflow_server.RUN_ID.fullmatch(
+            source
+        ):
+            raise typer.BadParameter(str(exc)) from exc
+        return None
+
+
+def _read_mlflow(ref: Any) -> dict[str, Any]:
+    from app.imports import mlflow_server
+
+    auth = {
+        "token": os.environ.get("MLFLOW_TRACKING_TOKEN", ""),
+        "username": os.environ.get("MLFLOW_TRACKING_USERNAME", ""),
+        "password": os.environ.get("MLFLOW_TRACKING_PASSWORD", ""),
+    }
+    try:
+        parsed, name = mlflow_server.fetch(ref, auth=auth)
+    except (mlflow_server.UpstreamError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return {
+        "name": name,
+        "task": parsed.task,
+        "config": parsed.config,
+        "epochs": parsed.epochs,
+        "steps": parsed.steps,
+    }
+
+
+def _read_run(source: str, fmt: str | None) -> dict[str, Any]:
+    """A run document from SOURCE: the JSON of POST /v1/runs, any importable log, or a run on
+    an MLflow tracking server."""
     from app.imports import detect
 
+    ref = _mlflow_ref(source)
+    if ref is not None:
+        return _read_mlflow(ref)
+    file = Path(source)
     try:
         content = file.read_bytes()
     except OSError as exc:
@@ -131,7 +173,11 @@ def _read_run(file: Path, fmt: str | None) -> dict[str, Any]:
 @cli.command()
 def diagnose(
     file: Annotated[
-        Path, typer.Argument(help="A run as JSON (the body of POST /v1/runs) or any log file.")
+        str,
+        typer.Argument(
+            help="A run as JSON (the body of POST /v1/runs), any log file, or an MLflow run "
+            "(its UI address, or runs:/<id> with MLFLOW_TRACKING_URI set)."
+        ),
     ],
     fmt: Annotated[
         str | None, typer.Option("--format", help="The log format; detected when absent.")
@@ -160,7 +206,13 @@ def diagnose(
 
 @cli.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A log file a training tool wrote.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="A log file a training tool wrote, or an MLflow run (its UI address, or "
+            "runs:/<id> with MLFLOW_TRACKING_URI set): the server fetches it."
+        ),
+    ],
     url: Annotated[
         str, typer.Option(envvar="LOSSGAP_URL", help="The lossgap server.")
     ] = "http://127.0.0.1:8000",
@@ -177,11 +229,18 @@ def import_(
 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     data = {k: v for k, v in (("format", fmt), ("name", name)) if v}
+    ref = _mlflow_ref(file)
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-            response = client.post(
-                "/v1/imports", files={"file": (file.name, file.read_bytes())}, data=data
-            )
+            if ref is not None:
+                body = {"run": ref.run_id, "tracking_uri": ref.tracking_uri, "name": name}
+                body["token"] = os.environ.get("MLFLOW_TRACKING_TOKEN") or None
+                response = client.post("/v1/imports/mlflow", json=body)
+            else:
+                path = Path(file)
+                response = client.post(
+                    "/v1/imports", files={"file": (path.name, path.read_bytes())}, data=data
+                )
             if response.status_code != 201:
                 error = response.json().get("error", {}) if response.content else {}
                 typer.echo(

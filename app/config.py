@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     max_config_bytes: int = Field(64 * 1024, gt=0, description="Size of a run's `config` as JSON.")
     page_size_max: int = Field(500, gt=0, description="Largest `limit` of a list request.")
 
+    mlflow_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated MLflow tracking hosts `POST /v1/imports/mlflow` may fetch "
+        "from (`host` or `host:port`); empty means any.",
+    )
+    mlflow_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time limit of each request to an MLflow tracking server."
+    )
+    mlflow_max_metrics: int = Field(
+        200, gt=0, description="Metric series one MLflow import may fetch."
+    )
+
     job_lease_seconds: float = Field(
         60.0, gt=0, description="How long a claim on a job lasts unless renewed."
     )
@@ -105,7 +117,7 @@ class Settings(BaseSettings):
         30.0, ge=0, description="How long shutdown waits for in-flight requests."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "mlflow_allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -71,6 +71,13 @@ class ServiceUnavailable(AppError):
     code = "unavailable"
 
 
+class UpstreamFailed(AppError):
+    """A server lossgap fetches from (an MLflow tracking server) failed or could not be reached."""
+
+    status_code = 502
+    code = "upstream_error"
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 

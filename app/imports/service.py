@@ -8,10 +8,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import InvalidInput
-from app.imports import detect
+from app.errors import InvalidInput, UpstreamFailed
+from app.imports import detect, mlflow_server
 from app.imports.mapping import MappingError
-from app.imports.parsed import Parsed
+from app.imports.parsed import Parsed, ParseError
 from app.runs import service as runs
 from app.runs.schemas import RunCreate
 from app.runs.service import RunCounts
@@ -51,12 +51,61 @@ def import_file(
         parsed = detect.parse(content, filename, fmt, overrides, settings.max_data_unpacked_bytes)
     except (detect.UnknownFormat, MappingError) as exc:
         raise InvalidInput(str(exc)) from exc
+    extra = _json_object(config, "config")
+    return _store(session, settings, parsed, name or filename or "import", extra, filename)
+
+
+def import_mlflow(
+    session: Session,
+    settings: Settings,
+    *,
+    run: str,
+    tracking_uri: str | None,
+    name: str | None,
+    config: dict[str, Any],
+    mapping: dict[str, str],
+    token: str | None,
+) -> Imported:
+    try:
+        ref = mlflow_server.reference(run, tracking_uri)
+    except mlflow_server.NotARun as exc:
+        raise InvalidInput(str(exc)) from exc
+    allowed = [h.lower() for h in settings.mlflow_allowed_hosts]
+    if allowed and mlflow_server.host_of(ref.tracking_uri) not in allowed:
+        raise InvalidInput(
+            f"{ref.tracking_uri} is not an MLflow server this service may fetch from; allowed: "
+            f"{', '.join(allowed)} (LOSSGAP_MLFLOW_ALLOWED_HOSTS)."
+        )
+    try:
+        parsed, mlflow_name = mlflow_server.fetch(
+            ref,
+            mapping,
+            timeout=settings.mlflow_timeout_seconds,
+            max_metrics=settings.mlflow_max_metrics,
+            max_points=settings.max_epochs_per_run,
+            auth={"token": token} if token else None,
+        )
+    except mlflow_server.UpstreamError as exc:
+        raise (InvalidInput if exc.user_error else UpstreamFailed)(str(exc)) from exc
+    except (ParseError, MappingError) as exc:
+        raise InvalidInput(f"MLflow run {ref.run_id}: {exc}") from exc
+    return _store(session, settings, parsed, name or mlflow_name, config, f"run {ref.run_id}")
+
+
+def _store(
+    session: Session,
+    settings: Settings,
+    parsed: Parsed,
+    name: str,
+    config: dict[str, Any],
+    source: str,
+) -> Imported:
     try:
         body = RunCreate.model_validate(
             {
-                "name": (name or filename or "import")[:200],
+                "name": name[:200],
                 "task": parsed.task,
-                "config": {**parsed.config, **_json_object(config, "config")},
+                "config": {**parsed.config, **config},
                 "epochs": parsed.epochs,
                 "steps": parsed.steps,
             }
@@ -64,7 +113,7 @@ def import_file(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInput(
-            f"{filename} was read as {parsed.format} but gives no usable history: "
+            f"{source} was read as {parsed.format} but gives no usable history: "
             f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
         ) from exc
     return Imported(runs.create_run(session, settings, body), parsed)

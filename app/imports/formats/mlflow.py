@@ -1,5 +1,6 @@
-"""An MLflow file-store run folder (`mlruns/<experiment>/<run>/`): `metrics/<name>` files of
-`timestamp value step` lines (names with `/` are nested folders), `params/<name>` files.
+"""An MLflow run: a file-store run folder (`mlruns/<experiment>/<run>/`: `metrics/<name>` files of
+`timestamp value step` lines, names with `/` as nested folders, `params/<name>` files), or the
+same series pulled from a tracking server (`app/imports/mlflow_server.py`).
 
 Each step is an epoch row (skorch and Ultralytics log once per epoch); a step logged twice keeps
 its first value (Ultralytics appends a final validation at the last step). Params with known
@@ -42,9 +43,23 @@ def parse_folder(run: Path, overrides: Mapping[str, str] | None = None) -> Parse
     metrics = {
         str(p.relative_to(metrics_dir)): _metric(p) for p in metrics_dir.rglob("*") if p.is_file()
     }
+    params = {
+        p.name: p.read_text(errors="replace").strip()
+        for p in (run / "params").glob("*")
+        if p.is_file()
+    }
+    return from_series(metrics, params, overrides)
+
+
+def from_series(
+    metrics: Mapping[str, Mapping[float, float]],
+    params: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+) -> Parsed:
+    """Metric series (step -> value, first value of a repeated step kept) and params."""
     series = {name: v for name, v in metrics.items() if len(v) > 1}
     if not series:
-        raise ParseError("the run folder has no metric logged at more than one step")
+        raise ParseError("the run has no metric logged at more than one step")
     notes = []
     mapping, train_parts, val_parts, note = loss_roles(series, overrides)
     if note:
@@ -65,12 +80,7 @@ def parse_folder(run: Path, overrides: Mapping[str, str] | None = None) -> Parse
                 row[role] = math.fsum(series[p][step] for p in parts)
         if "train_loss" in row or "val_loss" in row:
             rows.append(row)
-    params = {
-        p.name: p.read_text(errors="replace").strip()
-        for p in (run / "params").glob("*")
-        if p.is_file()
-    }
-    config, used = config_from(params)
+    config, used = config_from(dict(params))
     if used:
         notes.append(f"config from params: {', '.join(used)}")
     return Parsed(NAME, rows, config=config, mapping=mapping, notes=notes)

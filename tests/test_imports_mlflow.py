@@ -1,0 +1,175 @@
+"""Import a run from a real MLflow tracking server (`mlflow server`, started by the tests)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from app.imports import mlflow_server
+from tests.conftest import free_port, make_settings
+
+pytestmark = pytest.mark.slow
+EPOCHS = 20
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory):
+    """`mlflow server` on SQLite, and one run logged through MLflow's own client."""
+    tmp = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    log = open(tmp / "server.log", "w+")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{tmp / 'mlflow.db'}",
+            "--default-artifact-root",
+            str(tmp / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{uri}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"mlflow server did not start: {log.read()[-2000:]}")
+            time.sleep(0.5)
+        from mlflow.entities import Metric, Param
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(uri)
+        experiment = client.create_experiment("lossgap-tests")
+        run = client.create_run(experiment, run_name="skorch-mlp")
+        now = int(time.time() * 1000)
+        metrics = []
+        for step in range(EPOCHS):
+            metrics += [
+                Metric("train_loss", 2.0 / (step + 1), now, step),
+                Metric("valid_loss", 1.5 / (step + 1) + 0.01 * step, now, step),
+                Metric("val/acc", 0.5 + 0.02 * step, now, step),
+            ]
+        params = [Param("lr", "0.01"), Param("batch_size", "64"), Param("dropout", "0.3")]
+        client.log_batch(run.info.run_id, metrics=metrics, params=params)
+        client.set_terminated(run.info.run_id)
+        yield {"uri": uri, "run_id": run.info.run_id, "experiment": experiment}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def ui_address(tracking):
+    return f"{tracking['uri']}/#/experiments/{tracking['experiment']}/runs/{tracking['run_id']}"
+
+
+def test_a_run_imports_from_its_ui_address(client, tracking):
+    response = client.post("/v1/imports/mlflow", json={"run": ui_address(tracking)})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["format"] == "mlflow_run" and created["name"] == "skorch-mlp"
+    assert created["epoch_count"] == EPOCHS
+    assert created["mapping"] == {"train_loss": "train_loss", "val_loss": "valid_loss"}
+    run = client.get(f"/v1/runs/{created['id']}").json()
+    assert [r["epoch"] for r in run["epochs"]] == list(range(1, EPOCHS + 1))  # steps from 0
+    assert run["epochs"][3]["val_loss"] == pytest.approx(1.5 / 4 + 0.03)
+    assert run["epochs"][-1]["val/acc"] == pytest.approx(0.5 + 0.02 * (EPOCHS - 1))
+    assert run["config"] == {"learning_rate": 0.01, "batch_size": 64, "dropout": 0.3}
+    assert client.get(f"/v1/runs/{created['id']}/diagnosis").status_code == 200
+
+
+def test_a_run_id_with_the_tracking_uri_and_overrides(client, tracking):
+    body = {
+        "run": f"runs:/{tracking['run_id']}",
+        "tracking_uri": tracking["uri"],
+        "name": "renamed",
+        "config": {"dropout": 0.5},
+        "mapping": {"val_loss": "train_loss", "train_loss": "valid_loss"},
+    }
+    created = client.post("/v1/imports/mlflow", json=body).json()
+    assert created["name"] == "renamed"
+    run = client.get(f"/v1/runs/{created['id']}").json()
+    assert run["config"]["dropout"] == 0.5
+    assert run["epochs"][0]["val_loss"] == pytest.approx(2.0)
+
+
+def test_long_histories_are_read_page_by_page(tracking):
+    ref = mlflow_server.reference(ui_address(tracking))
+    parsed, _ = mlflow_server.fetch(ref, page_size=7)
+    assert [r["train_loss"] for r in parsed.epochs] == pytest.approx(
+        [2.0 / (s + 1) for s in range(EPOCHS)]
+    )
+
+
+def test_a_history_longer_than_a_run_may_hold_is_refused_not_cut(tracking):
+    ref = mlflow_server.reference(ui_address(tracking))
+    with pytest.raises(mlflow_server.UpstreamError, match="more than 12 steps") as caught:
+        mlflow_server.fetch(ref, max_points=12, page_size=5)
+    assert caught.value.user_error
+
+
+def test_what_cannot_be_fetched_is_a_clear_error_and_stores_nothing(client, tracking):
+    cases = [
+        ({"run": "f" * 32, "tracking_uri": tracking["uri"]}, 422, "not found"),
+        ({"run": "f" * 32}, 422, "without a server"),
+        ({"run": "my-run"}, 422, "does not name an MLflow run"),
+        (
+            {
+                "run": f"runs:/{tracking['run_id']}",
+                "tracking_uri": f"http://127.0.0.1:{free_port()}",
+            },
+            502,
+            "could not be reached",
+        ),
+    ]
+    for body, status, message in cases:
+        response = client.post("/v1/imports/mlflow", json=body)
+        assert response.status_code == status, response.text
+        assert message in response.json()["error"]["message"]
+    assert client.get("/v1/runs").json()["total"] == 0
+
+
+def test_only_allowed_hosts_are_fetched_from(backend, tracking):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings(
+        backend["name"], backend["tmp"], backend["url"], mlflow_allowed_hosts="mlflow.internal"
+    )
+    with TestClient(create_app(settings)) as restricted:
+        response = restricted.post("/v1/imports/mlflow", json={"run": ui_address(tracking)})
+    assert response.status_code == 422
+    assert "LOSSGAP_MLFLOW_ALLOWED_HOSTS" in response.json()["error"]["message"]
+
+
+def test_lossgap_diagnose_reads_a_run_from_the_tracking_server(tracking):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking["uri"]}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "diagnose", f"runs:/{tracking['run_id']}", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    diagnosis = json.loads(result.stdout)
+    assert diagnosis["status"] == "complete" and diagnosis["causes"]
