@@ -102,10 +102,10 @@ def worker(
 
 def _mlflow_ref(source: str) -> Any:
     """The MLflow run SOURCE names (UI address, runs:/<id>, an id), or None for a file path."""
-    from app.imports import mlflow_server
-
     if Path(source).exists():
         return None
+    from app.imports import mlflow_server  # httpx: only when SOURCE is no file
+
     try:
         return mlflow_server.reference(source, os.environ.get("MLFLOW_TRACKING_URI"))
     except mlflow_server.NotARun as exc:
