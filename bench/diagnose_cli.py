@@ -2,10 +2,10 @@
 
     python bench/diagnose_cli.py      # needs ../shared/realworld beside the repository
 
-Each file runs three times, each in a fresh `python -m app diagnose` process (imports included, output to
-/dev/null); the baseline is a process that only starts Python and imports nothing of lossgap,
-so the ratio shows what lossgap adds. Folders are zipped first, as a user would upload them.
-Target: every file under 2 s.
+Each file runs three times, each in a fresh `python -m app diagnose` process (imports
+included, output to /dev/null); the baseline is a process that only starts Python and imports
+nothing of lossgap, so the ratio shows what lossgap adds. Folders are zipped first, as a user
+would upload them. Target: every file under 2 s.
 """
 
 import io
