@@ -142,3 +142,36 @@ def test_explanations_quote_only_checks_that_ran():
     )
     for cause in diagnose(history).causes:
         assert "needs at least" not in cause.explanation, cause.explanation
+
+
+DEGENERATE = {
+    "all zero": ([0.0] * 10, [0.0] * 10),
+    "zero after the first epoch": ([0.0037] + [0.0] * 9, [None] * 10),
+    "constant": ([1.0] * 10, [1.0] * 10),
+    "negative": ([-(i + 1.0) for i in range(10)], [-(i + 0.5) for i in range(10)]),
+    "one epoch": ([1.0], [1.2]),
+    "training only": ([2.0 / (i + 1) for i in range(10)], [None] * 10),
+    "validation only": ([None] * 10, [2.0 / (i + 1) for i in range(10)]),
+    "huge": ([1e300 * (i + 1) for i in range(10)], [1e300] * 10),
+    "tiny": ([1e-300 * (10 - i) for i in range(10)], [1e-300] * 10),
+    "every loss non-finite": ([math.nan] * 10, [math.inf] * 10),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_degenerate_histories_get_a_diagnosis_not_an_error(case):
+    train, val = DEGENERATE[case]
+    rows = [
+        {
+            "epoch": i + 1,
+            **({} if t is None else {"train_loss": t}),
+            **({} if v is None else {"val_loss": v}),
+        }
+        for i, (t, v) in enumerate(zip(train, val, strict=True))
+    ]
+    from app.analysis.document import history_from_document
+
+    result = diagnose(history_from_document({"epochs": rows}))
+    assert result.summary
+    assert all(0.05 <= cause.confidence <= 1 for cause in result.causes)
+    assert all(math.isfinite(cause.confidence) for cause in result.causes)

@@ -224,3 +224,14 @@ def test_a_create_with_a_client_chosen_id_can_be_retried_without_duplicating(cli
     assert len(client.get("/v1/runs").json()["items"]) == 1
     bad = post_json(client, "/v1/runs", {**body, "id": "not-a-uuid"})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "id"
+
+
+def test_a_run_whose_losses_are_exactly_zero_is_diagnosed(client):
+    # A Keras run whose loss underflowed to 0.0 after one epoch once divided by zero.
+    epochs = [{"epoch": 1, "train_loss": 0.0037}] + [
+        {"epoch": e, "train_loss": 0.0, "val_loss": 0.0} for e in range(2, 11)
+    ]
+    run_id = create(client, {"name": "zeros", "epochs": epochs})
+    response = client.get(f"/v1/runs/{run_id}/diagnosis")
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"]

@@ -45,11 +45,15 @@ class Curves:
         return len(self.step_loss) >= 2 * max(int(np.sum(self.both)), 1)
 
     def level(self) -> float:
-        """A typical loss magnitude of the run, to express gaps and slopes relatively."""
-        values = np.concatenate(
-            [self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]]
+        """A typical loss magnitude of the run, to express gaps and slopes relatively; never 0
+        (a run whose losses are mostly exactly 0 falls back to its largest, then to 1)."""
+        values = np.abs(
+            np.concatenate([self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]])
         )
-        return float(np.median(np.abs(values))) if len(values) else 1.0
+        for level in (np.median(values), np.max(values)) if len(values) else ():
+            if level > 0:
+                return float(level)
+        return 1.0
 
 
 def _clean(series: Series | None, n: int) -> tuple[FloatArray, int, int]:
