@@ -175,3 +175,18 @@ def test_degenerate_histories_get_a_diagnosis_not_an_error(case):
     assert result.summary
     assert all(0.05 <= cause.confidence <= 1 for cause in result.causes)
     assert all(math.isfinite(cause.confidence) for cause in result.causes)
+
+
+def test_a_null_loss_is_a_loss_that_was_not_a_number_and_an_absent_one_is_none():
+    from app.analysis.curves import prepare
+    from app.analysis.document import history_from_document
+
+    rows = [
+        {"epoch": 1, "train_loss": 1.0, "val_loss": 1.1},
+        {"epoch": 2, "train_loss": None, "val_loss": 1.0},
+        {"epoch": 3, "val_loss": 0.9, "val_accuracy": None},
+    ]
+    curves = prepare(history_from_document({"epochs": rows}))
+    assert (curves.nonfinite_train, curves.nonfinite_val) == (1, 0)
+    assert (curves.reported_train, curves.reported_val) == (2, 3)
+    assert curves.val_acc is None

@@ -68,7 +68,15 @@ def test_non_finite_values_are_kept_distinct_from_missing(client):
     epoch1 = stored["epochs"][1]
     assert math.isnan(epoch1["train_loss"])
     assert epoch1["val_loss"] == math.inf and epoch1["grad_norm"] == -math.inf
-    assert stored["epochs"][2] == {"epoch": 2, "val_loss": 1.5}
+    # A loss sent as null did not come out a number: stored as NaN, evidence like NaN (api.md
+    # §1); a loss left out of a row is simply not there.
+    assert set(stored["epochs"][2]) == {"epoch", "train_loss", "val_loss"}
+    assert math.isnan(stored["epochs"][2]["train_loss"])
+    assert stored["epochs"][2]["val_loss"] == 1.5
+    checks = {c["id"]: c for c in client.get(f"/v1/runs/{run_id}/diagnosis").json()["checks"]}
+    assert (
+        checks["nonfinite"]["detail"] == "4 non-finite loss values (2 train, 1 validation, 1 step)"
+    )
     steps = stored["steps"]
     assert math.isnan(steps[0]["train_loss"]) and set(steps[0]) == {"step", "train_loss"}
     assert steps[1] == {"step": 1, "train_loss": 1.0, "lr": 0.1}

@@ -1,5 +1,6 @@
 """Request and response bodies of the runs API (`api.md` §1, §2 and the run listing)."""
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -82,8 +83,14 @@ class EpochRow(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_loss(self) -> "EpochRow":
-        if not {"train_loss", "val_loss"} & self.model_fields_set:
+        given = {"train_loss", "val_loss"} & self.model_fields_set
+        if not given:
             raise ValueError("each epoch row needs `train_loss` or `val_loss`")
+        # A loss sent as null is a loss that was not a number (api.md §1: evidence of
+        # numerical instability, as NaN is); an absent key is no loss at all.
+        for name in given:
+            if getattr(self, name) is None:
+                setattr(self, name, math.nan)
         return self
 
     @property
