@@ -8,6 +8,7 @@ evaluation of its checkpoint on its data). Top-1 / top-3: the planted cause is t
 first three causes reported. Recall: share of true problem causes reported at confidence >= 0.5.
 False alarms: healthy runs with any problem cause at >= 0.5. ECE: expected calibration error over
 every (run, cause) pair in ten confidence bins; Brier: mean squared error of those confidences.
+Last, the runs are scored with their validation removed (the training-only models).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.analysis import diagnose
 from app.analysis import model as cause_model
-from app.analysis.catalog import BY_ID, CAUSES
+from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.diagnose import features_of
 from bench.scenarios.suite import HISTORY_IDENTIFIABLE, REEVAL_IDENTIFIABLE, load_runs
 
@@ -102,6 +103,49 @@ def evaluate(split: str, reeval: bool) -> dict[str, float]:
     return {k: float(v) for k, v in results.items()}
 
 
+def evaluate_training_only(split: str) -> dict[str, float]:
+    """The same runs with their validation removed, as a script that logs none reports them:
+    only the causes a training curve shows are ranked, by the training-only models."""
+    runs = load_runs(split)
+    model = cause_model.load()
+    ids = list(TRAINING_CURVE_CAUSES)
+    probs, truths, tops, healthy = [], [], [], []
+    for run in runs:
+        history = run.training_only()
+        scores = model.predict(features_of(history)[2], training_only=True)
+        ranked = [c.id for c in diagnose(history, model).causes]
+        probs.append([scores.get(i, 0.0) for i in ids])
+        truths.append([i in run.truth for i in ids])
+        if run.planted & set(ids):
+            tops.append(bool(run.planted & set(ranked[:1])))
+        if not run.planted:
+            healthy.append(all(scores.get(i, 0.0) < 0.5 for i in ids))
+    p, y = np.array(probs), np.array(truths, dtype=float)
+    results = {
+        "top1": float(np.mean(tops)),
+        "recall": float((p[y == 1] >= 0.5).mean()),
+        "healthy_clean": float(np.mean(healthy)),
+        "ece": ece(p.ravel(), y.ravel()),
+        "brier": float(np.mean((p - y) ** 2)),
+    }
+    print(
+        f"\nTraining curve only (validation removed), {split} part: {len(tops)} runs with one of "
+        f"{', '.join(ids)} planted, {len(healthy)} healthy"
+    )
+    print(f"{'cause':<28} {'runs':>5} {'top-1':>6} {'recall@.5':>10} {'brier':>6}")
+    for j, cause in enumerate(ids):
+        mine = [k for k, run in enumerate(runs) if cause in run.planted]
+        top1 = np.mean([p[k, j] == p[k].max() and p[k, j] >= 0.05 for k in mine])
+        truth = y[:, j] == 1
+        recall = f"{(p[truth, j] >= 0.5).mean():.2f}" if truth.any() else "-"
+        brier = float(np.mean((p[:, j] - y[:, j]) ** 2))
+        print(f"{cause:<28} {len(mine):>5} {top1:>6.2f} {recall:>10} {brier:6.3f}")
+    for key, value in results.items():
+        print(f"{key:<20} {value:.3f}")
+    print("targets (held-out): top1 >= 0.8, healthy_clean >= 0.9, ece <= 0.08")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
@@ -111,6 +155,7 @@ def main() -> None:
     print(f"\n{'':<20} {'history only':>13} {'re-evaluated':>13}")
     for key in ("top1", "top3", "top1_reeval_causes", "healthy_clean", "ece"):
         print(f"{key:<20} {without[key]:>13.3f} {with_probe[key]:>13.3f}")
+    evaluate_training_only(split)
 
 
 if __name__ == "__main__":

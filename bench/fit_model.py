@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app.analysis.catalog import CAUSES
+from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.diagnose import features_of
 from app.analysis.model import PARAMS
 from bench.scenarios.suite import load_runs
@@ -84,6 +84,40 @@ def is_probe(name: str) -> bool:
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
+
+
+def fit_training_only(runs: list, groups: np.ndarray) -> dict[str, dict[str, object]]:
+    """The causes a training curve shows, fitted on the same runs with validation removed (what
+    a script that logs no validation reports), catalog and all-feature members blended as above."""
+    rows = [features_of(run.training_only())[2] for run in runs]
+    every = sorted(n for n in set().union(*rows) if not is_probe(n))
+    fitted, truth, p_prior, p_all = {}, [], [], []
+    for cause_id in TRAINING_CURVE_CAUSES:
+        y = np.array([cause_id in run.truth for run in runs], dtype=float)
+        names = [f for f in BY_ID[cause_id].features if not is_probe(f)]
+        prior, held_prior = fit_member(rows, names, y, groups)
+        full, held_all = fit_member(rows, every, y, groups)
+        fitted[cause_id] = (prior, full)
+        truth.append(y)
+        p_prior.append(held_prior)
+        p_all.append(held_all)
+    y_all, prior_all, full_all = map(np.concatenate, (truth, p_prior, p_all))
+    share = min(BLEND, key=lambda a: log_loss(a * full_all + (1 - a) * prior_all, y_all))
+    blended = log_loss(share * full_all + (1 - share) * prior_all, y_all)
+    print(
+        f"training-only view: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model; "
+        f"cross-validated log-loss {blended:.1f}"
+    )
+    return {
+        cause_id: {
+            "members": [
+                {"share": round(1 - share, 3), **prior},
+                {"share": round(share, 3), **full},
+            ],
+            "positives": int(truth[k].sum()),
+        }
+        for k, (cause_id, (prior, full)) in enumerate(fitted.items())
+    }
 
 
 def main() -> None:
@@ -154,8 +188,10 @@ def main() -> None:
                 f"{'' if kept else ' (probe model dropped)'}"
             )
         causes[cause.id] = entry
-    digest = hashlib.sha256(json.dumps(causes, sort_keys=True).encode()).hexdigest()[:12]
-    document = {"version": f"fit-{digest}", "fitted_on": len(runs), "causes": causes}
+    training_only = fit_training_only(runs, groups)
+    fitted = {"causes": causes, "training_only": training_only}
+    digest = hashlib.sha256(json.dumps(fitted, sort_keys=True).encode()).hexdigest()[:12]
+    document = {"version": f"fit-{digest}", "fitted_on": len(runs), **fitted}
     PARAMS.write_text(json.dumps(document, indent=1) + "\n")
     print(f"wrote {PARAMS}")
 

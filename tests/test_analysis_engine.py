@@ -190,3 +190,30 @@ def test_a_null_loss_is_a_loss_that_was_not_a_number_and_an_absent_one_is_none()
     assert (curves.nonfinite_train, curves.nonfinite_val) == (1, 0)
     assert (curves.reported_train, curves.reported_val) == (2, 3)
     assert curves.val_acc is None
+
+
+def test_runs_logged_without_validation_get_the_causes_a_training_curve_shows():
+    from app.analysis.catalog import TRAINING_CURVE_CAUSES
+
+    held_out = load_runs("heldout")
+    for run in held_out:
+        result = diagnose(run.training_only())
+        assert {c.id for c in result.causes} <= set(TRAINING_CURVE_CAUSES)
+        assert result.summary.startswith("Fewer than two epochs have a validation loss")
+        if not run.planted:
+            assert not [c for c in result.causes if c.kind == "problem" and c.confidence >= 0.5]
+    diverged = [r for r in held_out if r.planted == {"numerical_instability"}]
+    assert len(diverged) >= 6
+    for run in diverged:
+        assert diagnose(run.training_only()).causes[0].id == "numerical_instability"
+
+
+def test_a_loss_that_is_nan_from_the_first_epoch_is_numerical_instability():
+    from app.analysis.document import history_from_document
+
+    # How the DeepFD/HowReal records write a run with learning rate 3 on a squared error.
+    rows = [{"epoch": e, "train_loss": None, "train_accuracy": 0.0987} for e in range(1, 31)]
+    config = {"optimizer": "sgd", "learning_rate": 3.0, "loss": "mse", "batch_size": 10}
+    result = diagnose(history_from_document({"epochs": rows, "config": config}))
+    assert result.causes[0].id == "numerical_instability"
+    assert result.causes[0].confidence >= 0.8

@@ -243,3 +243,11 @@ def test_a_run_whose_losses_are_exactly_zero_is_diagnosed(client):
     response = client.get(f"/v1/runs/{run_id}/diagnosis")
     assert response.status_code == 200, response.text
     assert response.json()["summary"]
+
+
+def test_a_run_logged_without_validation_is_diagnosed_from_its_training_curve(client):
+    epochs = [{"epoch": e, "train_loss": None, "train_accuracy": 0.1} for e in range(1, 21)]
+    run_id = create(client, {"name": "diverged-no-val", "epochs": epochs})
+    diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
+    assert diagnosis["summary"].startswith("Fewer than two epochs have a validation loss")
+    assert diagnosis["causes"][0]["id"] == "numerical_instability"

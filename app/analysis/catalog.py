@@ -617,3 +617,13 @@ CAUSES: tuple[CauseSpec, ...] = (
 )
 
 BY_ID = {cause.id: cause for cause in CAUSES}
+
+# What a training curve alone can show, for runs logged without validation (many scripts are):
+# the others compare the two curves. `bench/fit_model.py` fits a training-only model for these.
+TRAINING_CURVE_CAUSES = (
+    "numerical_instability",
+    "lr_too_high",
+    "lr_too_low",
+    "underfitting",
+    "not_converged",
+)

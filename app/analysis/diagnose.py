@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from app.analysis import model as cause_model
-from app.analysis.catalog import BY_ID
+from app.analysis.catalog import BY_ID, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
 from app.analysis.config_keys import config_finding
 from app.analysis.curves import Curves, prepare
@@ -36,7 +36,8 @@ def features_of(history: History) -> tuple[Curves, dict[str, Finding], dict[str,
 def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:
     model = model or cause_model.load()
     curves, findings, features = features_of(history)
-    scores = model.predict(features) if _has_both_curves(curves) else {}
+    view = _view(curves)
+    scores = model.predict(features, training_only=view == "training") if view else {}
     causes = tuple(
         _cause(cause_id, p, curves, findings)
         for cause_id, p in sorted(scores.items(), key=lambda item: -item[1])
@@ -54,8 +55,27 @@ def _run_checks(curves: Curves) -> list[Finding]:
     return [config_finding(curves.config), *(check(curves) for check in CHECKS)]
 
 
-def _has_both_curves(curves: Curves) -> bool:
-    return int(np.sum(curves.both)) >= 2 or curves.nonfinite_train + curves.nonfinite_val > 0
+def _view(c: Curves) -> str | None:
+    """Which cause models read the run: `both` curves; the `training` curve alone (a run logged
+    without validation, or with a single validation point); or none (too short)."""
+    if int(np.sum(c.both)) >= 2 or (c.reported_val and c.nonfinite_train + c.nonfinite_val):
+        return "both"
+    if int(np.sum(np.isfinite(c.train))) >= 2 or c.nonfinite_train:
+        return "training"
+    return None
+
+
+def _training_opening(c: Curves) -> str:
+    finite = np.isfinite(c.train)
+    names = ", ".join(BY_ID[cause].title.lower() for cause in TRAINING_CURVE_CAUSES)
+    opening = (
+        "Fewer than two epochs have a validation loss, so only what a training curve can show "
+        f"is ranked ({names})."
+    )
+    if finite.any():
+        last = int(np.flatnonzero(finite)[-1])
+        opening += f" Training loss ends {c.train[last]:.4g} at epoch {c.epoch[last]:g}."
+    return opening
 
 
 def _cause(cause_id: str, p: float, c: Curves, findings: Mapping[str, Finding]) -> Cause:
@@ -95,7 +115,7 @@ def _gap(c: Curves) -> dict[str, float | None]:
 
 def _settle_with(causes: tuple[Cause, ...], c: Curves) -> str:
     ids = {cause.id for cause in causes[:3]}
-    hints = []
+    hints = ["a validation loss for each epoch"] if _view(c) == "training" else []
     if (
         ids
         & {
@@ -125,13 +145,16 @@ def _summary(
     causes: tuple[Cause, ...],
     model: cause_model.Model,
 ) -> str:
-    if not _has_both_curves(c):
+    view = _view(c)
+    if view is None:
         return (
-            "Not enough history: the diagnosis needs at least two epochs with both "
-            "train_loss and val_loss."
+            "Not enough history: the diagnosis needs at least two epochs with a training loss "
+            "(and, to compare the curves, two with a validation loss too)."
         )
     gap = _gap(c)
-    if gap:
+    if view == "training":
+        opening = _training_opening(c)
+    elif gap:
         diff = float(gap["val_minus_train"] or 0.0)
         side = "below" if diff < 0 else "above"
         opening = (

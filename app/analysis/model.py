@@ -14,7 +14,7 @@ cross-validated) on the training part of the scenario suite and writes `model_pa
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,18 @@ class CauseModel:
 
 @dataclass(frozen=True)
 class Model:
+    """The cause models of runs with both curves, and those of runs logged without validation
+    (fitted on the same runs with their validation removed, so calibrated for that view)."""
+
     version: str
     causes: Mapping[str, CauseModel]
+    training_only: Mapping[str, CauseModel] = field(default_factory=dict)
 
-    def predict(self, features: Mapping[str, float]) -> dict[str, float]:
-        return {cause: m.probability(features) for cause, m in self.causes.items()}
+    def predict(
+        self, features: Mapping[str, float], *, training_only: bool = False
+    ) -> dict[str, float]:
+        models = self.training_only if training_only else self.causes
+        return {cause: m.probability(features) for cause, m in models.items()}
 
 
 def _logistic(spec: Mapping[str, Any]) -> Logistic:
@@ -79,9 +86,11 @@ def _logistic(spec: Mapping[str, Any]) -> Logistic:
 
 def parse(document: Mapping[str, Any]) -> Model:
     causes: Mapping[str, Any] = document.get("causes", {})
+    training_only: Mapping[str, Any] = document.get("training_only", {})
     return Model(
         version=str(document.get("version", "unfitted")),
         causes={cause: _cause_model(spec) for cause, spec in causes.items()},
+        training_only={cause: _cause_model(spec) for cause, spec in training_only.items()},
     )
 
 

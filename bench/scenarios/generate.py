@@ -33,6 +33,8 @@ from app.analysis.catalog import CAUSES
 
 OUT = Path(__file__).parent / "runs"
 VARIANTS = 20
+# Causes with more variants than VARIANTS (healthy: twice as many controls as any cause).
+MORE_VARIANTS = {"healthy": 2 * VARIANTS, "numerical_instability": 30}
 HELD_OUT = {7, 8, 9}
 DATASETS = ("digits", "blobs", "cancer", "blobs_hard", "digits", "blobs")
 
@@ -294,11 +296,23 @@ def early_stop(i: int, seed: int):
 
 
 def instability(i: int, seed: int):
-    """A learning rate that keeps growing: finite for a few epochs, then the loss explodes."""
+    """A learning rate that keeps growing: finite for a few epochs, then the loss explodes; or
+    (variants 20 on) one so large that the loss is NaN from the first epoch, as in real runs
+    with a learning rate of 3 on a squared error: no finite stretch, no jump to see."""
     data = ("friedman", "digits", "friedman", "blobs", "friedman", "digits")[i % 6]
     split = dataset(data, seed)
     if split.task == "regression":
         split = replace(split, y_train=split.y_train * 20, y_val=split.y_val * 20)
+    if i >= VARIANTS:
+        recipe = Recipe(
+            hidden=((64,), (128, 64), (32,))[i % 3],
+            optimizer="sgd",
+            lr=[50.0, 200.0, 1000.0, 100.0, 500.0][i % 5],
+            momentum=0.9,
+            epochs=[10, 15, 20, 30][i % 4],
+            log_steps=i % 2 == 0,
+        )
+        return split, recipe, {}
     recipe = Recipe(
         hidden=(64,),
         optimizer="sgd",
@@ -585,7 +599,7 @@ def main() -> None:
         (cause, v)
         for cause in PLANTS
         if not only or cause in only
-        for v in range(2 * VARIANTS if cause == "healthy" else VARIANTS)
+        for v in range(MORE_VARIANTS.get(cause, VARIANTS))
     ]
     written = dropped = 0
     with ProcessPoolExecutor(2) as pool:

@@ -8,6 +8,7 @@ from app.analysis.document import history_from_document
 from app.analysis.history import History
 
 RUNS = Path(__file__).parent / "runs"
+VALIDATION_KEYS = frozenset({"val_loss", "val_accuracy"})
 
 # Causes a loss history (with config) can reveal; the others need re-evaluation of the model.
 HISTORY_IDENTIFIABLE = frozenset(
@@ -53,6 +54,11 @@ class ScenarioRun:
 
     def without_probe(self) -> History:
         return replace(self.history, probe=None)
+
+    def training_only(self) -> History:
+        """The run as a script that logs no validation would report it."""
+        kept = {k: v for k, v in self.history.epoch_series.items() if k not in VALIDATION_KEYS}
+        return replace(self.history, epoch_series=kept, probe=None)
 
 
 def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:
