@@ -5,7 +5,9 @@ A line is an epoch record when it carries a validation loss: `key=value` or `key
 val_loss: 1.34` under an `Epoch 3/40` line; `训练损失` / `验证损失` labels). The epoch is the
 number after `epoch` on the line, else that of the last `Epoch N[/M]` line; a later record of
 the same epoch replaces an earlier one. Lines without a validation loss (per-batch progress,
-warnings, callbacks) are skipped.
+warnings, callbacks) are skipped, except that a `model.fit` run without validation data is read
+from the first finished progress line (`77/77 [====…] - 0s - loss: 0.36`) after each `Epoch N/M`
+line: the later ones under the last epoch are `evaluate()` after training.
 """
 
 import re
@@ -27,6 +29,9 @@ LABELS = {
     "验证准确率": "val_accuracy",
 }
 VALIDATION = ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val/loss")
+# The last progress line of a Keras epoch: all N of N batches done (verbose 1 bar, Keras 3 bar,
+# or verbose 2), unlike the `k/N … ETA` lines before it.
+FIT_DONE = re.compile(r"^\s*(\d+)/\1\s+(?:\[|━|-)")
 
 
 def _pairs(line: str) -> dict[str, str]:
@@ -35,13 +40,22 @@ def _pairs(line: str) -> dict[str, str]:
     return found
 
 
+def _fit_done(line: str, pairs: Mapping[str, str]) -> bool:
+    return "loss" in pairs and FIT_DONE.match(line) is not None
+
+
 def sniff(text: str, filename: str) -> bool:
-    return any(any(v in _pairs(line) for v in VALIDATION) for line in text.splitlines())
+    lines = text.splitlines()
+    if any(any(v in _pairs(line) for v in VALIDATION) for line in lines):
+        return True
+    headed = any(EPOCH_HEADER.match(line) for line in lines)
+    return headed and any(_fit_done(line, _pairs(line)) for line in lines)
 
 
 def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) -> Parsed:
     current: int | None = None
     records: dict[int, dict[str, Any]] = {}
+    fitted: dict[int, dict[str, Any]] = {}  # model.fit epochs without validation
     for line in text.splitlines():
         header = EPOCH_HEADER.match(line)
         if header:
@@ -49,24 +63,31 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
             continue
         pairs = _pairs(line)
         if not any(v in pairs for v in VALIDATION):
+            if current is not None and current not in fitted and _fit_done(line, pairs):
+                fitted[current] = pairs
             continue
         explicit = EPOCH_ON_LINE.search(line)
         epoch = int(explicit.group(1)) if explicit else current
         if epoch is None:
             epoch = len(records)
         records[epoch] = pairs
+    notes = []
+    if not records and fitted:
+        records = fitted
+        notes.append("no validation loss in the log: a training-only history")
     if not records:
         raise ParseError(
-            "no line carries a validation loss (e.g. `epoch 3: train_loss=0.4, val_loss=0.5`)"
+            "no line carries a validation loss (e.g. `epoch 3: train_loss=0.4, val_loss=0.5`), "
+            "and no Keras `model.fit` epoch (`Epoch 3/40`) ends with a loss"
         )
     epochs = sorted(records)
-    notes = [f"{len(epochs)} epoch lines found"]
+    notes.insert(0, f"{len(epochs)} epoch lines found")
     shift = 1 if epochs[0] == 0 else 0
     if shift:
         notes.append(ZERO_BASED)
     rows, mapping = epoch_rows(
         [records[e] for e in epochs], [float(e + shift) for e in epochs], overrides
     )
-    if not rows or all(number(r.get("val_loss")) is None for r in rows):
+    if not rows or (records is not fitted and all(number(r.get("val_loss")) is None for r in rows)):
         raise ParseError("no epoch line had a readable validation loss")
     return Parsed(NAME, rows, mapping=mapping, notes=notes)
