@@ -1,6 +1,6 @@
 """Keras CSVLogger (`epoch,loss,val_loss,…`, 0-based epochs), also the `pandas.to_csv` of a
-History (first header cell empty: the row index is the epoch), and a plain `epoch,train_loss,
-val_loss` CSV."""
+History (first header cell empty: the row index is the epoch; or `index=False`, no epoch column
+at all: rows are epochs 1, 2, … in file order), and a plain `epoch,train_loss,val_loss` CSV."""
 
 import csv
 import io
@@ -19,8 +19,7 @@ def _header(text: str) -> list[str]:
 
 def sniff(text: str, filename: str) -> bool:
     header = _header(text)
-    has_epoch = header[:1] in (["epoch"], [""]) or "epoch" in header
-    return has_epoch and "loss" in header and "train/box_loss" not in header
+    return "loss" in header and "train/box_loss" not in header
 
 
 def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) -> Parsed:
@@ -30,14 +29,19 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
         raise ParseError("the file is empty")
     index_column = header[0] == ""
     epoch_column = "" if index_column else "epoch"
-    if epoch_column not in header:
-        raise ParseError("no `epoch` column")
     records = [dict(zip(header, row, strict=False)) for row in reader if row]
+    notes = []
+    if epoch_column not in header:
+        if "loss" not in header:
+            raise ParseError("no `epoch` column")
+        epoch_column = "epoch"
+        for position, record in enumerate(records, start=1):
+            record[epoch_column] = str(position)
+        notes.append("no epoch column (a History saved with index=False): rows are epochs 1, 2, …")
     raw = [number(r.get(epoch_column)) for r in records]
     if any(e is None for e in raw):
         raise ParseError("an `epoch` cell is not a number")
     epochs = [float(e) for e in raw if e is not None]
-    notes = []
     if min(epochs, default=1) == 0:
         epochs = [e + 1 for e in epochs]
         notes.append(ZERO_BASED)
