@@ -77,6 +77,12 @@ def fit_member(
     return member, out_of_fold(x, y, groups, penalty)
 
 
+# Whether a run logged steps or accuracy is a fact about the log, not about any cause; in the
+# suite it follows the variant index, so the all-feature models would learn the recipes from it.
+# The catalog models keep them where a cause's evidence needs them (lag from steps).
+LOG_FORMAT = frozenset({"has_steps", "has_accuracy"})
+
+
 def is_probe(name: str) -> bool:
     return name.startswith("pr_")
 
@@ -90,7 +96,7 @@ def fit_training_only(runs: list, groups: np.ndarray) -> dict[str, dict[str, obj
     """The causes a training curve shows, fitted on the same runs with validation removed (what
     a script that logs no validation reports), catalog and all-feature members blended as above."""
     rows = [features_of(run.training_only())[2] for run in runs]
-    every = sorted(n for n in set().union(*rows) if not is_probe(n))
+    every = sorted(n for n in set().union(*rows) if not is_probe(n) and n not in LOG_FORMAT)
     fitted, truth, p_prior, p_all = {}, [], [], []
     for cause_id in TRAINING_CURVE_CAUSES:
         y = np.array([cause_id in run.truth for run in runs], dtype=float)
@@ -123,7 +129,7 @@ def fit_training_only(runs: list, groups: np.ndarray) -> dict[str, dict[str, obj
 def main() -> None:
     runs = load_runs("fit")
     bare = [features_of(run.without_probe())[2] for run in runs]
-    every = sorted(n for n in set().union(*bare) if not is_probe(n))
+    every = sorted(n for n in set().union(*bare) if not is_probe(n) and n not in LOG_FORMAT)
     groups = np.array([int(run.name.rsplit("-", 1)[1]) % 4 for run in runs])
     probed = [i for i, run in enumerate(runs) if run.history.probe]
     probe_rows = [features_of(runs[i].history)[2] for i in probed]

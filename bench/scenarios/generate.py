@@ -33,8 +33,8 @@ from app.analysis.catalog import CAUSES
 
 OUT = Path(__file__).parent / "runs"
 VARIANTS = 20
-# Causes with more variants than VARIANTS (healthy: twice as many controls as any cause).
-MORE_VARIANTS = {"healthy": 2 * VARIANTS, "numerical_instability": 30}
+# Causes with more variants than VARIANTS (healthy: three times as many controls as any cause).
+MORE_VARIANTS = {"healthy": 3 * VARIANTS, "numerical_instability": 30}
 HELD_OUT = {7, 8, 9}
 DATASETS = ("digits", "blobs", "cancer", "blobs_hard", "digits", "blobs")
 
@@ -87,6 +87,23 @@ def healthy(i: int, seed: int):
     """Nothing to fix: converged with a cosine schedule; some with dropout or augmentation."""
     extra: dict[str, Any] = {"lr_schedule": "cosine"}
     benign: dict[str, Any] = {}
+    if i >= 40:
+        # Flat and noisy, as real logs mostly are: a constant learning rate and small batches
+        # long past the point of convergence, a few hundred validation samples. Epoch to
+        # epoch both curves jitter by a few percent and change direction about every other
+        # epoch: sampling noise, not steps that overshoot.
+        data = ("blobs", "digits", "cancer", "blobs")[i % 4]
+        split = dataset(data, seed, val_size=[150, 200, 120, 250][i % 4])
+        recipe = Recipe(
+            hidden=((64,), (128,), (32,), (48,))[i % 4],
+            dropout=[0.3, 0.0, 0.5, 0.2][i % 4],
+            weight_decay=[1e-3, 3e-3, 1e-3, 5e-3][i % 4],
+            batch_size=[8, 16, 8, 16][i % 4],
+            lr=[1e-3, 2e-3, 1e-3, 2e-3][i % 4],
+            epochs=[40, 60, 80][i % 3],
+            log_steps=i % 2 == 0,
+        )
+        return split, recipe, {"dropout": recipe.dropout} if recipe.dropout else {}
     if i >= 20:
         # Long and noisy: heavy regularization and small batches, annealed to a plateau. Real
         # logs look like this more often than the smooth curves above.
