@@ -217,3 +217,11 @@ def test_a_loss_that_is_nan_from_the_first_epoch_is_numerical_instability():
     result = diagnose(history_from_document({"epochs": rows, "config": config}))
     assert result.causes[0].id == "numerical_instability"
     assert result.causes[0].confidence >= 0.8
+
+
+def test_every_real_world_label_names_a_run_of_the_corpus():
+    from bench import realworld
+
+    names = {name for name, _, _ in realworld.inputs()}
+    assert set(realworld.LABELS) <= names
+    assert len(realworld.LABELS) == 22
