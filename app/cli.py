@@ -128,13 +128,7 @@ def _read_mlflow(ref: Any) -> dict[str, Any]:
         parsed, name = mlflow_server.fetch(ref, auth=auth)
     except (mlflow_server.UpstreamError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    return {
-        "name": name,
-        "task": parsed.task,
-        "config": parsed.config,
-        "epochs": parsed.epochs,
-        "steps": parsed.steps,
-    }
+    return parsed.document(name)
 
 
 def _read_run(source: str, fmt: str | None) -> dict[str, Any]:
@@ -161,13 +155,7 @@ def _read_run(source: str, fmt: str | None) -> dict[str, Any]:
         parsed = detect.parse(content, file.name, fmt, None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    return {
-        "name": file.name,
-        "task": parsed.task,
-        "config": parsed.config,
-        "epochs": parsed.epochs,
-        "steps": parsed.steps,
-    }
+    return parsed.document(file.name)
 
 
 @cli.command()

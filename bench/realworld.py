@@ -113,9 +113,7 @@ def inputs() -> list[tuple[str, str, bytes]]:
 
 
 def diagnosed(filename: str, content: bytes) -> dict[str, Any]:
-    parsed = detect.parse(content, filename, None, None)
-    document = {"task": parsed.task, "config": parsed.config, "epochs": parsed.epochs}
-    document["steps"] = parsed.steps
+    document = detect.parse(content, filename, None, None).document(filename)
     return diagnose(history_from_document(document)).to_dict()
 
 

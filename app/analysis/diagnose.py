@@ -44,7 +44,7 @@ def diagnose(history: History, model: cause_model.Model | None = None) -> Diagno
         if p >= REPORT_FLOOR and cause_id in BY_ID
     )
     return Diagnosis(
-        summary=_summary(curves, causes, model),
+        summary=_summary(curves, causes, model, view),
         causes=causes,
         checks=tuple(Check(f.check, f.status, f.detail, f.statistic) for f in findings.values()),
         gap=_gap(curves),
@@ -113,9 +113,9 @@ def _gap(c: Curves) -> dict[str, float | None]:
     }
 
 
-def _settle_with(causes: tuple[Cause, ...], c: Curves) -> str:
+def _settle_with(causes: tuple[Cause, ...], c: Curves, view: str) -> str:
     ids = {cause.id for cause in causes[:3]}
-    hints = ["a validation loss for each epoch"] if _view(c) == "training" else []
+    hints = ["a validation loss for each epoch"] if view == "training" else []
     if (
         ids
         & {
@@ -144,8 +144,8 @@ def _summary(
     c: Curves,
     causes: tuple[Cause, ...],
     model: cause_model.Model,
+    view: str | None,
 ) -> str:
-    view = _view(c)
     if view is None:
         return (
             "Not enough history: the diagnosis needs at least two epochs with a training loss "
@@ -177,7 +177,7 @@ def _summary(
     close = [x for x in causes[1:3] if top.confidence - x.confidence < 0.2 and x.confidence >= 0.3]
     if close:
         names = " or ".join(x.title.lower() for x in close)
-        settle = _settle_with(causes, c)
+        settle = _settle_with(causes, c, view)
         source = "The re-evaluation and history" if c.probe else "History alone"
         text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."

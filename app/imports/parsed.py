@@ -23,3 +23,13 @@ class Parsed:
     mapping: dict[str, str] = field(default_factory=dict)  # role -> source column
     notes: list[str] = field(default_factory=list)
     task: str = "other"
+
+    def document(self, name: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run as the body of `POST /v1/runs`; `config` is merged over what the file said."""
+        return {
+            "name": name[:200],
+            "task": self.task,
+            "config": {**self.config, **(config or {})},
+            "epochs": self.epochs,
+            "steps": self.steps,
+        }

@@ -101,15 +101,7 @@ def _store(
     source: str,
 ) -> Imported:
     try:
-        body = RunCreate.model_validate(
-            {
-                "name": name[:200],
-                "task": parsed.task,
-                "config": {**parsed.config, **config},
-                "epochs": parsed.epochs,
-                "steps": parsed.steps,
-            }
-        )
+        body = RunCreate.model_validate(parsed.document(name, config))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInput(
