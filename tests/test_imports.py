@@ -303,6 +303,42 @@ def test_realworld_file_imports_with_its_manifest_series(client, name):
     assert client.get(f"/v1/runs/{body['id']}/diagnosis").status_code == 200
 
 
+RESUMED = {
+    # Keras CSVLogger(append=True) after resuming from the checkpoint of epoch 2 (0-based 1)
+    "training.log": b"epoch,loss,val_loss\n0,1.0,1.1\n1,0.9,1.0\n2,0.8,nan\n1,0.85,0.97\n"
+    b"2,0.75,0.93\n3,0.7,0.9\n",
+    # a script's stdout, the same resume
+    "train.log": b"epoch 1: train_loss=1.0, val_loss=1.1\nepoch 2: train_loss=0.9, val_loss=1.0\n"
+    b"epoch 3: train_loss=0.8, val_loss=nan\nresuming from epoch 2\n"
+    b"epoch 2: train_loss=0.85, val_loss=0.97\nepoch 3: train_loss=0.75, val_loss=0.93\n"
+    b"epoch 4: train_loss=0.7, val_loss=0.9\n",
+}
+
+
+@pytest.mark.parametrize("filename", sorted(RESUMED))
+def test_a_resumed_run_keeps_the_later_values_and_says_so(client, filename):
+    response = client.post("/v1/imports", files={"file": (filename, RESUMED[filename])})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["epoch_count"] == 4
+    assert (
+        "2 epoch rows repeat an earlier epoch (a resumed run?): the later values are kept"
+        in (body["notes"])
+    )
+    epochs = rows(client, body["id"])
+    assert [r["train_loss"] for r in epochs] == [1.0, 0.85, 0.75, 0.7]
+    assert [r["val_loss"] for r in epochs] == [1.1, 0.97, 0.93, 0.9]  # the NaN was replaced
+
+
+def test_nan_losses_are_kept_and_reported(client):
+    content = b"epoch,loss,val_loss\n0,1.0,1.1\n1,nan,1.0\n2,inf,nan\n"
+    body = client.post("/v1/imports", files={"file": ("training.log", content)}).json()
+    note = "a NaN or infinite loss in 2 of 3 epochs: kept, as evidence of numerical instability"
+    assert note in body["notes"]
+    epochs = rows(client, body["id"])
+    assert math.isnan(epochs[1]["train_loss"]) and epochs[2]["train_loss"] == math.inf
+
+
 def test_the_format_can_be_named_and_the_mapping_overridden(client):
     path = REALWORLD / "ultralytics_results/lego-yolov5.results.csv"
     response = client.post(

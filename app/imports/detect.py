@@ -1,6 +1,10 @@
 """Pick the parser for a file: the one asked for, or the first whose sniffer recognizes the file
-and whose parser reads it. When none does, the error lists every format tried and why."""
+and whose parser reads it. When none does, the error lists every format tried and why.
 
+Whatever the format, a resumed run (an epoch or step logged again) keeps the later values and
+non-finite losses are kept as evidence; both are said in the notes."""
+
+import math
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +24,7 @@ from app.imports.formats import (
     wandb,
 )
 from app.imports.parsed import Parsed, ParseError
+from app.imports.table import last_of_each
 
 # Most specific first: a Lightning metrics.csv would also pass for a plain CSV.
 FORMATS: tuple[ModuleType, ...] = (
@@ -34,6 +39,7 @@ FORMATS: tuple[ModuleType, ...] = (
     plain_log,
 )
 BY_NAME = {module.NAME: module for module in FORMATS}
+LOSSES = ("train_loss", "val_loss")
 ARCHIVES = (b"PK\x03\x04", b"\x1f\x8b")
 
 
@@ -48,6 +54,37 @@ def parse(
     overrides: Mapping[str, str] | None,
     max_unpacked_bytes: int = 1 << 30,
 ) -> Parsed:
+    return _reported(_parse(content, filename, fmt, overrides, max_unpacked_bytes))
+
+
+def _reported(parsed: Parsed) -> Parsed:
+    parsed.epochs, epochs_again = last_of_each(parsed.epochs, "epoch")
+    parsed.steps, steps_again = last_of_each(parsed.steps, "step")
+    for count, what in ((epochs_again, "epoch"), (steps_again, "step")):
+        if count:
+            parsed.notes.append(
+                f"{count} {what} rows repeat an earlier {what} (a resumed run?): the later "
+                "values are kept"
+            )
+    nonfinite = sum(
+        any(isinstance(v, float) and not math.isfinite(v) for v in map(row.get, LOSSES))
+        for row in parsed.epochs
+    )
+    if nonfinite:
+        parsed.notes.append(
+            f"a NaN or infinite loss in {nonfinite} of {len(parsed.epochs)} epochs: kept, as "
+            "evidence of numerical instability"
+        )
+    return parsed
+
+
+def _parse(
+    content: bytes,
+    filename: str,
+    fmt: str | None,
+    overrides: Mapping[str, str] | None,
+    max_unpacked_bytes: int,
+) -> Parsed:
     try:
         if content.startswith(ARCHIVES):
             return archive.parse(
@@ -55,7 +92,7 @@ def parse(
                 filename,
                 overrides,
                 max_unpacked_bytes,
-                lambda data, name: parse(data, name, fmt, overrides),
+                lambda data, name: _parse(data, name, fmt, overrides, max_unpacked_bytes),
             )
         if tensorboard.sniff_name(filename):
             return _events(content, filename, overrides)

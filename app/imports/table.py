@@ -71,10 +71,12 @@ def epoch_rows(
 ZERO_BASED = "epochs are numbered from 0 in the file; stored from 1"
 
 
-def unique_steps(steps: list[Row]) -> list[Row]:
-    """Step rows in step order; a step logged twice (a resumed run) keeps its last value."""
-    by_step = {row["step"]: row for row in steps}
-    return [by_step[s] for s in sorted(by_step, key=lambda s: s or 0.0)]
+def last_of_each(rows: list[Row], key: str) -> tuple[list[Row], int]:
+    """Rows in `key` order, a number logged twice (a resumed run) keeping its last row; and how
+    many earlier rows that replaced."""
+    by_number = {row[key]: row for row in rows}
+    ordered = [by_number[n] for n in sorted(by_number, key=lambda n: n or 0.0)]
+    return ordered, len(rows) - len(ordered)
 
 
 def loss_roles(

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.imports.mapping import resolve
 from app.imports.parsed import Parsed, ParseError, Row
-from app.imports.table import ZERO_BASED, columns_of, number, unique_steps
+from app.imports.table import ZERO_BASED, columns_of, number
 
 NAME = "lightning_csv"
 
@@ -111,7 +111,7 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
         or "train_loss" in record
     ]
     notes.append(ZERO_BASED)
-    return Parsed(NAME, epochs, unique_steps(steps), mapping=mapping, notes=notes)
+    return Parsed(NAME, epochs, steps, mapping=mapping, notes=notes)
 
 
 def _has_train(record: Mapping[str, Any], columns: list[str]) -> bool:

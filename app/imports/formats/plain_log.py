@@ -54,25 +54,26 @@ def sniff(text: str, filename: str) -> bool:
 
 def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) -> Parsed:
     current: int | None = None
-    records: dict[int, dict[str, Any]] = {}
-    fitted: dict[int, dict[str, Any]] = {}  # model.fit epochs without validation
+    fit_pending = False  # an `Epoch N/M` line whose finished progress line is still to come
+    records: list[tuple[int, dict[str, Any]]] = []
+    fitted: list[tuple[int, dict[str, Any]]] = []  # model.fit epochs without validation
     for line in text.splitlines():
         header = EPOCH_HEADER.match(line)
         if header:
-            current = int(header.group(1))
+            current, fit_pending = int(header.group(1)), True
             continue
         pairs = _pairs(line)
         if not any(v in pairs for v in VALIDATION):
-            if current is not None and current not in fitted and _fit_done(line, pairs):
-                fitted[current] = pairs
+            if current is not None and fit_pending and _fit_done(line, pairs):
+                fitted.append((current, pairs))
+                fit_pending = False
             continue
         explicit = EPOCH_ON_LINE.search(line)
         epoch = int(explicit.group(1)) if explicit else current
-        if epoch is None:
-            epoch = len(records)
-        records[epoch] = pairs
+        records.append((len(records) if epoch is None else epoch, pairs))
     notes = []
-    if not records and fitted:
+    training_only = not records and bool(fitted)
+    if training_only:
         records = fitted
         notes.append("no validation loss in the log: a training-only history")
     if not records:
@@ -80,14 +81,13 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
             "no line carries a validation loss (e.g. `epoch 3: train_loss=0.4, val_loss=0.5`), "
             "and no Keras `model.fit` epoch (`Epoch 3/40`) ends with a loss"
         )
-    epochs = sorted(records)
-    notes.insert(0, f"{len(epochs)} epoch lines found")
-    shift = 1 if epochs[0] == 0 else 0
+    notes.insert(0, f"{len({e for e, _ in records})} epoch lines found")
+    shift = 1 if min(e for e, _ in records) == 0 else 0
     if shift:
         notes.append(ZERO_BASED)
     rows, mapping = epoch_rows(
-        [records[e] for e in epochs], [float(e + shift) for e in epochs], overrides
+        [pairs for _, pairs in records], [float(e + shift) for e, _ in records], overrides
     )
-    if not rows or (records is not fitted and all(number(r.get("val_loss")) is None for r in rows)):
+    if not rows or (not training_only and all(number(r.get("val_loss")) is None for r in rows)):
         raise ParseError("no epoch line had a readable validation loss")
     return Parsed(NAME, rows, mapping=mapping, notes=notes)

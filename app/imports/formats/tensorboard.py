@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from app.imports.parsed import Parsed, ParseError, Row
-from app.imports.table import ZERO_BASED, loss_roles, unique_steps
+from app.imports.table import ZERO_BASED, loss_roles
 
 NAME = "tensorboard"
 Points = list[tuple[float, float]]  # (step, value) in file order
@@ -105,7 +105,7 @@ def parse_events(paths: Sequence[Path], overrides: Mapping[str, str] | None = No
             if epoch is not None:
                 steps.append({"step": step, "train_loss": value})
         notes.append("an epoch's training loss is the mean of its logged training points")
-    return Parsed(NAME, rows, unique_steps(steps), mapping=mapping, notes=notes)
+    return Parsed(NAME, rows, steps, mapping=mapping, notes=notes)
 
 
 def _epochs(
