@@ -173,3 +173,24 @@ def test_lossgap_diagnose_reads_a_run_from_the_tracking_server(tracking):
     assert result.returncode == 0, result.stderr
     diagnosis = json.loads(result.stdout)
     assert diagnosis["status"] == "complete" and diagnosis["causes"]
+
+
+def test_lossgap_import_has_the_server_fetch_an_mlflow_run(tracking, tmp_path):
+    from tests.conftest import LiveServer, server_env
+
+    live = LiveServer(server_env({"url": None}, tmp_path))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "import", ui_address(tracking), "--url", live.url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"(mlflow_run, {EPOCHS} epochs)" in result.stdout
+        assert f"pulled from {tracking['uri']}, run {tracking['run_id']}" in result.stdout
+        runs = httpx.get(f"{live.url}/v1/runs", timeout=30).json()["items"]
+        assert [r["name"] for r in runs] == ["skorch-mlp"]
+    finally:
+        live.stop()
