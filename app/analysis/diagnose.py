@@ -13,7 +13,7 @@ from app.analysis.finding import Finding
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence
 
-ENGINE_VERSION = "0.3.1"
+ENGINE_VERSION = "0.4.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4)
 
 
