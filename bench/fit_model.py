@@ -10,12 +10,15 @@ over the catalog's probe features is fitted on the runs that carry a probe repor
 stacking logistic over the out-of-fold logits of both decides how much each is trusted. Weights
 maximize the L2-penalized likelihood; each penalty and the averaging share are chosen by cross-
 validated log-loss over the fitting runs, grouped by variant index so that a recipe's variants are
-held out together.
+held out together. The same history models are fitted a second time on the runs with their
+validation removed, for the causes a training curve alone shows (runs logged without validation).
 """
 
 import hashlib
 import json
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -92,109 +95,110 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def fit_training_only(runs: list, groups: np.ndarray) -> dict[str, dict[str, object]]:
-    """The causes a training curve shows, fitted on the same runs with validation removed (what
-    a script that logs no validation reports), catalog and all-feature members blended as above."""
-    rows = [features_of(run.training_only())[2] for run in runs]
+@dataclass(frozen=True)
+class HistoryModels:
+    """Per cause, the catalog and all-feature members, their out-of-fold probabilities and the
+    one share that blends them (chosen by the cross-validated log-loss over every cause)."""
+
+    members: dict[str, tuple[dict[str, object], dict[str, object]]]
+    truth: dict[str, np.ndarray]
+    held_out: dict[str, np.ndarray]  # the blend's out-of-fold probability per run
+    share: float
+
+    def entry(self, cause_id: str) -> dict[str, object]:
+        prior, full = self.members[cause_id]
+        return {
+            "members": [
+                {"share": round(1 - self.share, 3), **prior},
+                {"share": round(self.share, 3), **full},
+            ],
+            "positives": int(self.truth[cause_id].sum()),
+        }
+
+
+def fit_history(
+    rows: list[dict[str, float]], runs: list, groups: np.ndarray, cause_ids: Iterable[str]
+) -> HistoryModels:
     every = sorted(n for n in set().union(*rows) if not is_probe(n) and n not in LOG_FORMAT)
-    fitted, truth, p_prior, p_all = {}, [], [], []
-    for cause_id in TRAINING_CURVE_CAUSES:
+    members, truth, p_prior, p_all = {}, {}, {}, {}
+    for cause_id in cause_ids:
         y = np.array([cause_id in run.truth for run in runs], dtype=float)
         names = [f for f in BY_ID[cause_id].features if not is_probe(f)]
-        prior, held_prior = fit_member(rows, names, y, groups)
-        full, held_all = fit_member(rows, every, y, groups)
-        fitted[cause_id] = (prior, full)
-        truth.append(y)
-        p_prior.append(held_prior)
-        p_all.append(held_all)
-    y_all, prior_all, full_all = map(np.concatenate, (truth, p_prior, p_all))
+        prior, p_prior[cause_id] = fit_member(rows, names, y, groups)
+        full, p_all[cause_id] = fit_member(rows, every, y, groups)
+        members[cause_id], truth[cause_id] = (prior, full), y
+        print(
+            f"{cause_id:<28} positives {int(y.sum()):>3}  penalties {prior['penalty']}, "
+            f"{full['penalty']}"
+        )
+    y_all, prior_all, full_all = (np.concatenate(list(d.values())) for d in (truth, p_prior, p_all))
     share = min(BLEND, key=lambda a: log_loss(a * full_all + (1 - a) * prior_all, y_all))
     blended = log_loss(share * full_all + (1 - share) * prior_all, y_all)
     print(
-        f"training-only view: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model; "
-        f"cross-validated log-loss {blended:.1f}"
+        f"blend: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model "
+        f"(cross-validated log-loss {blended:.1f})"
     )
+    held_out = {c: share * p_all[c] + (1 - share) * p_prior[c] for c in members}
+    return HistoryModels(members, truth, held_out, share)
+
+
+def fit_probe(
+    cause_id: str,
+    history: HistoryModels,
+    probe_rows: list[dict[str, float]],
+    probed: list[int],
+    groups: np.ndarray,
+) -> dict[str, object]:
+    """The probe model and its stacking with the history model, where it lowers the
+    cross-validated log-loss on the re-evaluated runs; else nothing."""
+    probe_features = [f for f in BY_ID[cause_id].features if is_probe(f)]
+    if not probe_features or not probed:
+        return {}
+    y, g = history.truth[cause_id][probed], groups[probed]
+    probe, p_probe = fit_member(probe_rows, probe_features, y, g)
+    p_history = history.held_out[cause_id][probed]
+    stacked = [
+        {"h": float(a), "q": float(b)}
+        for a, b in zip(logit(p_history), logit(p_probe), strict=True)
+    ]
+    stack, p_stack = fit_member(stacked, ["h", "q"], y, g)
+    weights = stack["weights"]
+    assert isinstance(weights, dict)
+    kept = log_loss(p_stack, y) < log_loss(p_history, y)
+    print(
+        f"{cause_id:<28} re-evaluated runs: log-loss history {log_loss(p_history, y):.1f}"
+        f", probe {log_loss(p_probe, y):.1f}, stacked {log_loss(p_stack, y):.1f}"
+        f"{'' if kept else ' (probe model dropped)'}"
+    )
+    if not kept:
+        return {}
     return {
-        cause_id: {
-            "members": [
-                {"share": round(1 - share, 3), **prior},
-                {"share": round(share, 3), **full},
-            ],
-            "positives": int(truth[k].sum()),
-        }
-        for k, (cause_id, (prior, full)) in enumerate(fitted.items())
+        "probe": probe,
+        "stack": {"history": weights["h"], "probe": weights["q"], "bias": stack["bias"]},
     }
 
 
 def main() -> None:
     runs = load_runs("fit")
-    bare = [features_of(run.without_probe())[2] for run in runs]
-    every = sorted(n for n in set().union(*bare) if not is_probe(n) and n not in LOG_FORMAT)
     groups = np.array([int(run.name.rsplit("-", 1)[1]) % 4 for run in runs])
     probed = [i for i, run in enumerate(runs) if run.history.probe]
     probe_rows = [features_of(runs[i].history)[2] for i in probed]
-    members: dict[str, dict[str, object]] = {}
-    held: dict[str, list[np.ndarray]] = {"prior": [], "all": []}
-    truth = []
     print(f"fitting on {len(runs)} runs ({len(probed)} with a probe report)")
-    for cause in CAUSES:
-        y = np.array([cause.id in run.truth for run in runs], dtype=float)
-        history_features = [f for f in cause.features if not is_probe(f)]
-        prior, p_prior = fit_member(bare, history_features, y, groups)
-        full, p_all = fit_member(bare, every, y, groups)
-        members[cause.id] = {"prior": prior, "all": full, "positives": int(y.sum())}
-        held["prior"].append(p_prior)
-        held["all"].append(p_all)
-        truth.append(y)
-        print(
-            f"{cause.id:<28} positives {int(y.sum()):>3}  penalties {prior['penalty']}, "
-            f"{full['penalty']}"
-        )
-    y_all = np.concatenate(truth)
-    p_prior, p_full = np.concatenate(held["prior"]), np.concatenate(held["all"])
-    share = min(BLEND, key=lambda a: log_loss(a * p_full + (1 - a) * p_prior, y_all))
-    print(
-        f"blend: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model "
-        "(cross-validated log-loss)"
-    )
-    causes: dict[str, dict[str, object]] = {}
-    for k, cause in enumerate(CAUSES):
-        spec = members[cause.id]
-        entry: dict[str, object] = {
-            "members": [
-                {"share": round(1 - share, 3), **spec["prior"]},  # type: ignore[dict-item]
-                {"share": round(share, 3), **spec["all"]},  # type: ignore[dict-item]
-            ],
-            "positives": spec["positives"],
+    bare = [features_of(run.without_probe())[2] for run in runs]
+    history = fit_history(bare, runs, groups, (cause.id for cause in CAUSES))
+    causes = {
+        cause.id: {
+            **history.entry(cause.id),
+            **fit_probe(cause.id, history, probe_rows, probed, groups),
         }
-        probe_features = [f for f in cause.features if is_probe(f)]
-        if probe_features and probed:
-            y = truth[k][probed]
-            g = groups[probed]
-            probe, p_probe = fit_member(probe_rows, probe_features, y, g)
-            p_history = (share * held["all"][k] + (1 - share) * held["prior"][k])[probed]
-            stacked = [
-                {"h": float(a), "q": float(b)}
-                for a, b in zip(logit(p_history), logit(p_probe), strict=True)
-            ]
-            stack, p_stack = fit_member(stacked, ["h", "q"], y, g)
-            weights = stack["weights"]
-            assert isinstance(weights, dict)
-            kept = log_loss(p_stack, y) < log_loss(p_history, y)
-            if kept:  # only where re-evaluation improves the cross-validated fit
-                entry["probe"] = probe
-                entry["stack"] = {
-                    "history": weights["h"],
-                    "probe": weights["q"],
-                    "bias": stack["bias"],
-                }
-            print(
-                f"{cause.id:<28} re-evaluated runs: log-loss history {log_loss(p_history, y):.1f}"
-                f", probe {log_loss(p_probe, y):.1f}, stacked {log_loss(p_stack, y):.1f}"
-                f"{'' if kept else ' (probe model dropped)'}"
-            )
-        causes[cause.id] = entry
-    training_only = fit_training_only(runs, groups)
+        for cause in CAUSES
+    }
+    # Runs logged without validation: the causes a training curve shows, fitted on the same runs
+    # with their validation removed.
+    print("training-only view:")
+    training_rows = [features_of(run.training_only())[2] for run in runs]
+    training = fit_history(training_rows, runs, groups, TRAINING_CURVE_CAUSES)
+    training_only = {cause_id: training.entry(cause_id) for cause_id in TRAINING_CURVE_CAUSES}
     fitted = {"causes": causes, "training_only": training_only}
     digest = hashlib.sha256(json.dumps(fitted, sort_keys=True).encode()).hexdigest()[:12]
     document = {"version": f"fit-{digest}", "fitted_on": len(runs), **fitted}
