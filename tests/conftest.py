@@ -155,6 +155,17 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return process
 
 
+def lossgap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` run to its end, as a user types it; tables wide enough to read."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
 def output(process: subprocess.Popen[str]) -> str:
     log = process.log  # type: ignore[attr-defined]
     log.seek(0)

@@ -1,16 +1,13 @@
 """`lossgap diagnose` reads any importable log locally; `lossgap import` sends one to a server."""
 
 import json
-import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.conftest import LiveServer, server_env, wipe
+from tests.conftest import LiveServer, lossgap, server_env, wipe
 from tests.test_imports import CASES, REALWORLD
 
 runner = CliRunner()
@@ -51,13 +48,7 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
     server = LiveServer(server_env(backend, tmp_path))
     try:
         path = REALWORLD / "hf_trainer_state/finnews-sentiment-ckpt10350.trainer_state.json"
-        done = subprocess.run(
-            [sys.executable, "-m", "app", "import", str(path), "--url", server.url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "COLUMNS": "120"},
-        )
+        done = lossgap("import", str(path), "--url", server.url)
         assert done.returncode == 0, done.stderr
         assert "hf_trainer_state, 10 epochs" in done.stdout
         assert "Overfitting" in done.stdout
@@ -65,12 +56,7 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
         assert [r["name"] for r in runs] == [path.name]
         junk = tmp_path / "junk.txt"
         junk.write_text("no losses in here\n")
-        refused = subprocess.run(
-            [sys.executable, "-m", "app", "import", str(junk), "--url", server.url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        refused = lossgap("import", str(junk), "--url", server.url)
         assert refused.returncode == 1 and "import failed (422)" in refused.stderr
     finally:
         server.stop()

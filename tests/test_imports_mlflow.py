@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.imports import mlflow_server
-from tests.conftest import free_port, make_settings
+from tests.conftest import LiveServer, free_port, lossgap, make_settings, server_env
 
 pytestmark = pytest.mark.slow
 EPOCHS = 20
@@ -162,31 +162,17 @@ def test_only_allowed_hosts_are_fetched_from(backend, tracking):
 
 
 def test_lossgap_diagnose_reads_a_run_from_the_tracking_server(tracking):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking["uri"]}
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "diagnose", f"runs:/{tracking['run_id']}", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {"MLFLOW_TRACKING_URI": tracking["uri"]}
+    result = lossgap("diagnose", f"runs:/{tracking['run_id']}", "--json", env=env)
     assert result.returncode == 0, result.stderr
     diagnosis = json.loads(result.stdout)
     assert diagnosis["status"] == "complete" and diagnosis["causes"]
 
 
 def test_lossgap_import_has_the_server_fetch_an_mlflow_run(tracking, tmp_path):
-    from tests.conftest import LiveServer, server_env
-
     live = LiveServer(server_env({"url": None}, tmp_path))
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "app", "import", ui_address(tracking), "--url", live.url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "COLUMNS": "120"},
-        )
+        result = lossgap("import", ui_address(tracking), "--url", live.url)
         assert result.returncode == 0, result.stderr
         assert f"(mlflow_run, {EPOCHS} epochs)" in result.stdout
         assert f"pulled from {tracking['uri']}, run {tracking['run_id']}" in result.stdout
