@@ -2,10 +2,14 @@
 
 The validation loss's standard error comes from its epoch-to-epoch residuals (second
 differences) and, when `val_size` is known, from the sampling error of a mean loss over that
-many samples (per-sample losses of a classifier spread about as much as their mean).
+many samples (per-sample losses of a classifier spread about as much as their mean). A curve too
+short to show its own noise gets a deliberately wide standard error, so that three epochs can
+never make a gap look like twenty standard errors.
 """
 
 import math
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -23,25 +27,69 @@ FEATURES = (
     "val_noise_rel",
     "gap_track",
 )
+MAX_WINDOW = 5  # epochs averaged at each end of the run
+MIN_NOISE_POINTS = 6  # fewer validation losses cannot show their own noise
+SHORT_RUN_SE = 0.1  # the standard error then assumed, as a share of the loss level
+SE_FLOOR = 1e-3  # a standard error is never below this share of the loss level (rounded logs)
+SIGNIFICANT_Z = 2.0
+
+
+@dataclass(frozen=True)
+class GapMeasure:
+    """Validation minus training loss averaged over a window of epochs, with its standard
+    error, and the loss level it is relative to."""
+
+    gap: float
+    se: float
+    epochs: int
+    level: float
+
+    @property
+    def z(self) -> float:
+        return self.gap / self.se
+
+    @property
+    def relative(self) -> float:
+        return self.gap / self.level
+
+
+def window(n: int) -> int:
+    return max(1, min(MAX_WINDOW, n // 3))
+
+
+def val_sigma(c: Curves) -> float | None:
+    """Epoch-to-epoch noise of the validation loss; None when the curve is too short."""
+    va = c.val[c.both]
+    return noise_sigma(va) if len(va) >= MIN_NOISE_POINTS else None
+
+
+def measure(c: Curves, where: Literal["early", "late"] = "late") -> GapMeasure | None:
+    if int(np.sum(c.both)) < 2:
+        return None
+    tr, va = c.train[c.both], c.val[c.both]
+    level = c.level()
+    k = window(len(va))
+    part = slice(0, k) if where == "early" else slice(len(va) - k, None)
+    gap = float(np.mean(va[part] - tr[part]))
+    sigma = val_sigma(c)
+    se = sigma / math.sqrt(k) if sigma is not None else SHORT_RUN_SE * level
+    val_size = c.config.get("val_size")
+    if isinstance(val_size, int | float) and not isinstance(val_size, bool) and val_size > 0:
+        se = max(se, float(np.mean(np.abs(va[part]))) / math.sqrt(float(val_size)))
+    return GapMeasure(gap, max(se, SE_FLOOR * level), k, level)
 
 
 def check(c: Curves) -> Finding:
-    if int(np.sum(c.both)) < 2:
+    late = measure(c)
+    if late is None:
         return skipped(
             "gap",
             "needs at least two epochs with both train_loss and val_loss",
             dict.fromkeys(FEATURES, 0.0),
         )
     tr, va = c.train[c.both], c.val[c.both]
-    level = c.level()
-    k = max(1, min(5, len(va) // 3))
-    gap = float(np.mean(va[-k:] - tr[-k:]))
-    sigma = noise_sigma(va)
-    se = sigma / math.sqrt(k)
-    val_size = c.config.get("val_size")
-    if isinstance(val_size, int | float) and not isinstance(val_size, bool) and val_size > 0:
-        se = max(se, float(np.mean(np.abs(va[-k:]))) / math.sqrt(float(val_size)))
-    z = gap / se if se > 0 else math.copysign(20.0, gap) if gap else 0.0
+    level, gap, z = late.level, late.gap, late.z
+    sigma = val_sigma(c) or 0.0
     diffs_tr, diffs_va = np.diff(tr), np.diff(va)
     track = 0.0
     if len(diffs_tr) >= 3 and np.std(diffs_tr) > 0 and np.std(diffs_va) > 0:
@@ -50,16 +98,17 @@ def check(c: Curves) -> Finding:
         "gap_rel": float(np.clip(gap / level, -3, 3)),
         # log-compressed: real logs reach z in the hundreds, which says no more than z = 20.
         "gap_z": float(np.sign(z) * np.log1p(min(abs(z), 1e6))) / 3,
-        "gap_within_noise": float(abs(z) < 2),
+        "gap_within_noise": float(abs(z) < SIGNIFICANT_Z),
         "gap_first_rel": float(np.clip((va[0] - tr[0]) / level, -3, 3)),
         "gap_below_frac": float(np.mean(va < tr)),
         "val_noise_rel": float(min(sigma / level, 2.0)),
         "gap_track": track,
     }
     side = "below" if gap < 0 else "above"
+    epochs = "the last epoch" if late.epochs == 1 else f"the last {late.epochs} epochs"
     detail = (
-        f"over the last {k} epochs validation loss is {abs(gap):.3g} {side} training loss; "
-        f"its standard error is {se:.2g}, so the gap is {abs(z):.1f} standard errors"
+        f"over {epochs} validation loss is {abs(gap):.3g} {side} training loss; "
+        f"its standard error is {late.se:.2g}, so the gap is {abs(z):.1f} standard errors"
     )
-    status: CheckStatus = "flagged" if abs(z) >= 2 else "passed"
+    status: CheckStatus = "flagged" if abs(z) >= SIGNIFICANT_Z else "passed"
     return Finding("gap", status, detail, statistic=gap, features=features)

@@ -6,18 +6,28 @@ from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.history import FloatArray
 
+EPOCH_FLOOR = 0.1  # an epoch loss jump counts from at least this share of the run's level
+STEP_FLOOR = 1.0  # a batch loss must reach ten times the run's level to count as a jump
 
-def _largest_jump(values: FloatArray) -> float:
+
+def _largest_jump(values: FloatArray, floor: float) -> float:
+    """The largest rise between neighbours, in decades, counting values below `floor` as
+    `floor`: a batch loss going from 1e-5 to 1e-3 is noise near zero, not an explosion."""
     positive = values[np.isfinite(values) & (values > 0)]
-    if len(positive) < 2:
+    if len(positive) < 2 or floor <= 0:
         return 0.0
-    return max(float(np.max(np.diff(np.log10(positive)))), 0.0)
+    return max(float(np.max(np.diff(np.log10(np.maximum(positive, floor))))), 0.0)
 
 
 def check(c: Curves) -> Finding:
     count = c.nonfinite_train + c.nonfinite_val + c.nonfinite_steps
     reported = max(c.reported_train + c.reported_val + len(c.step_loss) + c.nonfinite_steps, 1)
-    jump = max(_largest_jump(c.train), _largest_jump(c.val), _largest_jump(c.step_loss))
+    level = c.level()
+    jump = max(
+        _largest_jump(c.train, EPOCH_FLOOR * level),
+        _largest_jump(c.val, EPOCH_FLOOR * level),
+        _largest_jump(c.step_loss, STEP_FLOOR * level),
+    )
     features = {
         "nf_any": float(count > 0),
         "nf_frac": min(count / reported * 10, 1.0),

@@ -23,6 +23,12 @@ FEATURES = (
 )
 
 
+# For independent noise two of three successive changes reverse direction; steps that overshoot
+# make the loss alternate more often than that, noise alone does not.
+WHITE_NOISE_SIGN_CHANGES = 2 / 3
+ROUGH = 0.1  # epoch-to-epoch roughness of 10% of the loss level
+
+
 def _sign_changes(values: np.ndarray) -> float:
     """Share of successive changes that reverse direction (about ½ for white noise)."""
     changes = np.diff(values)
@@ -68,7 +74,7 @@ def check(c: Curves) -> Finding:
         f"training loss changes direction in {sign_changes:.0%} of epochs, has {spikes} "
         f"spikes, and drifts {slope:+.2%} of its level per epoch over the second half"
     )
-    flagged = spikes > 0 or drift > 0 or (sign_changes > 0.6 and rough > 0.1)
+    flagged = spikes > 0 or drift > 0 or (sign_changes > WHITE_NOISE_SIGN_CHANGES and rough > ROUGH)
     return Finding(
         "stability",
         "flagged" if flagged else "passed",
