@@ -27,7 +27,10 @@ def test_every_scenario_gets_a_well_formed_diagnosis(run):
     result = diagnose(run.history)
     confidences = [cause.confidence for cause in result.causes]
     assert confidences == sorted(confidences, reverse=True)
-    assert all(0.05 <= c <= 1 for c in confidences)
+    candidates = {cid for s in result.symptoms if s.present for cid in s.explained_by}
+    for cause in result.causes:
+        # below the report floor only as a candidate explanation of a measured gap
+        assert 0.05 <= cause.confidence <= 1 or cause.id in candidates, cause
     for cause in result.causes:
         assert cause.id in BY_ID and cause.kind == BY_ID[cause.id].kind
         assert cause.explanation and cause.actions
@@ -122,10 +125,9 @@ def test_the_catalog_names_only_real_checks_and_features():
 def test_the_catalog_matches_the_public_cause_catalog():
     from pathlib import Path
 
-    contract = Path(__file__).resolve().parents[2] / "shared" / "contract" / "causes.md"
-    if not contract.exists():
-        pytest.skip("shared/contract/causes.md is not beside this checkout")
-    rows = [line.split("|") for line in contract.read_text().splitlines() if line.startswith("| `")]
+    contract = Path(__file__).resolve().parents[1] / "docs" / "causes.md"
+    published_part = contract.read_text().split("## How lossgap decides")[0]
+    rows = [line.split("|") for line in published_part.splitlines() if line.startswith("| `")]
     published = {row[1].strip().strip("`"): row[2].strip() for row in rows}
     assert {c.id: c.kind for c in CAUSES} == published
 
@@ -173,7 +175,7 @@ def test_degenerate_histories_get_a_diagnosis_not_an_error(case):
 
     result = diagnose(history_from_document({"epochs": rows}))
     assert result.summary
-    assert all(0.05 <= cause.confidence <= 1 for cause in result.causes)
+    assert all(0 <= cause.confidence <= 1 for cause in result.causes)
     assert all(math.isfinite(cause.confidence) for cause in result.causes)
 
 

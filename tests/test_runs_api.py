@@ -191,6 +191,10 @@ def test_diagnosis_ranks_catalog_causes_and_follows_the_history(client):
     assert any("Stop at epoch 14" in a for a in causes[0]["actions"])
     assert {c["id"] for c in diagnosis["checks"]} >= {"gap", "lag", "overfit", "convergence"}
     assert math.isclose(diagnosis["gap"]["best_val_epoch"], 14)
+    symptoms = {s["id"]: s for s in diagnosis["symptoms"]}
+    assert symptoms["val_rises_after_min"]["present"]
+    assert "overfitting" in symptoms["val_rises_after_min"]["explained_by"]
+    assert symptoms["val_above_train"]["value"] > 0
 
     post_json(
         client,

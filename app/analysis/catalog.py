@@ -18,6 +18,11 @@ Actions = Callable[[Curves, Mapping[str, Finding]], tuple[str, ...]]
 
 @dataclass(frozen=True)
 class CauseSpec:
+    """A cause of the catalog. Besides its words, it declares its mechanism: the symptoms it
+    needs (`requires`: every group must have one present symptom), those it cannot produce
+    (`excludes`), and the re-evaluation measurements that are the cause itself, so that a
+    re-evaluation that measured one and found nothing refutes it (`refuted_without`)."""
+
     id: str
     kind: Kind
     title: str
@@ -25,6 +30,18 @@ class CauseSpec:
     evidence: tuple[str, ...]  # checks cited as evidence
     explain: Text
     actions: Actions
+    requires: tuple[frozenset[str], ...] = ()
+    excludes: frozenset[str] = frozenset()
+    refuted_without: frozenset[str] = frozenset()
+    settle: str = ""  # what measurement would settle it, for a user who wants to know
+
+    def compatible(self, present: frozenset[str]) -> bool:
+        """Whether its mechanism can produce what was measured."""
+        return all(group & present for group in self.requires) and not self.excludes & present
+
+    def refuted(self, measured: frozenset[str], present: frozenset[str]) -> bool:
+        """A re-evaluation measured the cause's own signature and did not find it."""
+        return bool(self.refuted_without & measured - present)
 
 
 def _detail(findings: Mapping[str, Finding], check: str) -> str:
@@ -50,6 +67,19 @@ def _text(template: str, *checks: str) -> Text:
 
 def _fixed(*actions: str) -> Actions:
     return lambda c, f: tuple(actions)
+
+
+def _any(*symptoms: str) -> frozenset[str]:
+    return frozenset(symptoms)
+
+
+# Validation below training somewhere: at the end, over the first epochs, or at the first one.
+VAL_BELOW = _any("val_below_train", "val_below_train_early", "val_below_train_first")
+ANY_GAP = VAL_BELOW | _any("val_above_train", "val_above_train_early")
+REEVALUATE = (
+    "re-evaluating a checkpoint on the data (lossgap reevaluate, or POST "
+    "/v1/runs/{id}/artifacts then /reevaluations)"
+)
 
 
 CAUSES: tuple[CauseSpec, ...] = (
@@ -101,6 +131,10 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Nothing to fix: compare train and validation loss both in eval mode to see the "
             "true gap (re-evaluate the checkpoint on the training set with model.eval()).",
         ),
+        requires=(VAL_BELOW | _any("train_time_effect"),),
+        excludes=_any("val_above_train"),
+        refuted_without=_any("train_time_effect"),
+        settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
     ),
     CauseSpec(
         "augmentation_train_only",
@@ -138,6 +172,10 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Nothing to fix: score the un-augmented training set in eval mode to confirm the "
             "gap closes.",
         ),
+        requires=(VAL_BELOW | _any("train_time_effect"),),
+        excludes=_any("val_above_train"),
+        refuted_without=_any("train_time_effect"),
+        settle=f"{REEVALUATE} with x_train_raw: augmented against raw training inputs",
     ),
     CauseSpec(
         "measurement_lag",
@@ -172,6 +210,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Nothing to fix: plot the training curve shifted half an epoch left, or log the "
             "training loss of the last steps of each epoch.",
         ),
+        requires=(VAL_BELOW,),
+        settle="per-step training losses, or the training loss of each epoch's last steps",
     ),
     CauseSpec(
         "batchnorm_mode",
@@ -210,6 +250,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in train mode and in eval mode with the training "
             "batch size; use a larger batch or GroupNorm if they disagree much.",
         ),
+        requires=(ANY_GAP | _any("noisy_validation", "train_time_effect"),),
+        settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),
     CauseSpec(
         "small_validation_noise",
@@ -230,6 +272,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Use a larger validation set, or average the validation loss over several "
             "epochs before comparing.",
         ),
+        requires=(_any("noisy_validation", "gap_within_noise"),),
+        settle="a larger validation set, or the config key val_size",
     ),
     CauseSpec(
         "accuracy_loss_divergence",
@@ -255,6 +299,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             f"Choose the checkpoint by the metric you care about; by loss, stop at "
             f"{_best_epoch(c)}.",
         ),
+        requires=(_any("accuracy_disagrees"),),
+        settle="validation accuracy logged with the loss for every epoch",
     ),
     CauseSpec(
         "data_leakage",
@@ -296,6 +342,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Search for exact and near-duplicate samples across the split (upload a "
             "checkpoint and data for re-evaluation), and split before any augmentation.",
         ),
+        requires=(VAL_BELOW | _any("gap_within_noise", "duplicates"),),
+        refuted_without=_any("duplicates"),
+        settle=f"{REEVALUATE}: a search for validation samples copied in the training set",
     ),
     CauseSpec(
         "easier_validation",
@@ -338,6 +387,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in eval mode: if it still scores worse than "
             "validation, compare the splits (adversarial validation) and re-split at random.",
         ),
+        requires=(VAL_BELOW | _any("eval_val_below"),),
+        excludes=_any("val_above_train"),
+        settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
     CauseSpec(
         "preprocessing_mismatch",
@@ -378,6 +430,13 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Apply exactly the same transform (fitted on the training set) to both splits; "
             "compare feature means and scales between them.",
         ),
+        requires=(
+            _any("val_above_train", "split_shift"),
+            _any("val_above_train_early", "val_stuck", "split_shift"),
+        ),
+        excludes=_any("val_below_train"),
+        refuted_without=_any("split_shift"),
+        settle=f"{REEVALUATE}: feature means and scales of both splits compared",
     ),
     CauseSpec(
         "loss_computation_mismatch",
@@ -411,6 +470,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Compute both losses with the same function and reduction (mean over samples), "
             "averaged over the whole epoch.",
         ),
+        requires=(_any("loss_scale_mismatch"),),
+        settle=f"the config keys loss_reduction and train_loss_aggregation, or {REEVALUATE}",
     ),
     CauseSpec(
         "label_noise_train",
@@ -449,6 +510,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Look for training samples the model confidently assigns to another class "
             "(re-evaluation does this) and relabel or drop them.",
         ),
+        requires=(VAL_BELOW | _any("high_plateau", "noisy_labels", "eval_val_below"),),
+        settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),
     CauseSpec(
         "overfitting",
@@ -482,6 +545,11 @@ CAUSES: tuple[CauseSpec, ...] = (
             "stopping on validation loss).",
             "Add regularization (dropout, weight decay, augmentation) or more data.",
         ),
+        requires=(
+            _any("val_above_train", "eval_val_above"),
+            _any("val_rises_after_min", "gap_widens", "eval_val_above"),
+        ),
+        settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(
         "underfitting",
@@ -507,6 +575,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Increase capacity, reduce regularization, unfreeze layers, or check that inputs "
             "and labels line up.",
         ),
+        requires=(_any("high_plateau"),),
+        settle="the config key num_classes, or a larger model trained on the same data",
     ),
     CauseSpec(
         "lr_too_high",
@@ -531,6 +601,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Lower the learning rate (try 3-10x smaller), add warm-up, or clip gradients.",
         ),
+        requires=(_any("unstable_training", "nonfinite"),),
+        settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(
         "lr_too_low",
@@ -555,6 +627,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Raise the learning rate (try 3-10x larger) or use a schedule with warm-up.",
         ),
+        requires=(_any("high_plateau", "train_still_improving"),),
+        settle="a short rerun at three times the learning rate",
     ),
     CauseSpec(
         "not_converged",
@@ -574,6 +648,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Train for more epochs (resume from the last checkpoint).",
         ),
+        requires=(_any("still_improving"),),
+        settle="more epochs from the last checkpoint",
     ),
     CauseSpec(
         "premature_early_stopping",
@@ -596,6 +672,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Raise the early-stopping patience or require a minimum improvement (min_delta) "
             "averaged over a few epochs.",
         ),
+        requires=(_any("ended_after_bump"),),
+        settle="the config key early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(
         "numerical_instability",
@@ -613,6 +691,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Lower the learning rate, clip gradients, check for log(0) or division by zero in "
             "the loss, and use loss scaling with mixed precision.",
         ),
+        requires=(_any("nonfinite"),),
+        settle="per-step losses around the first non-finite value",
     ),
 )
 

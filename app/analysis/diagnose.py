@@ -1,26 +1,54 @@
-"""The engine's one entry point: history in, ranked and explained causes out."""
+"""The engine's one entry point: history in, ranked and explained causes out.
 
+Symptoms first (what the curves and a re-evaluation show, with effect sizes), then the
+differential: the fitted cause models' opinions, kept only for causes whose mechanism can produce
+the symptoms, pulled toward base rates for short histories and overruled by direct measurements.
+A gap between the curves always gets its candidate explanations, even when none is likely.
+"""
+
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
+from app.analysis import differential
 from app.analysis import model as cause_model
+from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
 from app.analysis.config_keys import config_finding
 from app.analysis.curves import Curves, prepare
 from app.analysis.finding import Finding
+from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.history import History
-from app.analysis.result import Cause, Check, Diagnosis, Evidence
+from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
+from app.analysis.symptoms import Symptoms, measure
 
-ENGINE_VERSION = "0.4.0"
-REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4)
+ENGINE_VERSION = "0.5.0"
+REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
+CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
+GAP_SYMPTOMS = ("val_below_train", "val_above_train")
+CLOSE = 0.2  # causes within this confidence of the top one are named as not ruled out
+CLOSE_FLOOR = 0.3
 
 
 def engine_version() -> str:
-    """The code's version and the fitted model's: a stored diagnosis is reused only while both
-    are unchanged."""
-    return f"{ENGINE_VERSION}+{cause_model.load().version}"
+    """The code's version, the fitted model's and the feature code's: a stored diagnosis is
+    reused only while all three are unchanged."""
+    return f"{ENGINE_VERSION}+{cause_model.load().version}+{FEATURES_FINGERPRINT[:8]}"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the engine measured and concluded about one run, before it is put in words."""
+
+    curves: Curves
+    findings: Mapping[str, Finding]
+    features: Mapping[str, float]
+    symptoms: Symptoms
+    view: str | None
+    scores: Mapping[str, float]  # the compatible causes' confidences
 
 
 def features_of(history: History) -> tuple[Curves, dict[str, Finding], dict[str, float]]:
@@ -29,25 +57,53 @@ def features_of(history: History) -> tuple[Curves, dict[str, Finding], dict[str,
     findings = {f.check: f for f in _run_checks(curves)}
     features: dict[str, float] = {}
     for finding in findings.values():
-        features.update(finding.features)
+        # A statistic that overflowed on extreme values (1e300) is no evidence either way.
+        features.update({k: v if math.isfinite(v) else 0.0 for k, v in finding.features.items()})
     return curves, findings, features
+
+
+def assess(history: History, model: cause_model.Model | None = None) -> Assessment:
+    model = model or cause_model.load()
+    curves, findings, features = features_of(history)
+    symptoms = measure(curves, findings)
+    view = _view(curves)
+    scores: dict[str, float] = {}
+    if view is not None:
+        training = view == "training"
+        raw = model.predict(features, training_only=training)
+        # How much history there is: epochs with a reported loss (a NaN is evidence too).
+        epochs = (
+            curves.reported_train if training else min(curves.reported_train, curves.reported_val)
+        )
+        scores = differential.confidences(
+            raw, symptoms, epochs, model.base_rates(training_only=training)
+        )
+    return Assessment(curves, findings, features, symptoms, view, scores)
 
 
 def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:
     model = model or cause_model.load()
-    curves, findings, features = features_of(history)
-    view = _view(curves)
-    scores = model.predict(features, training_only=view == "training") if view else {}
-    causes = tuple(
-        _cause(cause_id, p, curves, findings)
-        for cause_id, p in sorted(scores.items(), key=lambda item: -item[1])
-        if p >= REPORT_FLOOR and cause_id in BY_ID
-    )
+    return report(assess(history, model), model)
+
+
+def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
+    """The assessment in words: the reported causes (with the candidate explanations of a gap
+    that nothing likely explains), the symptoms and the summary."""
+    ranked = [cid for cid, _ in sorted(a.scores.items(), key=lambda item: -item[1])]
+    reported = [cid for cid in ranked if a.scores[cid] >= REPORT_FLOOR]
+    for symptom in GAP_SYMPTOMS:
+        if symptom in a.symptoms and a.symptoms[symptom].present:
+            candidates = _candidates(ranked, symptom)
+            if not set(candidates) & set(reported):
+                reported.extend(candidates)
+    reported.sort(key=lambda cid: -a.scores[cid])
+    causes = tuple(_cause(cid, a) for cid in reported)
     return Diagnosis(
-        summary=_summary(curves, causes, model, view),
+        summary=_summary(a, causes, model),
         causes=causes,
-        checks=tuple(Check(f.check, f.status, f.detail, f.statistic) for f in findings.values()),
-        gap=_gap(curves),
+        checks=tuple(Check(f.check, f.status, f.detail, f.statistic) for f in a.findings.values()),
+        gap=_gap(a.curves),
+        symptoms=tuple(_symptom_report(a, ranked, sid) for sid in a.symptoms),
     )
 
 
@@ -65,34 +121,43 @@ def _view(c: Curves) -> str | None:
     return None
 
 
-def _training_opening(c: Curves) -> str:
-    finite = np.isfinite(c.train)
-    names = ", ".join(BY_ID[cause].title.lower() for cause in TRAINING_CURVE_CAUSES)
-    opening = (
-        "Fewer than two epochs have a validation loss, so only what a training curve can show "
-        f"is ranked ({names})."
+def _candidates(ranked: list[str], symptom: str) -> list[str]:
+    return [cid for cid in ranked if differential.explains(BY_ID[cid], symptom)][:CANDIDATES]
+
+
+def _symptom_report(a: Assessment, ranked: list[str], symptom_id: str) -> SymptomReport:
+    s = a.symptoms[symptom_id]
+    if not s.present:
+        return SymptomReport(s.id, False, s.value, s.unit, s.detail)
+    candidates = _candidates(ranked, symptom_id)
+    unexplained = math.prod(1 - a.scores[cid] for cid in candidates)
+    settle = "; ".join(dict.fromkeys(BY_ID[cid].settle for cid in candidates if BY_ID[cid].settle))
+    return SymptomReport(
+        s.id, True, s.value, s.unit, s.detail, tuple(candidates), round(unexplained, 3), settle
     )
-    if finite.any():
-        last = int(np.flatnonzero(finite)[-1])
-        opening += f" Training loss ends {c.train[last]:.4g} at epoch {c.epoch[last]:g}."
-    return opening
 
 
-def _cause(cause_id: str, p: float, c: Curves, findings: Mapping[str, Finding]) -> Cause:
+def _cause(cause_id: str, a: Assessment) -> Cause:
     spec = BY_ID[cause_id]
-    evidence = tuple(
-        Evidence(check, findings[check].detail, findings[check].statistic)
+    needed = frozenset().union(*spec.requires)
+    observed = tuple(
+        Evidence(s.id, s.detail, s.value)
+        for s in a.symptoms.values()
+        if s.present and s.id in needed
+    )
+    cited = tuple(
+        Evidence(check, a.findings[check].detail, a.findings[check].statistic)
         for check in spec.evidence
-        if check in findings and findings[check].status != "skipped"
+        if check in a.findings and a.findings[check].status != "skipped"
     )
     return Cause(
         id=spec.id,
         kind=spec.kind,
-        confidence=round(p, 3),
+        confidence=round(a.scores[cause_id], 3),
         title=spec.title,
-        explanation=spec.explain(c, findings),
-        evidence=evidence,
-        actions=spec.actions(c, findings),
+        explanation=spec.explain(a.curves, a.findings),
+        evidence=observed + cited,
+        actions=spec.actions(a.curves, a.findings),
     )
 
 
@@ -113,72 +178,116 @@ def _gap(c: Curves) -> dict[str, float | None]:
     }
 
 
-def _settle_with(causes: tuple[Cause, ...], c: Curves, view: str) -> str:
-    ids = {cause.id for cause in causes[:3]}
-    hints = ["a validation loss for each epoch"] if view == "training" else []
-    if (
-        ids
-        & {
-            "data_leakage",
-            "easier_validation",
-            "regularization_train_only",
-            "augmentation_train_only",
-            "label_noise_train",
-            "preprocessing_mismatch",
-            "batchnorm_mode",
-        }
-        and c.probe is None
-    ):
-        hints.append("a checkpoint and the data for re-evaluation (POST /v1/runs/{id}/artifacts)")
-    if "measurement_lag" in ids and not c.has_steps:
-        hints.append("per-step training losses")
-    missing = [
-        k for k in ("dropout", "augmentation", "batch_norm", "val_size") if k not in c.config
-    ]
-    if missing:
-        hints.append("the config keys " + ", ".join(missing))
-    return "; ".join(hints)
+def _training_opening(c: Curves) -> str:
+    finite = np.isfinite(c.train)
+    names = ", ".join(BY_ID[cause].title.lower() for cause in TRAINING_CURVE_CAUSES)
+    opening = (
+        "Fewer than two epochs have a validation loss, so only what a training curve can show "
+        f"is ranked ({names})."
+    )
+    if finite.any():
+        last = int(np.flatnonzero(finite)[-1])
+        opening += f" Training loss ends {c.train[last]:.4g} at epoch {c.epoch[last]:g}."
+    return opening
 
 
-def _summary(
-    c: Curves,
-    causes: tuple[Cause, ...],
-    model: cause_model.Model,
-    view: str | None,
-) -> str:
-    if view is None:
+def _opening(a: Assessment) -> str:
+    if a.view == "training":
+        return _training_opening(a.curves)
+    gap = _gap(a.curves)
+    if not gap:
+        return "No epoch has a finite training and validation loss together."
+    diff = float(gap["val_minus_train"] or 0.0)
+    side = "below" if diff < 0 else "above"
+    return (
+        f"Validation loss ends {abs(diff):.3g} {side} training loss "
+        f"({gap['val_loss']:.4g} vs {gap['train_loss']:.4g}) at epoch {gap['last_epoch']:g}."
+    )
+
+
+def _decomposition(a: Assessment) -> str:
+    """What a re-evaluation says the gap is made of, in one sentence."""
+    p = probes.read(a.curves.probe)
+    if p is None:
+        return ""
+
+    def found(symptom: str) -> bool:
+        return symptom in a.symptoms and a.symptoms[symptom].present
+
+    scores = f"the training set scores {p.train_eval:.4g} and validation {p.val_eval:.4g}"
+    added = p.train_time[0] if p.train_time else None
+    if found("eval_val_above"):
+        text = f" Re-evaluated in eval mode, {scores}: the gap is generalization"
+        if added is not None and added > 0:
+            text += (
+                f", which training-time behaviour (dropout, batch statistics, augmentation) "
+                f"partly hides by adding {added:+.3g} to the reported training loss"
+            )
+        return text + "."
+    if found("eval_val_below"):
+        return (
+            f" Re-evaluated in eval mode, {scores}: validation is easier for the model even "
+            "without training-time behaviour."
+        )
+    if found("train_time_effect") and added is not None:
+        return (
+            f" Re-evaluated, {scores} in eval mode; training-time behaviour adds {added:+.3g} "
+            "to the reported training loss."
+        )
+    return f" Re-evaluated in eval mode, {scores}."
+
+
+def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model) -> str:
+    if a.view is None:
         return (
             "Not enough history: the diagnosis needs at least two epochs with a training loss "
             "(and, to compare the curves, two with a validation loss too)."
         )
-    gap = _gap(c)
-    if view == "training":
-        opening = _training_opening(c)
-    elif gap:
-        diff = float(gap["val_minus_train"] or 0.0)
-        side = "below" if diff < 0 else "above"
-        opening = (
-            f"Validation loss ends {abs(diff):.3g} {side} training loss "
-            f"({gap['val_loss']:.4g} vs {gap['train_loss']:.4g}) at epoch "
-            f"{gap['last_epoch']:g}."
-        )
-    else:
-        opening = "No epoch has a finite training and validation loss together."
+    text = _opening(a) + _decomposition(a)
     if not model.causes:
-        return opening + " The cause model is not fitted in this build, so no causes are ranked."
+        return text + " The cause model is not fitted in this build, so no causes are ranked."
     if not causes:
-        return opening + " No cause in the catalog stands out."
+        return text + " No cause in the catalog stands out."
     top = causes[0]
+    if top.confidence < REPORT_FLOOR:
+        names = ", ".join(f"{c.title.lower()} ({c.confidence:.0%})" for c in causes)
+        settle = _settle_with(causes, a)
+        text += f" No cause in the catalog is likely; the candidates that could produce it: {names}"
+        return text + (f". What would settle it: {settle}." if settle else ".")
     worry = "not a problem" if top.kind == "benign" else "worth fixing"
-    text = f"{opening} Most likely: {top.title.lower()} ({top.confidence:.0%}), {worry}."
+    text += f" Most likely: {top.title.lower()} ({top.confidence:.0%}), {worry}."
+    text += _unexplained_end(a, top)
     problems = [x for x in causes if x.kind == "problem" and x.confidence >= 0.5]
     if top.kind == "benign" and problems:
         text += f" Also likely: {problems[0].title.lower()} ({problems[0].confidence:.0%})."
-    close = [x for x in causes[1:3] if top.confidence - x.confidence < 0.2 and x.confidence >= 0.3]
+    close = [
+        x
+        for x in causes[1:3]
+        if top.confidence - x.confidence < CLOSE and x.confidence >= CLOSE_FLOOR
+    ]
     if close:
         names = " or ".join(x.title.lower() for x in close)
-        settle = _settle_with(causes, c, view)
-        source = "The re-evaluation and history" if c.probe else "History alone"
+        settle = _settle_with((top, *close), a)
+        source = "The re-evaluation and history" if a.curves.probe else "History alone"
         text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
     return text
+
+
+def _unexplained_end(a: Assessment, top: Cause) -> str:
+    """A cause that explains validation below training early on says nothing of a run that ends
+    with validation above it: the user is told which part it explains."""
+    above = a.symptoms.get("val_above_train")
+    if above is None or not above.present or differential.explains(BY_ID[top.id], above.id):
+        return ""
+    return (
+        " It explains the first epochs, where validation sat below training; it cannot explain "
+        f"the end, where validation is above training by {abs(above.value or 0):.0%} of the "
+        "loss level."
+    )
+
+
+def _settle_with(causes: tuple[Cause, ...], a: Assessment) -> str:
+    hints = ["a validation loss for each epoch"] if a.view == "training" else []
+    hints.extend(BY_ID[c.id].settle for c in causes if BY_ID[c.id].settle)
+    return "; ".join(dict.fromkeys(hints))

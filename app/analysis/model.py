@@ -56,6 +56,7 @@ class CauseModel:
     members: tuple[tuple[float, Logistic], ...]
     probe: Logistic | None = None
     stack: Stack | None = None
+    base_rate: float | None = None  # share of the fitting runs where the cause was real
 
     def probability(self, features: Mapping[str, float]) -> float:
         p = sum(share * member.probability(features) for share, member in self.members)
@@ -72,12 +73,17 @@ class Model:
     version: str
     causes: Mapping[str, CauseModel]
     training_only: Mapping[str, CauseModel] = field(default_factory=dict)
+    features: str = ""  # the fingerprint of the feature code it was fitted on (fingerprint.py)
 
     def predict(
         self, features: Mapping[str, float], *, training_only: bool = False
     ) -> dict[str, float]:
         models = self.training_only if training_only else self.causes
         return {cause: m.probability(features) for cause, m in models.items()}
+
+    def base_rates(self, *, training_only: bool = False) -> dict[str, float]:
+        models = self.training_only if training_only else self.causes
+        return {cause: m.base_rate for cause, m in models.items() if m.base_rate is not None}
 
 
 def _logistic(spec: Mapping[str, Any]) -> Logistic:
@@ -91,18 +97,21 @@ def parse(document: Mapping[str, Any]) -> Model:
         version=str(document.get("version", "unfitted")),
         causes={cause: _cause_model(spec) for cause, spec in causes.items()},
         training_only={cause: _cause_model(spec) for cause, spec in training_only.items()},
+        features=str(document.get("features", "")),
     )
 
 
 def _cause_model(spec: Mapping[str, Any]) -> CauseModel:
     members = tuple((float(m["share"]), _logistic(m)) for m in spec["members"])
+    base_rate = float(spec["base_rate"]) if "base_rate" in spec else None
     probe, stack = spec.get("probe"), spec.get("stack")
     if not probe or not stack:
-        return CauseModel(members)
+        return CauseModel(members, base_rate=base_rate)
     return CauseModel(
         members,
         _logistic(probe),
         Stack(float(stack["history"]), float(stack["probe"]), float(stack["bias"])),
+        base_rate,
     )
 
 

@@ -33,11 +33,27 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class SymptomReport:
+    """A measured symptom and, when present, the catalog causes that can produce it (most
+    likely first), the probability that none of them is at work, and what would settle it."""
+
+    id: str
+    present: bool
+    value: float | None
+    unit: str
+    detail: str
+    explained_by: tuple[str, ...] = ()
+    unexplained: float | None = None
+    settle: str = ""
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     summary: str
     causes: tuple[Cause, ...] = ()
     checks: tuple[Check, ...] = ()
     gap: dict[str, float | None] = field(default_factory=dict)
+    symptoms: tuple[SymptomReport, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

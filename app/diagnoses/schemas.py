@@ -28,6 +28,21 @@ class CheckOut(BaseModel):
     statistic: float | None = None
 
 
+class SymptomOut(BaseModel):
+    id: str = Field(description="What was measured, e.g. val_below_train, val_rises_after_min.")
+    present: bool = Field(description="Clear against the noise and large enough to matter.")
+    value: float | None = Field(description="The effect size, in `unit`.")
+    unit: str
+    detail: str
+    explained_by: list[str] = Field(
+        default=[], description="Causes that can produce it, most likely first (when present)."
+    )
+    unexplained: float | None = Field(
+        default=None, description="Probability that none of `explained_by` is at work."
+    )
+    settle: str = Field(default="", description="What measurement would settle it.")
+
+
 class DiagnosisOut(BaseModel):
     run_id: str
     status: Literal["complete", "pending"]
@@ -36,3 +51,6 @@ class DiagnosisOut(BaseModel):
     causes: list[CauseOut]
     checks: list[CheckOut]
     gap: dict[str, float | None] = Field(description="The measured gap at the last epoch.")
+    symptoms: list[SymptomOut] = Field(
+        default=[], description="What the curves (and a re-evaluation) show, before any cause."
+    )

@@ -1,0 +1,69 @@
+"""The differential diagnosis: from the cause models' opinions to the confidences reported.
+
+The fitted models (`model.py`) give each cause a probability from the run's features, but a
+pattern learned from one generator of runs is not a mechanism. Here the mechanism has the last
+word:
+- a cause whose mechanism cannot produce the measured symptoms is not reported (its catalog
+  entry's `requires` and `excludes`), nor one whose own signature a re-evaluation measured and
+  did not find (`refuted_without`);
+- a short history pulls a confidence back toward the cause's base rate: three epochs are little
+  evidence, whatever a model fitted on longer runs reads into them;
+- a re-evaluation that measured the mechanism itself decides: when a tenth of the validation
+  set has copies in training and the model scores them better, validation samples leak.
+"""
+
+from collections.abc import Mapping
+
+from app.analysis.catalog import BY_ID, CauseSpec
+from app.analysis.symptoms import Symptoms, present
+
+FULL_HISTORY = 8  # epochs with both curves (or training losses) from which a history counts fully
+DEFAULT_BASE_RATE = 0.1  # a cause's prior when the fitted model does not state one
+LEAK_DECISIVE = 0.1  # share of validation samples with a copy in training that settles leakage
+LEAK_CONFIRMED = 0.9
+
+
+def compatible(symptoms: Symptoms) -> frozenset[str]:
+    """The causes whose mechanism can produce the measured symptoms and that no re-evaluation
+    refuted."""
+    found, measured = present(symptoms), frozenset(symptoms)
+    return frozenset(
+        spec.id
+        for spec in BY_ID.values()
+        if spec.compatible(found) and not spec.refuted(measured, found)
+    )
+
+
+def history_weight(epochs: int) -> float:
+    return min(1.0, max(epochs - 1, 0) / (FULL_HISTORY - 1))
+
+
+def confidences(
+    raw: Mapping[str, float],
+    symptoms: Symptoms,
+    epochs: int,
+    base_rates: Mapping[str, float],
+) -> dict[str, float]:
+    """Each compatible cause's confidence; incompatible causes are left out."""
+    allowed = compatible(symptoms)
+    weight = history_weight(epochs)
+    scores: dict[str, float] = {}
+    for cause_id, p in raw.items():
+        if cause_id not in allowed:
+            continue
+        base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
+        scores[cause_id] = base + (p - base) * weight if p > base else p
+    leak = symptoms.get("duplicates")
+    if (
+        leak is not None
+        and leak.present
+        and (leak.value or 0.0) >= LEAK_DECISIVE
+        and "data_leakage" in allowed
+    ):
+        scores["data_leakage"] = max(scores.get("data_leakage", 0.0), LEAK_CONFIRMED)
+    return scores
+
+
+def explains(spec: CauseSpec, symptom: str) -> bool:
+    """Whether the cause's mechanism is one way to produce this symptom."""
+    return any(symptom in group for group in spec.requires)

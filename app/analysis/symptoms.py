@@ -1,0 +1,433 @@
+"""Symptoms: what the curves (and a re-evaluation) show, measured before any cause is named.
+
+The differential diagnosis starts here. A cause is considered only when its mechanism can
+produce what was measured: each `CauseSpec` names the symptoms it needs and those it cannot
+produce. A symptom is present only when it is clear against the curve's own noise *and* large
+enough to matter (a share of the loss level): a tiny, significant decline at the end of a cosine
+schedule is not "still improving", and a gap of 0.1% of the loss is not a gap. Every symptom
+carries its effect size, so the user sees how far from the line it was.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.analysis import probe as probes
+from app.analysis.checks import gap as gaps
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+from app.analysis.stats import mann_kendall, noise_sigma, theil_sen
+
+MIN_GAP_REL = 0.05  # a gap worth 5% of the loss level ...
+MIN_GAP_Z = gaps.SIGNIFICANT_Z  # ... and beyond two standard errors of validation loss
+MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
+MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more
+TREND_P = 0.05
+MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
+MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations
+MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the level or more
+MIN_TREND_POINTS = 4
+SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
+PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
+STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
+MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
+NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
+DIVERGENCE = 0.1  # Kendall's tau product of loss and accuracy trends
+LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training
+SHIFT_AUC = 0.75  # a classifier tells the splits apart
+STEPS_MISMATCH = 0.2  # epoch means of the step losses differ from the reported loss by 20%
+RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a factor of 2)
+SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
+SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
+BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
+JITTER_RATIO = 5.0  # ... and five times as much as validation
+NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
+
+
+@dataclass(frozen=True)
+class Symptom:
+    id: str
+    present: bool
+    value: float | None  # the effect size, in `unit`
+    unit: str
+    detail: str
+
+
+Symptoms = Mapping[str, Symptom]
+
+
+def present(symptoms: Symptoms) -> frozenset[str]:
+    return frozenset(s.id for s in symptoms.values() if s.present)
+
+
+def _gap_symptoms(c: Curves) -> list[Symptom]:
+    late = gaps.measure(c, "late")
+    if late is None:
+        return []
+    windows = [("", late)]
+    early = gaps.measure(c, "early")
+    if early is not None and int(np.sum(c.both)) >= MIN_EARLY_EPOCHS:
+        windows.append(("_early", early))
+    out = []
+    for suffix, m in windows:
+        clear = abs(m.z) >= MIN_GAP_Z and abs(m.relative) >= MIN_GAP_REL
+        where = "first" if suffix else "last"
+        detail = (
+            f"over the {where} {m.epochs} epoch(s) validation loss is {abs(m.gap):.3g} "
+            f"{'below' if m.gap < 0 else 'above'} training loss ({abs(m.relative):.0%} of the "
+            f"loss level, {abs(m.z):.1f} standard errors)"
+        )
+        for side, sign in (("below", -1), ("above", 1)):
+            out.append(
+                Symptom(
+                    f"val_{side}_train{suffix}",
+                    clear and np.sign(m.gap) == sign,
+                    round(m.relative, 4),
+                    "of the loss level",
+                    detail,
+                )
+            )
+    tr0, va0 = c.train[c.both][0], c.val[c.both][0]
+    sigma = gaps.val_sigma(c)
+    first_se = max(sigma if sigma is not None else gaps.SHORT_RUN_SE * late.level, late.se)
+    first = (va0 - tr0) / late.level
+    out.append(
+        Symptom(
+            "val_below_train_first",
+            first <= -MIN_GAP_REL and (tr0 - va0) >= MIN_GAP_Z * first_se,
+            round(float(first), 4),
+            "of the loss level",
+            f"at the first epoch validation loss is {va0:.4g} and training loss {tr0:.4g}",
+        )
+    )
+    out.append(
+        Symptom(
+            "gap_within_noise",
+            abs(late.z) < MIN_GAP_Z,
+            round(late.z, 2),
+            "standard errors",
+            f"the final gap is {abs(late.z):.1f} standard errors of validation loss",
+        )
+    )
+    return out
+
+
+def _gap_trend(c: Curves) -> list[Symptom]:
+    if int(np.sum(c.both)) < MIN_EARLY_EPOCHS:
+        return []
+    gap = c.val[c.both] - c.train[c.both]
+    level = c.level()
+    k = gaps.window(len(gap))
+    early, late = float(np.mean(gap[:k])), float(np.mean(gap[-k:]))
+    tau, p = mann_kendall(gap)
+    widen = (late - early) / level
+    tau_abs, p_abs = mann_kendall(np.abs(gap))
+    shrink = (abs(early) - abs(late)) / level
+    return [
+        Symptom(
+            "gap_widens",
+            tau > 0 and p < TREND_P and widen >= MIN_TREND_CHANGE and late > 0,
+            round(widen, 4),
+            "of the loss level",
+            f"validation minus training loss goes from {early:.3g} to {late:.3g} "
+            f"(trend tau={tau:+.2f}, p={p:.2g})",
+        ),
+        Symptom(
+            "gap_shrinks",
+            tau_abs < 0 and p_abs < TREND_P and shrink >= MIN_TREND_CHANGE,
+            round(shrink, 4),
+            "of the loss level",
+            f"the distance between the curves goes from {abs(early):.3g} to {abs(late):.3g} "
+            f"(trend tau={tau_abs:+.2f}, p={p_abs:.2g})",
+        ),
+    ]
+
+
+def _validation_shape(c: Curves) -> list[Symptom]:
+    finite = np.isfinite(c.val)
+    if int(finite.sum()) < 5:
+        return []
+    val = c.val[finite]
+    level = c.level()
+    best = int(np.argmin(val))
+    after = val[best:]
+    sigma = noise_sigma(val)
+    rise = float(np.median(after[-3:]) - val[best]) if len(after) >= 3 else 0.0
+    rises = rise / level >= MIN_RISE_REL and rise >= MIN_RISE_SIGMAS * sigma
+    out = [
+        Symptom(
+            "val_rises_after_min",
+            rises,
+            round(rise / level, 4),
+            "of the loss level",
+            f"validation loss ends {rise:.3g} above its minimum at epoch "
+            f"{c.epoch[finite][best]:g} ({rise / level:.0%} of the level, "
+            f"{rise / sigma if sigma > 0 else 0:.1f} noise standard deviations)",
+        ),
+        Symptom(
+            "noisy_validation",
+            sigma / level >= NOISY_VAL_REL,
+            round(sigma / level, 4),
+            "of the loss level per epoch",
+            f"validation loss jitters by {sigma:.3g} from epoch to epoch "
+            f"({sigma / level:.1%} of the level)",
+        ),
+    ]
+    train = c.train[finite]
+    ok = np.isfinite(train)
+    if ok.sum() >= 2:
+        train_gain = float(train[ok][0] - np.min(train[ok])) / level
+        val_gain = float(val[0] - val[best]) / level
+        share = val_gain / train_gain if train_gain > 0 else 1.0
+        out.append(
+            Symptom(
+                "val_stuck",
+                train_gain >= MIN_TRAIN_PROGRESS and share < STUCK_SHARE,
+                round(share, 3),
+                "of the training loss's improvement",
+                f"validation loss improved {val_gain:.0%} of the level while training loss "
+                f"improved {train_gain:.0%}",
+            )
+        )
+    return out
+
+
+def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Symptom | None:
+    """The last quarter's gain, as a share of the loss level. Clear when the trend is
+    significant (Mann-Kendall) or, in a short run where no test can be, when every step of the
+    window went down."""
+    finite = np.isfinite(values)
+    if int(finite.sum()) < MIN_TREND_POINTS:
+        return None
+    epochs, y = c.epoch[finite], values[finite]
+    k = max(SHORT_WINDOW, len(y) // 4)
+    slope = theil_sen(epochs[-k:], y[-k:])
+    tau, p = mann_kendall(y[-k:])
+    monotone = bool(np.all(np.diff(y[-k:]) < 0))
+    gain = -slope * float(epochs[-1] - epochs[-k]) / c.level()
+    return Symptom(
+        name,
+        (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT,
+        round(gain, 4),
+        "of the loss level over the last quarter",
+        f"over the last {k} epochs {curve} loss fell by {gain:.1%} of the level "
+        f"(trend p={p:.2g}{', every epoch lower' if monotone else ''})",
+    )
+
+
+def _training_shape(c: Curves) -> list[Symptom]:
+    out: list[Symptom] = []
+    train = _improvement(c, c.train, "train_still_improving", "training")
+    val = _improvement(c, c.val, "val_still_improving", "validation")
+    out.extend(s for s in (train, val) if s is not None)
+    if val is None and train is not None:
+        out.append(Symptom("still_improving", *_fields(train)))
+    elif val is not None:
+        out.append(Symptom("still_improving", *_fields(val)))
+    finite = np.isfinite(c.train)
+    if finite.sum() >= MIN_TREND_POINTS:
+        train_values = c.train[finite]
+        start, end = float(np.median(train_values[:2])), float(np.median(train_values[-2:]))
+        classes = c.config.get("num_classes")
+        reference, against = start, "its starting loss"
+        if c.task == "classification" and isinstance(classes, int) and classes >= 2:
+            reference, against = float(np.log(classes)), f"chance (ln {classes})"
+        ratio = end / reference if reference > 0 else 0.0
+        out.append(
+            Symptom(
+                "high_plateau",
+                ratio >= PLATEAU_REL,
+                round(ratio, 3),
+                "of the reference loss",
+                f"training loss ends at {end:.4g}, {ratio:.0%} of {against}",
+            )
+        )
+    return out
+
+
+def _fields(s: Symptom) -> tuple[bool, float | None, str, str]:
+    return s.present, s.value, s.unit, s.detail
+
+
+def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
+    def flagged(check: str) -> bool:
+        f = findings.get(check)
+        return f is not None and f.status == "flagged"
+
+    def feature(check: str, name: str) -> float:
+        f = findings.get(check)
+        return float(f.features.get(name, 0.0)) if f is not None else 0.0
+
+    def detail(check: str) -> str:
+        f = findings.get(check)
+        return f.detail if f is not None else ""
+
+    def statistic(check: str) -> float | None:
+        f = findings.get(check)
+        return f.statistic if f is not None else None
+
+    ended = (
+        feature("early_stop", "es_tail_short") > 0
+        and feature("early_stop", "es_bump_small") > 0
+        and feature("early_stop", "es_pre_slope") > 0
+    )
+    return [
+        Symptom("nonfinite", flagged("nonfinite"), statistic("nonfinite"), "", detail("nonfinite")),
+        Symptom(
+            "unstable_training",
+            flagged("stability"),
+            statistic("stability"),
+            "share of epochs changing direction",
+            detail("stability"),
+        ),
+        Symptom(
+            "loss_scale_mismatch",
+            feature("lag", "steps_mean_mismatch") >= STEPS_MISMATCH
+            or max(
+                feature("reeval_loss", "pr_train_logratio"),
+                feature("reeval_loss", "pr_val_logratio"),
+            )
+            >= RECOMPUTE_MISMATCH,
+            statistic("loss_scale"),
+            "training/validation loss ratio",
+            detail("loss_scale"),
+        ),
+        Symptom(
+            "noisy_labels",
+            feature("reeval_loss", "pr_noise_excess") > NOISY_LABEL_EXCESS,
+            round(feature("reeval_loss", "pr_noise_excess"), 4),
+            "excess share of confidently rejected training labels",
+            detail("reeval_loss"),
+        ),
+        Symptom(
+            "accuracy_disagrees",
+            feature("metrics", "ad_divergence") > DIVERGENCE,
+            round(feature("metrics", "ad_divergence"), 3),
+            "product of the loss and accuracy trends",
+            detail("metrics"),
+        ),
+        Symptom(
+            "ended_after_bump",
+            ended,
+            statistic("early_stop"),
+            "epochs after the best validation loss",
+            detail("early_stop"),
+        ),
+    ]
+
+
+def _from_probe(c: Curves) -> list[Symptom]:
+    p = probes.read(c.probe)
+    if p is None:
+        return []
+    value, low, high = p.eval_gap  # training minus validation loss, both in eval mode
+    rel = value / p.scale
+    eval_detail = (
+        f"re-evaluated in eval mode, the training set scores {p.train_eval:.4g} and validation "
+        f"{p.val_eval:.4g} (difference {value:+.3g}, 95% CI {low:+.3g} to {high:+.3g})"
+    )
+    train_time = p.train_time[0] if p.train_time else 0.0
+    time_sig = bool(p.train_time and p.train_time[1] > 0.1 * p.scale)
+    aug_sig = bool(p.augmentation and p.augmentation[1] > 0.1 * p.scale)
+    out = [
+        Symptom(
+            "eval_val_above",
+            high < 0 and -rel >= MIN_GAP_REL,
+            round(-rel, 4),
+            "of the per-sample loss",
+            eval_detail,
+        ),
+        Symptom(
+            "eval_val_below",
+            low > 0 and rel >= MIN_GAP_REL,
+            round(rel, 4),
+            "of the per-sample loss",
+            eval_detail,
+        ),
+        Symptom(
+            "train_time_effect",
+            time_sig or aug_sig,
+            round(train_time / p.scale, 4),
+            "of the per-sample loss",
+            f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
+            f"{train_time:+.3g} to the reported training loss",
+        ),
+    ]
+    if p.leaked_fraction is not None:
+        out.append(
+            Symptom(
+                "duplicates",
+                p.leaked_fraction >= LEAK_FRACTION,
+                round(p.leaked_fraction, 4),
+                "of validation samples",
+                f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training",
+            )
+        )
+    if p.adversarial_auc is not None:
+        out.append(
+            Symptom(
+                "split_shift",
+                p.adversarial_auc > SHIFT_AUC or p.features_shifted > 0,
+                round(p.adversarial_auc, 3),
+                "adversarial AUC",
+                f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
+                f"{p.features_shifted} of {p.features_tested} features shift",
+            )
+        )
+    return out
+
+
+def _loss_scale(c: Curves) -> list[Symptom]:
+    """Two curves that are not the same quantity: a ratio far from 1 already at the first
+    epochs that stays put (a sum against a mean, a scale on one side), negative losses, or a
+    training curve that jitters like one batch while validation is smooth (only the last batch
+    reported)."""
+    both = c.both & (c.train > 0) & (c.val > 0)
+    if int(both.sum()) < MIN_TREND_POINTS:
+        return []
+    log_ratio = np.log(c.train[both] / c.val[both])
+    first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
+    spread = float(np.std(log_ratio))
+    level = c.level()
+    train_jitter = noise_sigma(c.train[both]) / level
+    val_jitter = noise_sigma(c.val[both]) / level
+    constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
+    one_batch = train_jitter >= BATCH_JITTER and train_jitter >= JITTER_RATIO * val_jitter
+    negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
+    parts = [f"training/validation loss ratio {np.exp(first):.3g} at the start"]
+    parts.append(f"spread {spread:.2f} in log over the run")
+    parts.append(
+        f"epoch jitter {train_jitter:.1%} of the level in training, {val_jitter:.1%} in validation"
+    )
+    if negative:
+        parts.append("negative loss values")
+    return [
+        Symptom(
+            "loss_scale_mismatch",
+            constant or one_batch or negative,
+            round(float(np.exp(first)), 4),
+            "training/validation loss ratio",
+            "; ".join(parts),
+        )
+    ]
+
+
+def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
+    """Every symptom measured on this run, by id; later entries of the same id add evidence
+    (a mismatch seen by re-evaluation joins one seen on the curves)."""
+    found = [
+        *_loss_scale(c),
+        *_gap_symptoms(c),
+        *_gap_trend(c),
+        *_validation_shape(c),
+        *_training_shape(c),
+        *_from_checks(findings),
+        *_from_probe(c),
+    ]
+    symptoms: dict[str, Symptom] = {}
+    for symptom in found:
+        seen = symptoms.get(symptom.id)
+        if seen is None or (symptom.present and not seen.present):
+            symptoms[symptom.id] = symptom
+    return symptoms

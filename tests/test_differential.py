@@ -1,0 +1,236 @@
+"""The differential diagnosis: symptoms first, causes only where their mechanism fits.
+
+Each test builds a run whose right answer is known from how it was made, and checks the failure
+modes a diagnosis fitted to one generator falls into: causes that cannot produce the symptom,
+confidence without evidence, significance without effect size, silence on a loud gap, and a
+re-evaluation that measured the mechanism but did not decide.
+"""
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+
+from app.analysis import History, Series, diagnose, engine_version
+from app.analysis import model as cause_model
+from app.analysis.catalog import BY_ID, CAUSES
+from app.analysis.diagnose import assess
+from app.analysis.differential import LEAK_CONFIRMED, history_weight
+from app.analysis.fingerprint import FEATURES_FINGERPRINT
+from bench.scenarios.suite import RUNS, load_runs
+
+SUITE = load_runs("all")
+
+
+def history(train, val, config=None, task="classification", probe=None) -> History:
+    epochs = np.arange(1, len(train) + 1, dtype=float)
+    series = {"train_loss": Series.full(np.asarray(train, float))}
+    if val is not None:
+        series["val_loss"] = Series.full(np.asarray(val, float))
+    return History(epochs, series, config=config or {}, task=task, probe=probe)
+
+
+def ids(result) -> list[str]:
+    return [c.id for c in result.causes]
+
+
+def test_every_cause_declares_its_mechanism_in_terms_the_engine_measures():
+    measured: set[str] = set()
+    for run in SUITE:
+        measured |= set(assess(run.history).symptoms)
+        measured |= set(assess(run.training_only()).symptoms)
+    for cause in CAUSES:
+        assert cause.requires, cause.id
+        assert cause.settle, cause.id
+        named = set().union(*cause.requires) | cause.excludes | cause.refuted_without
+        assert named <= measured, (cause.id, named - measured)
+
+
+def test_the_fitted_parameters_belong_to_the_feature_code_that_runs():
+    model = cause_model.load()
+    assert model.features == FEATURES_FINGERPRINT, "a check changed: run bench/fit_model.py"
+    assert FEATURES_FINGERPRINT[:8] in engine_version()
+    assert len(engine_version()) <= 32  # the stored diagnoses' column
+    assert all(m.base_rate is not None for m in model.causes.values())
+
+
+def test_validation_above_training_is_never_explained_by_what_only_lowers_it():
+    # An MLP with dropout 0.5: validation starts below training (dropout, the lag), then the
+    # model memorizes and validation ends well above training.
+    epochs = np.arange(1, 31)
+    train = 0.02 + 2.0 * np.exp(-epochs / 4)
+    val = 0.35 + 1.3 * np.exp(-epochs / 3)
+    result = diagnose(history(train, val, {"dropout": 0.5, "val_size": 360}))
+    present = {s.id for s in result.symptoms if s.present}
+    assert "val_above_train" in present
+    assert not {"regularization_train_only", "augmentation_train_only", "easier_validation"} & set(
+        ids(result)
+    )
+    top = result.causes[0]
+    assert top.kind == "problem" or "it cannot explain the end" in result.summary
+
+
+def probe_like(template_run: str, **changes: float) -> dict:
+    """A suite run's probe report with some numbers replaced."""
+    report = copy.deepcopy(json.loads((RUNS / f"{template_run}.json").read_text())["probe"])
+    for path, value in changes.items():
+        node = report
+        *parents, leaf = path.split("__")
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return report
+
+
+def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():
+    # The newcomer's digits MLP: the training set scores 0.0008 in eval mode, validation 0.119,
+    # and dropout adds only +0.013 to the reported training loss.
+    epochs = np.arange(1, 31)
+    train = 0.014 + 1.9 * np.exp(-epochs / 3)
+    val = 0.119 + 1.4 * np.exp(-epochs / 3)
+    probe = probe_like(
+        "regularization_train_only-3",
+        passes__train_eval__mean=0.0008,
+        passes__val_eval__mean=0.119,
+        decomposition__eval_gap__value=-0.118,
+        decomposition__eval_gap__ci_low=-0.15,
+        decomposition__eval_gap__ci_high=-0.09,
+        decomposition__train_time_effect__value=0.013,
+        decomposition__train_time_effect__ci_low=0.008,
+        decomposition__train_time_effect__ci_high=0.018,
+        decomposition__reported_train=0.014,
+    )
+    result = diagnose(history(train, val, {"dropout": 0.5}, probe=probe))
+    assert "regularization_train_only" not in ids(result)
+    assert "the gap is generalization" in result.summary
+    assert "0.0008" in result.summary and "+0.013" in result.summary
+    top = result.causes[0]
+    assert top.kind == "problem" or "it cannot explain the end" in result.summary
+
+
+def test_a_cause_needs_its_own_evidence():
+    # No accuracy column: accuracy and loss cannot be seen to disagree.
+    for run in SUITE:
+        if "val_accuracy" not in run.history.epoch_series and "val_acc" not in (
+            run.history.epoch_series
+        ):
+            assert "accuracy_loss_divergence" not in ids(diagnose(run.history)), run.name
+    # Every reported cause cites at least one present symptom its mechanism needs.
+    for run in SUITE[::7]:
+        result = diagnose(run.history)
+        present = {s.id for s in result.symptoms if s.present}
+        for cause in result.causes:
+            needed = set().union(*BY_ID[cause.id].requires)
+            assert {e.check for e in cause.evidence} & needed & present, (run.name, cause.id)
+
+
+def test_three_epochs_are_little_evidence():
+    result = diagnose(history([1.93, 1.10, 0.91], [1.21, 0.84, 0.80], {"dropout": 0.5}))
+    gap = next(c for c in result.checks if c.id == "gap")
+    assert "over the last epoch " in gap.detail and "1 epochs" not in gap.detail
+    z = float(gap.detail.rsplit("so the gap is ", 1)[1].split()[0])
+    assert z < 5  # no noise can be measured on three points: the standard error stays wide
+    rates = cause_model.load().base_rates()
+    for cause in result.causes:
+        ceiling = rates[cause.id] + (1 - rates[cause.id]) * history_weight(3)
+        assert cause.confidence <= ceiling + 1e-3, cause
+
+
+def test_a_tiny_significant_decline_at_the_end_is_not_unfinished_training():
+    # A cosine schedule's tail: validation still falls every epoch, by under 2% of the loss in
+    # the last quarter. Significant, and not worth more epochs.
+    epochs = np.arange(1, 41)
+    train = 0.30 + 1.5 * np.exp(-epochs / 5) - 0.0004 * epochs
+    val = 0.36 + 1.2 * np.exp(-epochs / 5) - 0.0004 * epochs
+    result = diagnose(history(train, val))
+    still = next(s for s in result.symptoms if s.id == "still_improving")
+    assert not still.present and still.value is not None and still.value < 0.05
+    assert "not_converged" not in ids(result)
+
+
+def test_a_curve_still_falling_fast_is_unfinished_training():
+    epochs = np.arange(1, 9)
+    train = 1.4 * np.exp(-epochs / 12)
+    val = 1.38 * np.exp(-epochs / 12) + 0.01
+    result = diagnose(history(train, val, {"learning_rate": 0.005}))
+    assert next(s for s in result.symptoms if s.id == "still_improving").present
+    assert "not_converged" in ids(result)[:2]
+
+
+def test_a_loud_gap_always_gets_its_candidate_explanations():
+    # A regression run whose validation loss sits three times below training for 25 epochs.
+    rng = np.random.default_rng(3)
+    epochs = np.arange(1, 26)
+    train = 3.0 + 6.0 * np.exp(-epochs / 4) + rng.normal(0, 0.02, 25)
+    val = 1.0 + 2.0 * np.exp(-epochs / 4) + rng.normal(0, 0.02, 25)
+    result = diagnose(history(train, val, task="regression"))
+    below = next(s for s in result.symptoms if s.id == "val_below_train")
+    assert below.present and below.explained_by
+    assert 0 <= (below.unexplained or 0) <= 1 and below.settle
+    assert below.explained_by[0] in ids(result)
+    for cause_id in below.explained_by:
+        assert any("val_below_train" in group for group in BY_ID[cause_id].requires)
+    assert "No cause in the catalog stands out" not in result.summary
+    assert BY_ID[result.causes[0].id].title.lower() in result.summary
+
+
+@pytest.mark.parametrize("name", ["overfitting-0", "overfitting-12", "lr_too_high-16"])
+def test_duplicates_found_by_a_reevaluation_decide_leakage(name):
+    run = next(r for r in SUITE if r.name == name)
+    probe = probe_like(
+        name,
+        leakage__near_duplicates=144,
+        leakage__exact_duplicates=20,
+        leakage__leaked_fraction=0.4,
+        leakage__leaked_val_loss=0.01,
+    )
+    result = diagnose(History(**{**run.history.__dict__, "probe": probe}))
+    leak = next(c for c in result.causes if c.id == "data_leakage")
+    assert leak.confidence >= LEAK_CONFIRMED
+    assert any(e.check == "duplicates" for e in leak.evidence)
+
+
+def test_a_reevaluation_that_finds_no_copies_refutes_leakage():
+    leaks = [r for r in SUITE if "data_leakage" in r.planted and r.history.probe]
+    run = leaks[0]
+    clean = probe_like(
+        run.name,
+        leakage__near_duplicates=0,
+        leakage__exact_duplicates=0,
+        leakage__leaked_fraction=0.0,
+    )
+    assert "data_leakage" in ids(diagnose(run.history))
+    result = diagnose(History(**{**run.history.__dict__, "probe": clean}))
+    assert "data_leakage" not in ids(result)
+
+
+def test_noise_alone_is_not_a_learning_rate_that_overshoots():
+    # A healthy curve with independent epoch noise: about two of three successive changes
+    # reverse direction, as white noise does; no spikes, no upward drift.
+    rng = np.random.default_rng(11)
+    epochs = np.arange(1, 61)
+    train = 0.5 + 1.5 * np.exp(-epochs / 6) + rng.normal(0, 0.03, 60)
+    val = 0.55 + 1.4 * np.exp(-epochs / 6) + rng.normal(0, 0.03, 60)
+    result = diagnose(history(train, val))
+    assert "lr_too_high" not in ids(result)
+
+
+def test_a_learning_rate_that_overshoots_is_found():
+    epochs = np.arange(1, 41)
+    zigzag = np.where(epochs % 2 == 0, 0.35, -0.35)
+    train = 1.2 + 0.01 * epochs + zigzag
+    val = 1.3 + 0.01 * epochs + zigzag * 0.8
+    result = diagnose(history(train, val, {"learning_rate": 1.0}))
+    assert next(s for s in result.symptoms if s.id == "unstable_training").present
+    assert "lr_too_high" in ids(result)[:3]
+
+
+def test_symptoms_carry_effect_sizes_and_reach_the_json():
+    result = diagnose(SUITE[0].history).to_dict()
+    assert result["symptoms"]
+    for symptom in result["symptoms"]:
+        assert set(symptom) >= {"id", "present", "value", "unit", "detail", "explained_by"}
+        assert symptom["value"] is None or math.isfinite(symptom["value"])
+    json.dumps(result, allow_nan=False)
