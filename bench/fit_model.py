@@ -12,6 +12,11 @@ maximize the L2-penalized likelihood; each penalty and the averaging share are c
 validated log-loss over the fitting runs, grouped by variant index so that a recipe's variants are
 held out together. The same history models are fitted a second time on the runs with their
 validation removed, for the causes a training curve alone shows (runs logged without validation).
+
+A cause's models are fitted only on the runs whose symptoms its mechanism can produce (the catalog's
+`requires`/`excludes`), because only there are they asked; its base rate is the share of those runs
+where it is real. `fit(rows)` is the whole procedure on any set of runs, so `bench/accuracy.py` can
+refit leaving one family of runs out.
 """
 
 import hashlib
@@ -25,10 +30,14 @@ import numpy as np
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app.analysis import differential
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.diagnose import features_of
+from app.analysis.fingerprint import FEATURES_FINGERPRINT
+from app.analysis.history import History
 from app.analysis.model import PARAMS
-from bench.scenarios.suite import load_runs
+from app.analysis.symptoms import measure
+from bench.scenarios.suite import FAMILIES, ScenarioRun, load_runs
 
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
 BLEND = tuple(a / 10 for a in range(11))
@@ -67,8 +76,14 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def fit_member(
-    rows: list[dict[str, float]], names: list[str], y: np.ndarray, groups: np.ndarray
-) -> tuple[dict[str, object], np.ndarray]:
+    rows: list[dict[str, float]],
+    names: list[str],
+    y: np.ndarray,
+    groups: np.ndarray,
+    families: np.ndarray | None = None,
+) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """The member's weights, its out-of-fold probabilities by `groups` (variants held out
+    together) and, when `families` are given, by family (each family held out in turn)."""
     x = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=float)
     penalty = min(PENALTIES, key=lambda lam: log_loss(out_of_fold(x, y, groups, lam), y))
     w = fit_logistic(x, y, penalty)
@@ -77,7 +92,9 @@ def fit_member(
         "weights": {n: round(float(v), 6) for n, v in zip(names, w[1:], strict=True)},
         "penalty": penalty,
     }
-    return member, out_of_fold(x, y, groups, penalty)
+    held_out = out_of_fold(x, y, groups, penalty)
+    by_family = held_out if families is None else out_of_fold(x, y, families, penalty)
+    return member, held_out, by_family
 
 
 # Whether a run logged steps or accuracy is a fact about the log, not about any cause; in the
@@ -96,80 +113,145 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One suite run as the fit reads it, computed once: its features and compatible causes in
+    each view (history only, with the probe report, training curve only) and its labels."""
+
+    truth: frozenset[str]
+    group: int
+    family: int
+    bare: dict[str, float]
+    bare_allowed: frozenset[str]
+    training: dict[str, float]
+    training_allowed: frozenset[str]
+    probe: dict[str, float] | None
+    probe_allowed: frozenset[str]
+
+
+def _view(history: History) -> tuple[dict[str, float], frozenset[str]]:
+    curves, findings, features = features_of(history)
+    return features, differential.compatible(measure(curves, findings))
+
+
+def row_of(run: ScenarioRun) -> Row:
+    bare, bare_allowed = _view(run.without_probe())
+    training, training_allowed = _view(run.training_only())
+    probe, probe_allowed = _view(run.history) if run.history.probe else (None, frozenset())
+    return Row(
+        run.truth,
+        int(run.name.rsplit("-", 1)[1]) % 4,
+        sorted(set(FAMILIES.values())).index(run.family) if run.family in FAMILIES.values() else -1,
+        bare,
+        bare_allowed,
+        training,
+        training_allowed,
+        probe,
+        probe_allowed,
+    )
+
+
+@dataclass(frozen=True)
 class HistoryModels:
     """Per cause, the catalog and all-feature members, their out-of-fold probabilities and the
     one share that blends them (chosen by the cross-validated log-loss over every cause)."""
 
     members: dict[str, tuple[dict[str, object], dict[str, object]]]
     truth: dict[str, np.ndarray]
-    held_out: dict[str, np.ndarray]  # the blend's out-of-fold probability per run
+    held_out: dict[str, np.ndarray]  # the blend's out-of-fold probability per fitted run
+    fitted: dict[str, np.ndarray]  # indices of the runs each cause was fitted on
     share: float
 
     def entry(self, cause_id: str) -> dict[str, object]:
         prior, full = self.members[cause_id]
+        y = self.truth[cause_id]
         return {
             "members": [
                 {"share": round(1 - self.share, 3), **prior},
                 {"share": round(self.share, 3), **full},
             ],
-            "positives": int(self.truth[cause_id].sum()),
+            "positives": int(y.sum()),
+            "base_rate": round(float(y.mean()), 4) if len(y) else 0.0,
         }
 
 
 def fit_history(
-    rows: list[dict[str, float]], runs: list, groups: np.ndarray, cause_ids: Iterable[str]
+    rows: list[dict[str, float]],
+    truths: list[frozenset[str]],
+    allowed: list[frozenset[str]],
+    groups: np.ndarray,
+    families: np.ndarray,
+    cause_ids: Iterable[str],
+    verbose: bool = True,
 ) -> HistoryModels:
+    """The blend share is chosen on each family's runs predicted by members fitted on the other
+    families: how far a member generalizes beyond the runs it saw decides how much it counts."""
     every = sorted(n for n in set().union(*rows) if not is_probe(n) and n not in LOG_FORMAT)
-    members, truth, p_prior, p_all = {}, {}, {}, {}
+    members, truth, p_prior, p_all, fitted = {}, {}, {}, {}, {}
+    f_prior, f_all = {}, {}
     for cause_id in cause_ids:
-        y = np.array([cause_id in run.truth for run in runs], dtype=float)
+        index = np.array([i for i, ok in enumerate(allowed) if cause_id in ok], dtype=int)
+        subset = [rows[i] for i in index]
+        y = np.array([cause_id in truths[i] for i in index], dtype=float)
         names = [f for f in BY_ID[cause_id].features if not is_probe(f)]
-        prior, p_prior[cause_id] = fit_member(rows, names, y, groups)
-        full, p_all[cause_id] = fit_member(rows, every, y, groups)
-        members[cause_id], truth[cause_id] = (prior, full), y
-        print(
-            f"{cause_id:<28} positives {int(y.sum()):>3}  penalties {prior['penalty']}, "
-            f"{full['penalty']}"
+        if len(index) == 0:
+            subset, y, index = rows[:1], np.zeros(1), np.zeros(1, dtype=int)
+        prior, p_prior[cause_id], f_prior[cause_id] = fit_member(
+            subset, names, y, groups[index], families[index]
         )
-    y_all, prior_all, full_all = (np.concatenate(list(d.values())) for d in (truth, p_prior, p_all))
+        full, p_all[cause_id], f_all[cause_id] = fit_member(
+            subset, every, y, groups[index], families[index]
+        )
+        members[cause_id], truth[cause_id], fitted[cause_id] = (prior, full), y, index
+        if verbose:
+            print(
+                f"{cause_id:<28} runs {len(index):>4}  positives {int(y.sum()):>3}  "
+                f"penalties {prior['penalty']}, {full['penalty']}"
+            )
+    y_all, prior_all, full_all = (np.concatenate(list(d.values())) for d in (truth, f_prior, f_all))
     share = min(BLEND, key=lambda a: log_loss(a * full_all + (1 - a) * prior_all, y_all))
-    blended = log_loss(share * full_all + (1 - share) * prior_all, y_all)
-    print(
-        f"blend: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model "
-        f"(cross-validated log-loss {blended:.1f})"
-    )
+    if verbose:
+        blended = log_loss(share * full_all + (1 - share) * prior_all, y_all)
+        print(
+            f"blend: {share:.1f} x all-feature model + {1 - share:.1f} x catalog model "
+            f"(log-loss {blended:.1f} with each family held out)"
+        )
     held_out = {c: share * p_all[c] + (1 - share) * p_prior[c] for c in members}
-    return HistoryModels(members, truth, held_out, share)
+    return HistoryModels(members, truth, held_out, fitted, share)
 
 
 def fit_probe(
-    cause_id: str,
-    history: HistoryModels,
-    probe_rows: list[dict[str, float]],
-    probed: list[int],
-    groups: np.ndarray,
+    cause_id: str, history: HistoryModels, rows: list[Row], verbose: bool = True
 ) -> dict[str, object]:
     """The probe model and its stacking with the history model, where it lowers the
     cross-validated log-loss on the re-evaluated runs; else nothing."""
     probe_features = [f for f in BY_ID[cause_id].features if is_probe(f)]
+    position = {int(i): k for k, i in enumerate(history.fitted[cause_id])}
+    probed = [
+        i
+        for i, row in enumerate(rows)
+        if row.probe is not None and cause_id in row.probe_allowed and i in position
+    ]
     if not probe_features or not probed:
         return {}
-    y, g = history.truth[cause_id][probed], groups[probed]
-    probe, p_probe = fit_member(probe_rows, probe_features, y, g)
-    p_history = history.held_out[cause_id][probed]
+    y = np.array([cause_id in rows[i].truth for i in probed], dtype=float)
+    g = np.array([rows[i].group for i in probed])
+    probe_rows = [rows[i].probe or {} for i in probed]
+    probe, p_probe, _ = fit_member(probe_rows, probe_features, y, g)
+    p_history = history.held_out[cause_id][[position[i] for i in probed]]
     stacked = [
         {"h": float(a), "q": float(b)}
         for a, b in zip(logit(p_history), logit(p_probe), strict=True)
     ]
-    stack, p_stack = fit_member(stacked, ["h", "q"], y, g)
+    stack, p_stack, _ = fit_member(stacked, ["h", "q"], y, g)
     weights = stack["weights"]
     assert isinstance(weights, dict)
     kept = log_loss(p_stack, y) < log_loss(p_history, y)
-    print(
-        f"{cause_id:<28} re-evaluated runs: log-loss history {log_loss(p_history, y):.1f}"
-        f", probe {log_loss(p_probe, y):.1f}, stacked {log_loss(p_stack, y):.1f}"
-        f"{'' if kept else ' (probe model dropped)'}"
-    )
+    if verbose:
+        print(
+            f"{cause_id:<28} re-evaluated runs: log-loss history {log_loss(p_history, y):.1f}"
+            f", probe {log_loss(p_probe, y):.1f}, stacked {log_loss(p_stack, y):.1f}"
+            f"{'' if kept else ' (probe model dropped)'}"
+        )
     if not kept:
         return {}
     return {
@@ -178,30 +260,47 @@ def fit_probe(
     }
 
 
-def main() -> None:
-    runs = load_runs("fit")
-    groups = np.array([int(run.name.rsplit("-", 1)[1]) % 4 for run in runs])
-    probed = [i for i, run in enumerate(runs) if run.history.probe]
-    probe_rows = [features_of(runs[i].history)[2] for i in probed]
-    print(f"fitting on {len(runs)} runs ({len(probed)} with a probe report)")
-    bare = [features_of(run.without_probe())[2] for run in runs]
-    history = fit_history(bare, runs, groups, (cause.id for cause in CAUSES))
+def fit(rows: list[Row], verbose: bool = True) -> dict[str, object]:
+    """The fitted parameters document for these runs (what `model_params.json` holds)."""
+    groups = np.array([row.group for row in rows])
+    families = np.array([row.family for row in rows])
+    truths = [row.truth for row in rows]
+    history = fit_history(
+        [row.bare for row in rows],
+        truths,
+        [row.bare_allowed for row in rows],
+        groups,
+        families,
+        (cause.id for cause in CAUSES),
+        verbose,
+    )
     causes = {
-        cause.id: {
-            **history.entry(cause.id),
-            **fit_probe(cause.id, history, probe_rows, probed, groups),
-        }
+        cause.id: {**history.entry(cause.id), **fit_probe(cause.id, history, rows, verbose)}
         for cause in CAUSES
     }
     # Runs logged without validation: the causes a training curve shows, fitted on the same runs
     # with their validation removed.
-    print("training-only view:")
-    training_rows = [features_of(run.training_only())[2] for run in runs]
-    training = fit_history(training_rows, runs, groups, TRAINING_CURVE_CAUSES)
+    if verbose:
+        print("training-only view:")
+    training = fit_history(
+        [row.training for row in rows],
+        truths,
+        [row.training_allowed for row in rows],
+        groups,
+        families,
+        TRAINING_CURVE_CAUSES,
+        verbose,
+    )
     training_only = {cause_id: training.entry(cause_id) for cause_id in TRAINING_CURVE_CAUSES}
-    fitted = {"causes": causes, "training_only": training_only}
+    fitted = {"features": FEATURES_FINGERPRINT, "causes": causes, "training_only": training_only}
     digest = hashlib.sha256(json.dumps(fitted, sort_keys=True).encode()).hexdigest()[:12]
-    document = {"version": f"fit-{digest}", "fitted_on": len(runs), **fitted}
+    return {"version": f"fit-{digest}", "fitted_on": len(rows), **fitted}
+
+
+def main() -> None:
+    runs = load_runs("fit")
+    print(f"fitting on {len(runs)} runs ({sum(1 for r in runs if r.history.probe)} probed)")
+    document = fit([row_of(run) for run in runs])
     PARAMS.write_text(json.dumps(document, indent=1) + "\n")
     print(f"wrote {PARAMS}")
 

@@ -9,6 +9,7 @@ from app.analysis.history import History
 
 RUNS = Path(__file__).parent / "runs"
 VALIDATION_KEYS = frozenset({"val_loss", "val_accuracy"})
+FAMILIES = {10: "digits", 2: "cancer", 4: "blobs"}  # by the number of classes of the data set
 
 # Causes a loss history (with config) can reveal; the others need re-evaluation of the model.
 HISTORY_IDENTIFIABLE = frozenset(
@@ -51,6 +52,15 @@ class ScenarioRun:
     planted: frozenset[str]
     truth: frozenset[str]
     history: History  # with the probe report, when the generator could compute one
+
+    @property
+    def family(self) -> str:
+        """The data set the run was trained on: the family left out together when scoring
+        out of family (bench/accuracy.py)."""
+        if self.history.task == "regression":
+            return "friedman"
+        classes = self.history.config.get("num_classes")
+        return FAMILIES.get(classes, "other") if isinstance(classes, int) else "other"
 
     def without_probe(self) -> History:
         return replace(self.history, probe=None)
