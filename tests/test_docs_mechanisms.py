@@ -1,4 +1,4 @@
-"""The repository's copy of the cause catalog states each cause's mechanism as the engine uses it."""
+"""The repo's copy of the cause catalog states each cause's mechanism as the engine uses it."""
 
 from pathlib import Path
 
