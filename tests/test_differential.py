@@ -225,6 +225,8 @@ def test_a_learning_rate_that_overshoots_is_found():
     result = diagnose(history(train, val, {"learning_rate": 1.0}))
     assert next(s for s in result.symptoms if s.id == "unstable_training").present
     assert "lr_too_high" in ids(result)[:3]
+    # validation was never below training: nothing "explains the first epochs"
+    assert "explains the first epochs" not in result.summary
 
 
 def test_symptoms_carry_effect_sizes_and_reach_the_json():

@@ -29,6 +29,7 @@ ENGINE_VERSION = "0.5.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
 GAP_SYMPTOMS = ("val_below_train", "val_above_train")
+BELOW_EARLY = ("val_below_train_early", "val_below_train_first")
 CLOSE = 0.2  # causes within this confidence of the top one are named as not ruled out
 CLOSE_FLOOR = 0.3
 
@@ -278,7 +279,13 @@ def _unexplained_end(a: Assessment, top: Cause) -> str:
     """A cause that explains validation below training early on says nothing of a run that ends
     with validation above it: the user is told which part it explains."""
     above = a.symptoms.get("val_above_train")
-    if above is None or not above.present or differential.explains(BY_ID[top.id], above.id):
+    spec = BY_ID[top.id]
+    early = any(
+        differential.explains(spec, sid) and a.symptoms[sid].present
+        for sid in BELOW_EARLY
+        if sid in a.symptoms
+    )
+    if above is None or not above.present or not early or differential.explains(spec, above.id):
         return ""
     return (
         " It explains the first epochs, where validation sat below training; it cannot explain "
