@@ -250,14 +250,18 @@ def _fields(s: Symptom) -> tuple[bool, float | None, str, str]:
     return s.present, s.value, s.unit, s.detail
 
 
+def _feature(findings: Mapping[str, Finding], check: str, name: str) -> float:
+    f = findings.get(check)
+    return float(f.features.get(name, 0.0)) if f is not None else 0.0
+
+
 def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
     def flagged(check: str) -> bool:
         f = findings.get(check)
         return f is not None and f.status == "flagged"
 
     def feature(check: str, name: str) -> float:
-        f = findings.get(check)
-        return float(f.features.get(name, 0.0)) if f is not None else 0.0
+        return _feature(findings, check, name)
 
     def detail(check: str) -> str:
         f = findings.get(check)
@@ -280,18 +284,6 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             statistic("stability"),
             "share of epochs changing direction",
             detail("stability"),
-        ),
-        Symptom(
-            "loss_scale_mismatch",
-            feature("lag", "steps_mean_mismatch") >= STEPS_MISMATCH
-            or max(
-                feature("reeval_loss", "pr_train_logratio"),
-                feature("reeval_loss", "pr_val_logratio"),
-            )
-            >= RECOMPUTE_MISMATCH,
-            statistic("loss_scale"),
-            "training/validation loss ratio",
-            detail("loss_scale"),
         ),
         Symptom(
             "noisy_labels",
@@ -378,46 +370,58 @@ def _from_probe(c: Curves) -> list[Symptom]:
     return out
 
 
-def _loss_scale(c: Curves) -> list[Symptom]:
+def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
-    epochs that stays put (a sum against a mean, a scale on one side), negative losses, or a
+    epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
     training curve that jitters like one batch while validation is smooth (only the last batch
-    reported)."""
-    both = c.both & (c.train > 0) & (c.val > 0)
-    if int(both.sum()) < MIN_TREND_POINTS:
-        return []
-    log_ratio = np.log(c.train[both] / c.val[both])
-    first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
-    spread = float(np.std(log_ratio))
-    level = c.level()
-    train_jitter = noise_sigma(c.train[both]) / level
-    val_jitter = noise_sigma(c.val[both]) / level
-    constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
-    one_batch = train_jitter >= BATCH_JITTER and train_jitter >= JITTER_RATIO * val_jitter
-    negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
-    parts = [f"training/validation loss ratio {np.exp(first):.3g} at the start"]
-    parts.append(f"spread {spread:.2f} in log over the run")
-    parts.append(
-        f"epoch jitter {train_jitter:.1%} of the level in training, {val_jitter:.1%} in validation"
-    )
-    if negative:
-        parts.append("negative loss values")
-    return [
-        Symptom(
-            "loss_scale_mismatch",
-            constant or one_batch or negative,
-            round(float(np.exp(first)), 4),
-            "training/validation loss ratio",
-            "; ".join(parts),
+    reported), step losses whose epoch means are not the reported loss, or a re-evaluation that
+    recomputes another loss than the one reported."""
+    steps = _feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
+    recomputed = (
+        max(
+            _feature(findings, "reeval_loss", "pr_train_logratio"),
+            _feature(findings, "reeval_loss", "pr_val_logratio"),
         )
-    ]
+        >= RECOMPUTE_MISMATCH
+    )
+    parts, seen, value = [], False, None
+    both = c.both & (c.train > 0) & (c.val > 0)
+    if int(both.sum()) >= MIN_TREND_POINTS:
+        log_ratio = np.log(c.train[both] / c.val[both])
+        first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
+        spread = float(np.std(log_ratio))
+        level = c.level()
+        train_jitter = noise_sigma(c.train[both]) / level
+        val_jitter = noise_sigma(c.val[both]) / level
+        constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
+        one_batch = train_jitter >= BATCH_JITTER and train_jitter >= JITTER_RATIO * val_jitter
+        negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
+        seen, value = constant or one_batch or negative, round(float(np.exp(first)), 4)
+        parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")
+        parts.append(f"spread {spread:.2f} in log over the run")
+        parts.append(
+            f"epoch jitter {train_jitter:.1%} of the level in training, "
+            f"{val_jitter:.1%} in validation"
+        )
+        if negative:
+            parts.append("negative loss values")
+    if steps:
+        parts.append("epoch means of the step losses differ from the reported training loss")
+    if recomputed:
+        parts.append("a re-evaluation recomputes another loss than the one reported")
+    return Symptom(
+        "loss_scale_mismatch",
+        seen or steps or recomputed,
+        value,
+        "training/validation loss ratio",
+        "; ".join(parts) or "too few epochs with both losses positive to compare their scale",
+    )
 
 
 def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
-    """Every symptom measured on this run, by id; later entries of the same id add evidence
-    (a mismatch seen by re-evaluation joins one seen on the curves)."""
+    """Every symptom measured on this run, by id."""
     found = [
-        *_loss_scale(c),
+        _loss_scale(c, findings),
         *_gap_symptoms(c),
         *_gap_trend(c),
         *_validation_shape(c),
@@ -425,9 +429,4 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *_from_checks(findings),
         *_from_probe(c),
     ]
-    symptoms: dict[str, Symptom] = {}
-    for symptom in found:
-        seen = symptoms.get(symptom.id)
-        if seen is None or (symptom.present and not seen.present):
-            symptoms[symptom.id] = symptom
-    return symptoms
+    return {s.id: s for s in found}
