@@ -12,10 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 lossgap \
     && mkdir -p /var/lib/lossgap && chown lossgap /var/lib/lossgap
 WORKDIR /srv/lossgap
-# Dependencies first, so that code changes do not rebuild this layer.
+# Dependencies first, so that code changes do not rebuild this layer. The client library comes
+# along: its typed probe report is the schema the API validates and the analysis reads.
 COPY pyproject.toml README.md ./
+COPY clients/python ./clients/python
 RUN mkdir app workers && touch app/__init__.py workers/__init__.py \
-    && pip install . && pip uninstall -y lossgap
+    && pip install . ./clients/python && pip uninstall -y lossgap
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY app ./app
@@ -32,7 +34,6 @@ CMD ["lossgap", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM base AS worker
 # The probe report's computation lives in the client library, shared with `probe()`.
-COPY clients/python ./clients/python
-RUN pip install -e '.[worker]' ./clients/python
+RUN pip install -e '.[worker]' './clients/python[probe]'
 USER lossgap
 CMD ["lossgap", "worker", "--queue", "gpu"]

@@ -8,10 +8,10 @@ import pytest
 import torch
 from lossgap_client import Client, Tracker
 from lossgap_client.probe import ProbeError, loss_name, probe
+from lossgap_client.probe_report import ProbeReport
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from app.probes.schemas import ProbeReport
 from tests.conftest import LiveServer, server_env
 from tests.planted import blobs, leakage, train
 from workers.reevaluate.load import Data
@@ -38,11 +38,13 @@ def test_the_same_report_as_a_worker_on_the_same_model_and_data():
     settings = Settings("cross_entropy", 0.0, 32, 512, 200, 0.995, "classification", None, None)
     data = Data(arrays["x_train"], arrays["y_train"], arrays["x_val"], arrays["y_val"], None, False)
     worker = build(model, data, settings, torch.device("cpu"), lambda _: None, lambda: None)
-    assert ProbeReport.model_validate(mine).source == "client"
+    assert isinstance(mine, ProbeReport) and isinstance(worker, ProbeReport)
+    assert (mine.source, worker.source) == ("client", "worker")
     for name in ("train_eval", "val_eval", "train_train_mode"):
-        assert mine["passes"][name]["mean"] == pytest.approx(getattr(worker.passes, name).mean)
-    assert mine["leakage"]["exact_duplicates"] == worker.leakage.exact_duplicates == 200
-    assert mine["shuffled_split"]["val_mean"] == pytest.approx(worker.shuffled_split.val_mean)
+        assert getattr(mine.passes, name).mean == pytest.approx(getattr(worker.passes, name).mean)
+    assert mine.leakage and worker.leakage and mine.shuffled_split and worker.shuffled_split
+    assert mine.leakage.exact_duplicates == worker.leakage.exact_duplicates == 200
+    assert mine.shuffled_split.val_mean == pytest.approx(worker.shuffled_split.val_mean)
 
 
 def test_loss_names_and_their_label_smoothing():
@@ -87,8 +89,8 @@ def test_a_probe_from_the_training_script_finds_planted_leakage(tmp_path):
                 model, *loaders(arrays, shuffle=True), nn.CrossEntropyLoss(), run=tracker
             )
             diagnosis = tracker.finish(show=False)
-        assert report["leakage"]["exact_duplicates"] == 200
-        assert report["decomposition"]["reported_train"] == pytest.approx(rows[-1]["train_loss"])
+        assert report.leakage is not None and report.leakage.exact_duplicates == 200
+        assert report.decomposition.reported_train == pytest.approx(rows[-1]["train_loss"])
         stored = httpx.get(f"{server.url}/v1/runs/{tracker.id}/probes").json()
         assert [p["source"] for p in stored] == ["client"]
         assert diagnosis["causes"][0]["id"] == "data_leakage"

@@ -7,9 +7,9 @@ arrays; `numerical_instability` reads the counts.
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from lossgap_client.probe_report import ProbeReport
 
 from app.analysis.history import BoolArray, FloatArray, History, Series
 
@@ -34,7 +34,7 @@ class Curves:
     reported_val: int
     config: Mapping[str, object]
     task: str
-    probe: Mapping[str, Any] | None = None
+    probe: ProbeReport | None = None
 
     @property
     def n(self) -> int:

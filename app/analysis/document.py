@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from lossgap_client.probe_report import ProbeReport
 
 from app.analysis.history import History, Series
 
@@ -47,5 +48,7 @@ def history_from_document(document: Mapping[str, Any]) -> History:
         step_series=series_from_rows(steps, "step"),
         config=config if isinstance(config, Mapping) else {},
         task=str(document.get("task", "other")),
-        probe=probe if isinstance(probe := document.get("probe"), Mapping) else None,
+        probe=ProbeReport.model_validate(probe)
+        if isinstance(probe := document.get("probe"), Mapping)
+        else None,
     )

@@ -2,9 +2,9 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+from lossgap_client.probe_report import ProbeReport
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -35,7 +35,7 @@ class History:
     step_series: Mapping[str, Series] = field(default_factory=dict)
     config: Mapping[str, object] = field(default_factory=dict)
     task: str = "other"
-    probe: Mapping[str, Any] | None = None  # the newest probe report (a re-evaluation), if any
+    probe: ProbeReport | None = None  # the newest probe report (a re-evaluation), if any
 
     def epoch_metric(self, name: str) -> Series | None:
         return self.epoch_series.get(name)

@@ -1,13 +1,14 @@
 """The numbers of a probe report the checks read, as one frozen record.
 
-A report arrives as a mapping (validated by the API's schema, or read from a scenario file); this
-module is the only place that knows its field names, so the checks stay short.
+The report is the typed `ProbeReport` every producer builds; this module turns its optional
+parts into the plain numbers the checks use (a non-finite value reads as absent), so the checks
+stay short.
 """
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from lossgap_client.probe_report import Interval, LossSummary, ProbeReport
 
 from app.analysis.finding import Finding, skipped
 
@@ -64,74 +65,68 @@ class Probe:
         return max((self.train_eval + self.val_eval) / 2, 1e-3)
 
 
-def _get(report: Mapping[str, Any], *path: str) -> Any:
-    node: Any = report
-    for key in path:
-        if not isinstance(node, Mapping) or node.get(key) is None:
-            return None
-        node = node[key]
-    return node
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
-def _num(report: Mapping[str, Any], *path: str) -> float | None:
-    value = _get(report, *path)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _mean(summary: LossSummary | None) -> float | None:
+    return _finite(summary.mean) if summary is not None else None
+
+
+def _interval(interval: Interval | None) -> tuple[float, float, float] | None:
+    if interval is None:
         return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _interval(report: Mapping[str, Any], *path: str) -> tuple[float, float, float] | None:
-    parts = [_num(report, *path, key) for key in ("value", "ci_low", "ci_high")]
-    if any(p is None for p in parts):
+    parts = (_finite(interval.value), _finite(interval.ci_low), _finite(interval.ci_high))
+    if parts[0] is None or parts[1] is None or parts[2] is None:
         return None
-    value, low, high = parts
-    assert value is not None and low is not None and high is not None
-    return value, low, high
+    return parts[0], parts[1], parts[2]
 
 
-def read(report: Mapping[str, Any] | None) -> Probe | None:
+def read(report: ProbeReport | None) -> Probe | None:
     """The probe's numbers, or None when there is no usable report."""
-    if not report:
+    if report is None:
         return None
-    train_eval = _num(report, "passes", "train_eval", "mean")
-    val_eval = _num(report, "passes", "val_eval", "mean")
-    eval_gap = _interval(report, "decomposition", "eval_gap")
+    passes, parts = report.passes, report.decomposition
+    train_eval, val_eval = _mean(passes.train_eval), _mean(passes.val_eval)
+    eval_gap = _interval(parts.eval_gap)
     if train_eval is None or val_eval is None or eval_gap is None:
         return None
+    leak, shift = report.leakage, report.split_shift
+    recompute, noise, split = report.loss_recompute, report.label_noise, report.shuffled_split
     return Probe(
-        n_train=int(_num(report, "n_train") or 0),
-        n_val=int(_num(report, "n_val") or 0),
+        n_train=report.n_train,
+        n_val=report.n_val,
         train_eval=train_eval,
-        train_eval_se=_num(report, "passes", "train_eval", "se") or 0.0,
+        train_eval_se=_finite(passes.train_eval.se) or 0.0,
         val_eval=val_eval,
-        val_eval_se=_num(report, "passes", "val_eval", "se") or 0.0,
-        train_train_mode=_num(report, "passes", "train_train_mode", "mean"),
-        val_train_mode=_num(report, "passes", "val_train_mode", "mean"),
-        dropout_only=_num(report, "passes", "train_dropout_only", "mean"),
-        batchnorm_only=_num(report, "passes", "train_batchnorm_only", "mean"),
-        has_dropout=bool(_get(report, "model", "has_dropout")),
-        has_batchnorm=bool(_get(report, "model", "has_batchnorm")),
-        label_smoothing=_num(report, "label_smoothing") or 0.0,
-        reported_train=_num(report, "decomposition", "reported_train"),
-        train_time=_interval(report, "decomposition", "train_time_effect"),
+        val_eval_se=_finite(passes.val_eval.se) or 0.0,
+        train_train_mode=_mean(passes.train_train_mode),
+        val_train_mode=_mean(passes.val_train_mode),
+        dropout_only=_mean(passes.train_dropout_only),
+        batchnorm_only=_mean(passes.train_batchnorm_only),
+        has_dropout=report.model.has_dropout,
+        has_batchnorm=report.model.has_batchnorm,
+        label_smoothing=report.label_smoothing,
+        reported_train=_finite(parts.reported_train),
+        train_time=_interval(parts.train_time_effect),
         eval_gap=eval_gap,
-        augmentation=_interval(report, "decomposition", "augmentation_effect"),
-        perm_z=_num(report, "shuffled_split", "z"),
-        perm_p=_num(report, "shuffled_split", "p_value"),
-        leaked_fraction=_num(report, "leakage", "leaked_fraction"),
-        exact_duplicates=int(_num(report, "leakage", "exact_duplicates") or 0),
-        near_duplicates=int(_num(report, "leakage", "near_duplicates") or 0),
-        leaked_val_loss=_num(report, "leakage", "leaked_val_loss"),
-        clean_val_loss=_num(report, "leakage", "clean_val_loss"),
-        leak_p=_num(report, "leakage", "p_value"),
-        adversarial_auc=_num(report, "split_shift", "adversarial_auc"),
-        label_p=_num(report, "split_shift", "label_p_value"),
-        features_tested=int(_num(report, "split_shift", "features_tested") or 0),
-        features_shifted=int(_num(report, "split_shift", "features_shifted") or 0),
-        max_mean_shift=_num(report, "split_shift", "max_abs_mean_shift") or 0.0,
-        median_log_scale=_num(report, "split_shift", "median_abs_log_scale_ratio") or 0.0,
-        train_log_ratio=_num(report, "loss_recompute", "train_log_ratio"),
-        val_log_ratio=_num(report, "loss_recompute", "val_log_ratio"),
-        noise_train=_num(report, "label_noise", "train_confident_wrong"),
-        noise_val=_num(report, "label_noise", "val_confident_wrong"),
+        augmentation=_interval(parts.augmentation_effect),
+        perm_z=_finite(split.z) if split else None,
+        perm_p=_finite(split.p_value) if split else None,
+        leaked_fraction=_finite(leak.leaked_fraction) if leak else None,
+        exact_duplicates=leak.exact_duplicates if leak else 0,
+        near_duplicates=leak.near_duplicates if leak else 0,
+        leaked_val_loss=_finite(leak.leaked_val_loss) if leak else None,
+        clean_val_loss=_finite(leak.clean_val_loss) if leak else None,
+        leak_p=_finite(leak.p_value) if leak else None,
+        adversarial_auc=_finite(shift.adversarial_auc) if shift else None,
+        label_p=_finite(shift.label_p_value) if shift else None,
+        features_tested=shift.features_tested if shift else 0,
+        features_shifted=shift.features_shifted if shift else 0,
+        max_mean_shift=_finite(shift.max_abs_mean_shift) or 0.0 if shift else 0.0,
+        median_log_scale=_finite(shift.median_abs_log_scale_ratio) or 0.0 if shift else 0.0,
+        train_log_ratio=_finite(recompute.train_log_ratio) if recompute else None,
+        val_log_ratio=_finite(recompute.val_log_ratio) if recompute else None,
+        noise_train=_finite(noise.train_confident_wrong) if noise else None,
+        noise_val=_finite(noise.val_confident_wrong) if noise else None,
     )

@@ -4,11 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
+from lossgap_client.probe_report import ProbeReport
 from pydantic import BaseModel
 
 from app.deps import SessionDep
 from app.probes import service
-from app.probes.schemas import ProbeReport
 
 router = APIRouter(prefix="/runs", tags=["re-evaluation"])
 

@@ -6,15 +6,14 @@ its report instead of adding a second.
 """
 
 import uuid
-from typing import Any
 
+from lossgap_client.probe_report import ProbeReport
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.types import utcnow
 from app.db.upsert import upsert
 from app.models import StoredProbe
-from app.probes.schemas import ProbeReport
 from app.runs import service as runs
 
 
@@ -45,14 +44,15 @@ def record(
     return stored
 
 
-def latest_report(session: Session, run_id: str) -> dict[str, Any] | None:
+def latest_report(session: Session, run_id: str) -> ProbeReport | None:
+    """The newest report, typed (stored reports were validated when they arrived)."""
     probe = session.scalars(
         select(StoredProbe)
         .where(StoredProbe.run_id == run_id)
         .order_by(StoredProbe.created_at.desc())
         .limit(1)
     ).first()
-    return probe.report if probe else None
+    return ProbeReport.model_validate(probe.report) if probe else None
 
 
 def list_probes(session: Session, run_id: str) -> list[StoredProbe]:

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from lossgap_client.probe_report import ProbeReport
+
 log = logging.getLogger("lossgap_client")
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
@@ -145,7 +147,7 @@ class Client:
         self._write_spool()
         return False
 
-    def post_probe(self, run_id: str, report: dict[str, Any], timeout: float = 30.0) -> bool:
+    def post_probe(self, run_id: str, report: ProbeReport, timeout: float = 30.0) -> bool:
         """Store a probe report on the run (sending the run's pending rows first); retried
         with backoff until `timeout`. False when it could not be stored."""
         deadline = time.monotonic() + timeout
@@ -153,7 +155,7 @@ class Client:
             return False
         delay = 0.25
         while True:
-            outcome = self._post(f"/v1/runs/{run_id}/probes", report)
+            outcome = self._post(f"/v1/runs/{run_id}/probes", report.model_dump(mode="json"))
             if outcome is not None:
                 return outcome
             if time.monotonic() + delay > deadline:

@@ -18,9 +18,10 @@ from lossgap_client.probe.data import Data
 from lossgap_client.probe.errors import ProbeError
 from lossgap_client.probe.losses import LOSSES
 from lossgap_client.probe.report import Settings, build
+from lossgap_client.probe_report import ProbeReport
 from lossgap_client.tracker import Tracker
 
-__all__ = ["ProbeError", "loss_name", "probe"]
+__all__ = ["ProbeError", "ProbeReport", "loss_name", "probe"]
 log = logging.getLogger("lossgap_client")
 
 TORCH_LOSSES = {
@@ -93,7 +94,7 @@ def probe(
     near_duplicate_cosine: float = 0.995,
     device: str | torch.device | None = None,
     timeout: float = 30.0,
-) -> dict[str, Any]:
+) -> ProbeReport:
     """Compute the probe report of `model` on the two loaders; post it when `run` is given.
 
     `run` is a `Tracker`, a `Run`, or a run id with `client`. The last epoch the tracker logged

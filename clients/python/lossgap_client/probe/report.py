@@ -1,8 +1,8 @@
 """Assemble the probe report (the nine parts of the re-evaluation) from a model and data.
 
 One implementation for both producers: the workers (TorchScript model and uploaded arrays) and
-`probe()` in the user's own process. The report is a plain dict in the shape of the API's
-`ProbeReport` (api.md §5), which the server validates.
+`probe()` in the user's own process. Both get the typed `ProbeReport` (api.md §5) the server
+validates and its analysis reads.
 
 Eval-mode passes score with the plain criterion (how validation loss is measured); train-mode
 passes with the training criterion (label smoothing included) at the training batch size, which
@@ -32,6 +32,7 @@ from lossgap_client.probe.passes import (
     output_width,
     score,
 )
+from lossgap_client.probe_report import ProbeReport
 
 Report = dict[str, Any]
 
@@ -101,7 +102,7 @@ def build(
     device: torch.device,
     report: Callable[[float], None],
     check: Callable[[], None],
-) -> Report:
+) -> ProbeReport:
     crit = criterion(s.loss)
     train_crit = criterion(s.loss, s.label_smoothing)
     width = output_width(model, data.x_val, device)
@@ -171,7 +172,7 @@ def build(
     )
     seconds["split_shift"] = time.perf_counter() - start
     report(1.0)
-    return dict(
+    body = dict(
         source=s.source,
         task="classification" if crit.classification else "regression",
         loss=s.loss,
@@ -196,6 +197,7 @@ def build(
         seconds={k: round(v, 4) for k, v in seconds.items()},
         extra={"subsampled": data.subsampled},
     )
+    return ProbeReport.model_validate(body)
 
 
 def _subsample(n: int, limit: int, seed: int = 0) -> np.ndarray:

@@ -1,4 +1,9 @@
-"""The probe report: one schema whether a worker or the client library computed it.
+"""The probe report: one typed schema for every process that writes or reads it.
+
+`probe()` in a user's process and the workers build it (`lossgap_client.probe.report`), the API
+validates posted reports with it, and the server's analysis reads its fields by name, so that a
+renamed field fails type checking instead of silently reading as missing. It needs pydantic
+only (no torch), so the API can import it.
 
 Only summaries travel (means, standard errors, test statistics, a few example indices), never
 per-sample arrays, so a report stays small whatever the data size. Every field the analysis reads
