@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from app.jobs import service as jobs
+from app.reevaluations.params import ReevaluationParams
 from tests.conftest import post_json
 from tests.planted import blobs, leakage, npz_bytes, script_bytes
 from workers import consumer as consumers
@@ -223,3 +225,33 @@ def test_a_posted_probe_report_is_validated_and_used(client, leaky):
     leak = next(c for c in after["checks"] if c["id"] == "reeval_leakage")
     assert leak["status"] == "flagged"
     assert after["causes"][0]["id"] == "data_leakage"
+
+
+def test_a_job_carries_its_parameters_as_the_one_typed_record_both_ends_read(client, worker, leaky):
+    run_id = post_json(client, "/v1/runs", leaky.history).json()["id"]
+    upload(client, run_id, "model", leaky.model)
+    upload(client, run_id, "data", leaky.data)
+    job = client.get(f"/v1/jobs/{start(client, run_id).json()['job_id']}").json()
+    params = ReevaluationParams.model_validate(job["params"])
+    assert params.loss == "cross_entropy" and params.device == "auto"
+    assert wait_for_job(client, job["id"])["status"] == "succeeded"
+
+
+def test_a_job_whose_parameters_are_not_a_reevaluations_fails_with_what_to_do(client, worker):
+    body = {"name": "odd", "epochs": [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}]}
+    run_id = post_json(client, "/v1/runs", body).json()["id"]
+    state = client.app.state
+    with state.sessionmaker() as session, session.begin():
+        job = jobs.create_job(
+            session,
+            state.queue,
+            run_id=run_id,
+            kind="reevaluate",
+            params={"loss": "cross_entropy", "model": "written by another version"},
+            max_attempts=1,
+        )
+        job_id = job.id
+    failed = wait_for_job(client, job_id)
+    assert failed["status"] == "failed"
+    assert "not those of a re-evaluation" in failed["error"]
+    assert "POST /v1/runs/{id}/reevaluations" in failed["error"]

@@ -4,8 +4,6 @@ Asking again while an identical job is queued or running returns that job: a ret
 never queues the same work twice.
 """
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,7 @@ from app.errors import Conflict
 from app.jobs import service as jobs
 from app.jobs.queue import JobQueue
 from app.models import Job, JobStatus
+from app.reevaluations.params import ReevaluationParams
 from app.reevaluations.schemas import ReevaluationCreate
 from app.runs import service as runs
 
@@ -38,15 +37,15 @@ def start(
     batch_size = body.batch_size or (
         configured if isinstance(configured, int) and configured > 0 else None
     )
-    params: dict[str, Any] = {
-        "model_artifact": model.id,
-        "data_artifact": data.id,
-        "loss": body.loss,
-        "label_smoothing": body.label_smoothing,
-        "batch_size": batch_size or settings.reeval_batch_size,
-        "batch_size_known": batch_size is not None,
-        "device": body.device,
-    }
+    params = ReevaluationParams(
+        model_artifact=model.id,
+        data_artifact=data.id,
+        loss=body.loss,
+        label_smoothing=body.label_smoothing,
+        batch_size=batch_size or settings.reeval_batch_size,
+        batch_size_known=batch_size is not None,
+        device=body.device,
+    ).model_dump(mode="json")
     for job in session.scalars(
         select(Job).where(
             Job.run_id == run_id,

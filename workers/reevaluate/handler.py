@@ -9,8 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.models import Artifact, Run
 from app.probes import service as probes
+from app.reevaluations.params import ReevaluationParams
 from app.runs import service as runs
 from app.storage import open_store
 from app.storage.local import LocalStore
@@ -31,11 +34,17 @@ def _last_reported(session: Any, run_id: str) -> tuple[float | None, float | Non
 
 
 def reevaluate(ctx: JobContext) -> dict[str, Any]:
-    params = ctx.params
+    try:
+        params = ReevaluationParams.model_validate(ctx.params)
+    except ValidationError as exc:
+        raise ReevaluationError(
+            f"The job's parameters are not those of a re-evaluation ({exc.errors()[0]['msg']}); "
+            "start it again with POST /v1/runs/{id}/reevaluations."
+        ) from exc
     with ctx.sessions() as session:
         run = session.get(Run, ctx.run_id)
-        model_artifact = session.get(Artifact, params["model_artifact"])
-        data_artifact = session.get(Artifact, params["data_artifact"])
+        model_artifact = session.get(Artifact, params.model_artifact)
+        data_artifact = session.get(Artifact, params.data_artifact)
         if run is None or model_artifact is None or data_artifact is None:
             raise ReevaluationError("The run or its artifacts were deleted before the job ran.")
         reported_train, reported_val = _last_reported(session, ctx.run_id)
@@ -44,16 +53,16 @@ def reevaluate(ctx: JobContext) -> dict[str, Any]:
     store = open_store(ctx.settings)
     scratch = ctx.settings.data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
-    device = pick_device(params["device"])
+    device = pick_device(params.device)
     with tempfile.TemporaryDirectory(dir=scratch, prefix=f"job-{ctx.job_id}-") as tmp:
         model_path, data_path = (_local(store, key, Path(tmp)) for key in keys)
         model = load_model(model_path, device)
         data = load_data(data_path, ctx.settings.reeval_max_samples)
     ctx.check()
     settings = probe_report.Settings(
-        loss=params["loss"],
-        label_smoothing=float(params.get("label_smoothing", 0.0)),
-        batch_size=int(params["batch_size"]),
+        loss=params.loss,
+        label_smoothing=params.label_smoothing,
+        batch_size=params.batch_size,
         eval_batch_size=ctx.settings.reeval_batch_size,
         permutations=ctx.settings.reeval_permutations,
         near_threshold=ctx.settings.reeval_near_duplicate_cosine,
@@ -63,7 +72,7 @@ def reevaluate(ctx: JobContext) -> dict[str, Any]:
         train_mode_samples=ctx.settings.reeval_train_mode_samples,
     )
     report = probe_report.build(model, data, settings, device, ctx.report, ctx.check)
-    if not params.get("batch_size_known", True):
+    if not params.batch_size_known:
         report.extra["batch_size_note"] = (
             "the run's config has no batch_size and the request gave none: train-mode passes "
             f"used {settings.batch_size}"
