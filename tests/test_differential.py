@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from lossgap_client.probe_report import ProbeReport
 
 from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
@@ -72,7 +73,7 @@ def test_validation_above_training_is_never_explained_by_what_only_lowers_it():
     assert top.kind == "problem" or "it cannot explain the end" in result.summary
 
 
-def probe_like(template_run: str, **changes: float) -> dict:
+def probe_like(template_run: str, **changes: float) -> ProbeReport:
     """A suite run's probe report with some numbers replaced."""
     report = copy.deepcopy(json.loads((RUNS / f"{template_run}.json").read_text())["probe"])
     for path, value in changes.items():
@@ -81,7 +82,7 @@ def probe_like(template_run: str, **changes: float) -> dict:
         for key in parents:
             node = node[key]
         node[leaf] = value
-    return report
+    return ProbeReport.model_validate(report)
 
 
 def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():

@@ -16,14 +16,15 @@ def _code(names) -> str:
 def render() -> str:
     lines = [
         START,
-        "| id | needs (each line one of) | cannot produce | refuted when a re-evaluation lacks |",
-        "|---|---|---|---|",
+        "| id | needs (each line one of) | cannot produce | refuted when a re-evaluation lacks "
+        "| confirmed by |",
+        "|---|---|---|---|---|",
     ]
     for cause in CAUSES:
         needs = "<br>".join(_code(group) for group in cause.requires)
         lines.append(
             f"| `{cause.id}` | {needs} | {_code(cause.excludes) or '-'} | "
-            f"{_code(cause.refuted_without) or '-'} |"
+            f"{_code(cause.refuted_without) or '-'} | {_code(cause.confirmed_by) or '-'} |"
         )
     lines.append(END)
     return "\n".join(lines)

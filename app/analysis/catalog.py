@@ -20,8 +20,10 @@ Actions = Callable[[Curves, Mapping[str, Finding]], tuple[str, ...]]
 class CauseSpec:
     """A cause of the catalog. Besides its words, it declares its mechanism: the symptoms it
     needs (`requires`: every group must have one present symptom), those it cannot produce
-    (`excludes`), and the re-evaluation measurements that are the cause itself, so that a
-    re-evaluation that measured one and found nothing refutes it (`refuted_without`)."""
+    (`excludes`), the re-evaluation measurements that are the cause itself, so that a
+    re-evaluation that measured one and found nothing refutes it (`refuted_without`), and the
+    symptoms that are the cause by definition, so that one present confirms it whatever a
+    fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble)."""
 
     id: str
     kind: Kind
@@ -33,6 +35,7 @@ class CauseSpec:
     requires: tuple[frozenset[str], ...] = ()
     excludes: frozenset[str] = frozenset()
     refuted_without: frozenset[str] = frozenset()
+    confirmed_by: frozenset[str] = frozenset()
     settle: str = ""  # what measurement would settle it, for a user who wants to know
 
     def compatible(self, present: frozenset[str]) -> bool:
@@ -76,6 +79,18 @@ def _any(*symptoms: str) -> frozenset[str]:
 # Validation below training somewhere: at the end, over the first epochs, or at the first one.
 VAL_BELOW = _any("val_below_train", "val_below_train_early", "val_below_train_first")
 ANY_GAP = VAL_BELOW | _any("val_above_train", "val_above_train_early")
+# The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
+# only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
+# the curves then show says nothing about the split, regularization or convergence.
+BROKE = _any("loss_exploded", "collapsed_to_chance")
+# Batch statistics from unshuffled, single-class batches also leave a classifier at chance,
+# and a model too small to learn sits there: they are excluded only by an explosion.
+EXPLODED = _any("loss_exploded")
+# A classifier that ends at chance predicts nothing: the split, regularization, early stopping
+# or overfitting cannot be why (the learning rate, capacity, the loss or batch statistics can).
+AT_CHANCE = _any("at_chance")
+# A loss that cannot be negative went negative: it is not computed on what it should be.
+NOT_A_LOSS = _any("negative_loss")
 REEVALUATE = (
     "re-evaluating a checkpoint on the data (lossgap reevaluate, or POST "
     "/v1/runs/{id}/artifacts then /reevaluations)"
@@ -132,7 +147,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "true gap (re-evaluate the checkpoint on the training set with model.eval()).",
         ),
         requires=(VAL_BELOW | _any("train_time_effect"),),
-        excludes=_any("val_above_train"),
+        excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
         settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
     ),
@@ -173,7 +188,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "gap closes.",
         ),
         requires=(VAL_BELOW | _any("train_time_effect"),),
-        excludes=_any("val_above_train"),
+        excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
         settle=f"{REEVALUATE} with x_train_raw: augmented against raw training inputs",
     ),
@@ -211,6 +226,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "training loss of the last steps of each epoch.",
         ),
         requires=(VAL_BELOW,),
+        excludes=BROKE | NOT_A_LOSS,
         settle="per-step training losses, or the training loss of each epoch's last steps",
     ),
     CauseSpec(
@@ -250,7 +266,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in train mode and in eval mode with the training "
             "batch size; use a larger batch or GroupNorm if they disagree much.",
         ),
-        requires=(ANY_GAP | _any("noisy_validation", "train_time_effect"),),
+        requires=(ANY_GAP | _any("noisy_validation", "train_time_effect", "at_chance"),),
+        excludes=EXPLODED | NOT_A_LOSS,
         settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),
     CauseSpec(
@@ -273,6 +290,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "epochs before comparing.",
         ),
         requires=(_any("noisy_validation", "gap_within_noise"),),
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         settle="a larger validation set, or the config key val_size",
     ),
     CauseSpec(
@@ -300,6 +318,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             f"{_best_epoch(c)}.",
         ),
         requires=(_any("accuracy_disagrees"),),
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         settle="validation accuracy logged with the loss for every epoch",
     ),
     CauseSpec(
@@ -343,6 +362,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "checkpoint and data for re-evaluation), and split before any augmentation.",
         ),
         requires=(VAL_BELOW | _any("gap_within_noise", "duplicates"),),
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("duplicates"),
         settle=f"{REEVALUATE}: a search for validation samples copied in the training set",
     ),
@@ -388,7 +408,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "validation, compare the splits (adversarial validation) and re-split at random.",
         ),
         requires=(VAL_BELOW | _any("eval_val_below"),),
-        excludes=_any("val_above_train"),
+        excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
     CauseSpec(
@@ -434,7 +454,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_above_train", "split_shift"),
             _any("val_above_train_early", "val_stuck", "split_shift"),
         ),
-        excludes=_any("val_below_train"),
+        excludes=_any("val_below_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("split_shift"),
         settle=f"{REEVALUATE}: feature means and scales of both splits compared",
     ),
@@ -455,6 +475,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "pr_train_logratio",
             "pr_val_logratio",
             "pr_train_time",
+            "fl_negative",
         ),
         (
             "loss_scale",
@@ -470,7 +491,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Compute both losses with the same function and reduction (mean over samples), "
             "averaged over the whole epoch.",
         ),
-        requires=(_any("loss_scale_mismatch"),),
+        requires=(_any("loss_scale_mismatch", "negative_loss"),),
         settle=f"the config keys loss_reduction and train_loss_aggregation, or {REEVALUATE}",
     ),
     CauseSpec(
@@ -511,6 +532,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "(re-evaluation does this) and relabel or drop them.",
         ),
         requires=(VAL_BELOW | _any("high_plateau", "noisy_labels", "eval_val_below"),),
+        excludes=BROKE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),
     CauseSpec(
@@ -549,6 +571,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_above_train", "eval_val_above"),
             _any("val_rises_after_min", "gap_widens", "eval_val_above"),
         ),
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(
@@ -575,7 +598,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Increase capacity, reduce regularization, unfreeze layers, or check that inputs "
             "and labels line up.",
         ),
-        requires=(_any("high_plateau"),),
+        requires=(_any("high_plateau", "at_chance"),),
+        excludes=EXPLODED | NOT_A_LOSS,
         settle="the config key num_classes, or a larger model trained on the same data",
     ),
     CauseSpec(
@@ -595,13 +619,25 @@ CAUSES: tuple[CauseSpec, ...] = (
             "pg_rel_level",
             "st_val_sign_changes",
             "st_val_rough",
+            "fl_exploded",
+            "fl_collapsed",
+            "cfg_lr_log",
         ),
         ("stability",),
         _text("Steps overshoot: the loss oscillates, spikes or climbs.", "stability"),
         _fixed(
             "Lower the learning rate (try 3-10x smaller), add warm-up, or clip gradients.",
         ),
-        requires=(_any("unstable_training", "nonfinite"),),
+        requires=(
+            _any(
+                "unstable_training",
+                "nonfinite",
+                "loss_exploded",
+                "collapsed_to_chance",
+                "at_chance",
+            ),
+        ),
+        excludes=NOT_A_LOSS,
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(
@@ -615,6 +651,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "cv_train_slope",
             "cv_train_logp",
             "pg_rel_level",
+            "cfg_lr_log",
         ),
         (
             "progress",
@@ -627,7 +664,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Raise the learning rate (try 3-10x larger) or use a schedule with warm-up.",
         ),
-        requires=(_any("high_plateau", "train_still_improving"),),
+        requires=(_any("high_plateau", "train_still_improving", "at_chance"),),
+        excludes=BROKE | NOT_A_LOSS,
         settle="a short rerun at three times the learning rate",
     ),
     CauseSpec(
@@ -649,6 +687,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Train for more epochs (resume from the last checkpoint).",
         ),
         requires=(_any("still_improving"),),
+        excludes=BROKE | NOT_A_LOSS,
         settle="more epochs from the last checkpoint",
     ),
     CauseSpec(
@@ -673,6 +712,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "averaged over a few epochs.",
         ),
         requires=(_any("ended_after_bump"),),
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         settle="the config key early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(
@@ -684,6 +724,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "nf_frac",
             "nf_jump",
             "st_spikes",
+            "fl_exploded",
         ),
         ("nonfinite",),
         _text("NaN, infinite or exploding loss values.", "nonfinite"),
@@ -691,7 +732,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Lower the learning rate, clip gradients, check for log(0) or division by zero in "
             "the loss, and use loss scaling with mixed precision.",
         ),
-        requires=(_any("nonfinite"),),
+        requires=(_any("nonfinite", "loss_exploded"),),
+        confirmed_by=_any("nan_loss", "loss_exploded"),
+        excludes=NOT_A_LOSS,
         settle="per-step losses around the first non-finite value",
     ),
 )

@@ -24,6 +24,36 @@ def _flag(config: Mapping[str, object], key: str) -> float:
     return 1.0 if value else 0.0
 
 
+# The learning rate each optimizer's library default (or common practice, for SGD) uses: a
+# configured rate far from it, in decades, is prior evidence about a learning-rate cause.
+TYPICAL_LR = {
+    "sgd": 1e-2,
+    "adam": 1e-3,
+    "adamw": 1e-3,
+    "nadam": 1e-3,
+    "adamax": 2e-3,
+    "rmsprop": 1e-3,
+    "adagrad": 1e-2,
+    "adadelta": 1.0,
+    "lamb": 1e-3,
+    "lion": 1e-4,
+}
+LR_DECADES = 3.0  # the feature saturates three decades from the typical rate
+
+
+def _lr_decades(config: Mapping[str, object]) -> float:
+    """log10(configured / typical learning rate) for the named optimizer, scaled to [-1, 1];
+    0 when either is unknown."""
+    lr = _number(config, "learning_rate")
+    if lr is None:
+        lr = _number(config, "lr")
+    optimizer = config.get("optimizer")
+    typical = TYPICAL_LR.get(optimizer.strip().lower()) if isinstance(optimizer, str) else None
+    if lr is None or lr <= 0 or typical is None:
+        return 0.0
+    return max(-1.0, min(1.0, math.log10(lr / typical) / LR_DECADES))
+
+
 def config_finding(config: Mapping[str, object]) -> Finding:
     dropout = _number(config, "dropout") or 0.0
     smoothing = _number(config, "label_smoothing") or 0.0
@@ -53,6 +83,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
         "cfg_frozen": _flag(config, "frozen_layers"),
         "cfg_small_patience": float(patience is not None and patience <= 3),
         "cfg_val_size_inv": 1.0 / math.sqrt(val_size) if val_size and val_size > 0 else 0.0,
+        "cfg_lr_log": _lr_decades(config),
     }
     known = sorted(
         k
@@ -69,6 +100,8 @@ def config_finding(config: Mapping[str, object]) -> Finding:
             "train_loss_aggregation",
             "loss_reduction",
             "frozen_layers",
+            "learning_rate",
+            "optimizer",
         )
         if k in config
     )

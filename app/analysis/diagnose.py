@@ -28,7 +28,15 @@ from app.analysis.symptoms import Symptoms, measure
 ENGINE_VERSION = "0.5.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
-GAP_SYMPTOMS = ("val_below_train", "val_above_train")
+# Symptoms loud enough that the user must hear their candidate explanations even when no cause
+# is likely: a gap between the curves, and a training that broke.
+FLAGGED_SYMPTOMS = (
+    "val_below_train",
+    "val_above_train",
+    "loss_exploded",
+    "at_chance",
+    "negative_loss",
+)
 BELOW_EARLY = ("val_below_train_early", "val_below_train_first")
 CLOSE = 0.2  # causes within this confidence of the top one are named as not ruled out
 CLOSE_FLOOR = 0.3
@@ -88,11 +96,11 @@ def diagnose(history: History, model: cause_model.Model | None = None) -> Diagno
 
 
 def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
-    """The assessment in words: the reported causes (with the candidate explanations of a gap
-    that nothing likely explains), the symptoms and the summary."""
+    """The assessment in words: the reported causes (with the candidate explanations of a
+    flagged symptom that nothing likely explains), the symptoms and the summary."""
     ranked = [cid for cid, _ in sorted(a.scores.items(), key=lambda item: -item[1])]
     reported = [cid for cid in ranked if a.scores[cid] >= REPORT_FLOOR]
-    for symptom in GAP_SYMPTOMS:
+    for symptom in FLAGGED_SYMPTOMS:
         if symptom in a.symptoms and a.symptoms[symptom].present:
             candidates = _candidates(ranked, symptom)
             if not set(candidates) & set(reported):

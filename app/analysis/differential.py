@@ -8,8 +8,9 @@ word:
   did not find (`refuted_without`);
 - a short history pulls a confidence back toward the cause's base rate: three epochs are little
   evidence, whatever a model fitted on longer runs reads into them;
-- a re-evaluation that measured the mechanism itself decides: when a tenth of the validation
-  set has copies in training and the model scores them better, validation samples leak.
+- a measurement of the mechanism itself decides: when a tenth of the validation set has copies
+  in training, validation samples leak; when the loss is NaN or explodes a thousandfold, the
+  training is numerically unstable (a cause's `confirmed_by` symptoms).
 """
 
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ FULL_HISTORY = 8  # epochs with both curves (or training losses) from which a hi
 DEFAULT_BASE_RATE = 0.1  # a cause's prior when the fitted model does not state one
 LEAK_DECISIVE = 0.1  # share of validation samples with a copy in training that settles leakage
 LEAK_CONFIRMED = 0.9
+CONFIRMED = 0.9  # a cause whose defining symptom is present
 
 
 def compatible(symptoms: Symptoms) -> frozenset[str]:
@@ -53,6 +55,8 @@ def confidences(
             continue
         base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
         scores[cause_id] = base + (p - base) * weight if p > base else p
+        if BY_ID[cause_id].confirmed_by & present(symptoms):
+            scores[cause_id] = max(scores[cause_id], CONFIRMED)
     leak = symptoms.get("duplicates")
     if (
         leak is not None

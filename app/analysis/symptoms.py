@@ -41,7 +41,8 @@ RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a f
 SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
 SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
-JITTER_RATIO = 5.0  # ... and five times as much as validation
+JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
+MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
 
 
@@ -279,6 +280,13 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
     return [
         Symptom("nonfinite", flagged("nonfinite"), statistic("nonfinite"), "", detail("nonfinite")),
         Symptom(
+            "nan_loss",
+            feature("nonfinite", "nf_any") > 0,
+            statistic("nonfinite"),
+            "",
+            detail("nonfinite"),
+        ),
+        Symptom(
             "unstable_training",
             flagged("stability"),
             statistic("stability"),
@@ -298,6 +306,34 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             round(feature("metrics", "ad_divergence"), 3),
             "product of the loss and accuracy trends",
             detail("metrics"),
+        ),
+        Symptom(
+            "loss_exploded",
+            feature("failure", "fl_exploded") > 0,
+            statistic("failure"),
+            "times the lowest loss before it",
+            detail("failure"),
+        ),
+        Symptom(
+            "at_chance",
+            feature("failure", "fl_at_chance") > 0,
+            None,
+            "",
+            detail("failure"),
+        ),
+        Symptom(
+            "collapsed_to_chance",
+            feature("failure", "fl_collapsed") > 0,
+            None,
+            "",
+            detail("failure"),
+        ),
+        Symptom(
+            "negative_loss",
+            feature("failure", "fl_negative") > 0,
+            None,
+            "",
+            detail("failure"),
         ),
         Symptom(
             "ended_after_bump",
@@ -370,6 +406,16 @@ def _from_probe(c: Curves) -> list[Symptom]:
     return out
 
 
+def _batches_per_epoch(c: Curves) -> float:
+    """train_size / batch_size from the config; infinite (no objection) when either is unknown."""
+    size, batch = c.config.get("train_size"), c.config.get("batch_size")
+    if isinstance(size, bool) or isinstance(batch, bool):
+        return float("inf")
+    if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
+        return float("inf")
+    return float(size) / float(batch)
+
+
 def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
     epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
@@ -394,7 +440,11 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
         train_jitter = noise_sigma(c.train[both]) / level
         val_jitter = noise_sigma(c.val[both]) / level
         constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
-        one_batch = train_jitter >= BATCH_JITTER and train_jitter >= JITTER_RATIO * val_jitter
+        one_batch = (
+            train_jitter >= BATCH_JITTER
+            and train_jitter >= JITTER_RATIO * val_jitter
+            and _batches_per_epoch(c) >= MANY_BATCHES
+        )
         negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
         seen, value = constant or one_batch or negative, round(float(np.exp(first)), 4)
         parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from app.analysis.checks import (
     convergence,
     early_stop,
+    failure,
     gap,
     lag,
     loss_scale,
@@ -24,6 +25,7 @@ from app.analysis.finding import Finding
 
 CHECKS: tuple[Callable[[Curves], Finding], ...] = (
     nonfinite.check,
+    failure.check,
     gap.check,
     lag.check,
     offset.check,

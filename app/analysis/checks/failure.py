@@ -1,0 +1,134 @@
+"""Failed optimization: the loss says training itself broke, whatever the gap between curves.
+
+Three signatures, each impossible for a run that merely over- or underfits:
+- the loss *exploded*: a positive loss climbs to a thousand times its lowest value, or a
+  classifier's cross entropy never comes within a thousand times chance (ln C) all run
+  (Keras reports 1e13 for a LeNet trained at learning rate 9 without ever printing a NaN);
+- the classifier ends *at chance*: both losses at ln C or above (less 10%), chance accuracy:
+  it predicts nothing (nothing about splits, regularization or early stopping matters then);
+  it *collapsed* there when the loss first rose back above chance or accuracy fell from twice
+  chance (overshooting steps do this; a learning rate too low never climbs above its start);
+- the loss went *negative* although the named loss cannot (cross entropy, squared or absolute
+  error): it is computed on targets or outputs it was not meant for.
+"""
+
+import math
+
+import numpy as np
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding, skipped
+from app.analysis.history import FloatArray
+
+FEATURES = ("fl_exploded", "fl_at_chance", "fl_collapsed", "fl_negative")
+EXPLODED_GROWTH = 1e3  # times the lowest value so far
+EXPLODED_CHANCE = 1e3  # times chance, at the run's lowest point
+CHANCE_BAND = 0.1  # losses no more than 10% below ln C
+OVERSHOOT = 1.25  # a later epoch a quarter above chance
+CHANCE_ACCURACY = 1.5  # validation accuracy at most 1.5 / C is chance
+# Losses that cannot be negative; the first group also starts near ln C for a classifier.
+LIKELIHOOD_LOSSES = frozenset(
+    {
+        "cross_entropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "crossentropy",
+        "nll",
+        "bce",
+        "binary_crossentropy",
+        "log_loss",
+    }
+)
+NON_NEGATIVE_LOSSES = LIKELIHOOD_LOSSES | frozenset(
+    {"mse", "mae", "huber", "smooth_l1", "mean_squared_error", "mean_absolute_error"}
+)
+
+
+def loss_name(c: Curves) -> str | None:
+    """The run's loss as its config names it, or cross entropy for a classifier naming none."""
+    name = c.config.get("loss")
+    if isinstance(name, str) and name.strip():
+        return name.strip().lower()
+    return "cross_entropy" if c.task == "classification" else None
+
+
+def chance(c: Curves) -> float | None:
+    """ln C: the cross entropy of a classifier that predicts nothing (uniform over C classes)."""
+    classes = c.config.get("num_classes")
+    if c.task != "classification" or loss_name(c) not in LIKELIHOOD_LOSSES:
+        return None
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        return None
+    return math.log(classes)
+
+
+def _growth(values: FloatArray) -> float:
+    """The largest ratio of a value to the lowest value before it (1 for a falling curve)."""
+    v = values[np.isfinite(values)]
+    if len(v) < 2 or np.any(v <= 0):
+        return 1.0
+    return float(np.max(v / np.minimum.accumulate(v)))
+
+
+def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
+    """Whether the classifier ends at chance, whether it collapsed there, and in words."""
+    train = c.train[np.isfinite(c.train)]
+    if len(train) < 3:
+        return False, False, ""
+    end = float(np.median(train[-2:])) / ln_c
+    val = c.val[np.isfinite(c.val)]
+    val_end = float(np.median(val[-2:])) / ln_c if len(val) else end
+    accuracy = c.val_acc if c.val_acc is not None else c.train_acc
+    acc = accuracy[np.isfinite(accuracy)] if accuracy is not None else np.zeros(0)
+    chance_acc = CHANCE_ACCURACY / math.exp(ln_c)
+    at_chance = min(end, val_end) >= 1 - CHANCE_BAND and (len(acc) == 0 or acc[-1] <= chance_acc)
+    rose = float(np.max(train[1:])) / ln_c >= OVERSHOOT
+    lost = len(acc) >= 2 and acc[-1] <= chance_acc and float(np.max(acc)) >= 2 * chance_acc
+    detail = f"training loss ends at {end:.0%} of chance (ln C)" + (
+        f", validation accuracy at {acc[-1]:.3g} after peaking at {np.max(acc):.3g}"
+        if len(acc)
+        else ""
+    )
+    return at_chance, at_chance and (rose or lost), detail
+
+
+def check(c: Curves) -> Finding:
+    values = np.concatenate([c.train, c.val])
+    finite = values[np.isfinite(values)]
+    if len(finite) < 2:
+        return skipped("failure", "needs two finite losses", dict.fromkeys(FEATURES, 0.0))
+    ln_c = chance(c)
+    growth = max(_growth(c.train), _growth(c.val))
+    floor = float(np.min(finite)) / ln_c if ln_c and np.all(finite > 0) else 0.0
+    exploded = growth >= EXPLODED_GROWTH or floor >= EXPLODED_CHANCE
+    at_chance, collapsed, chance_detail = _chance_state(c, ln_c) if ln_c else (False, False, "")
+    negative = loss_name(c) in NON_NEGATIVE_LOSSES and bool(np.any(finite < 0))
+    parts = []
+    if exploded:
+        parts.append(
+            f"the loss exploded: it climbs to {growth:.3g} times its lowest value"
+            + (f" and stays above {floor:.3g} times chance" if floor >= EXPLODED_CHANCE else "")
+        )
+    if at_chance:
+        how = "collapsed to chance" if collapsed else "ends at chance"
+        parts.append(f"the model {how}: {chance_detail}")
+    if negative:
+        parts.append(
+            f"the loss ({loss_name(c)}) reaches {float(np.min(finite)):.4g}, which it cannot "
+            "on valid targets"
+        )
+    features = {
+        "fl_exploded": float(exploded),
+        "fl_at_chance": float(at_chance),
+        "fl_collapsed": float(collapsed),
+        "fl_negative": float(negative),
+    }
+    if parts:
+        return Finding("failure", "flagged", "; ".join(parts), statistic=growth, features=features)
+    return Finding(
+        "failure",
+        "passed",
+        "the loss stays within a sane range of its own values and of chance",
+        statistic=growth,
+        features=features,
+    )

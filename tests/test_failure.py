@@ -1,0 +1,119 @@
+"""A training that broke: the loss explodes, falls back to chance, or goes negative.
+
+Each history below is one whose truth is known by construction (a cross entropy of 1e13 on ten
+classes cannot come from a working optimizer); the engine must name the mechanisms that can
+produce it and none that cannot.
+"""
+
+import math
+
+import numpy as np
+
+from app.analysis import History, Series, diagnose
+from app.analysis.config_keys import config_finding
+from app.analysis.diagnose import assess
+from app.analysis.symptoms import present
+
+TEN = {"num_classes": 10, "loss": "cross_entropy"}
+SPLIT_CAUSES = {
+    "data_leakage",
+    "easier_validation",
+    "preprocessing_mismatch",
+    "measurement_lag",
+    "premature_early_stopping",
+    "overfitting",
+    "small_validation_noise",
+}
+
+
+def history(train, val=None, config=None, val_accuracy=None, task="classification") -> History:
+    epochs = np.arange(1, len(train) + 1, dtype=float)
+    series = {"train_loss": Series.full(np.asarray(train, float))}
+    if val is not None:
+        series["val_loss"] = Series.full(np.asarray(val, float))
+    if val_accuracy is not None:
+        series["val_accuracy"] = Series.full(np.asarray(val_accuracy, float))
+    return History(epochs, series, config=config or {}, task=task)
+
+
+def test_an_exploded_loss_without_a_nan_is_numerical_instability_and_nothing_about_the_split():
+    # A LeNet at learning rate 9: Keras prints 1e13 and falling, never a NaN; validation sits
+    # below training only because both are absurd.
+    train = 8.8e13 * 0.8 ** np.arange(20)
+    val = 5.0e13 * 0.8 ** np.arange(20)
+    result = diagnose(history(train, val, {**TEN, "learning_rate": 9.0, "optimizer": "adamax"}))
+    assert result.causes[0].id == "numerical_instability"
+    assert result.causes[0].confidence >= 0.9
+    assert not SPLIT_CAUSES & {c.id for c in result.causes}
+    assert "loss_exploded" in present(assess(history(train, val, TEN)).symptoms)
+
+
+def test_a_loss_that_climbs_a_thousandfold_mid_run_exploded_even_without_validation():
+    train = [2.29, 5430.0, 63000.0, 2.23, 1.98, 1.9, 1.85, 1.8]
+    result = diagnose(history(train, None, TEN))
+    assert result.causes and result.causes[0].id == "numerical_instability"
+
+
+def test_a_healthy_run_and_a_sum_reduced_loss_did_not_explode_or_collapse():
+    epochs = np.arange(30)
+    healthy = history(0.1 + 2.2 * np.exp(-epochs / 4), 0.15 + 2.1 * np.exp(-epochs / 4), TEN)
+    summed = history(32 * (0.1 + 2.2 * np.exp(-epochs / 4)), 0.15 + 2.1 * np.exp(-epochs / 4), TEN)
+    for run in (healthy, summed):
+        found = present(assess(run).symptoms)
+        assert not found & {"loss_exploded", "collapsed_to_chance", "at_chance", "negative_loss"}
+
+
+def test_a_classifier_that_learned_then_fell_back_to_chance_collapsed():
+    # RMSprop at 0.1: accuracy reaches 0.56, then the model predicts one class.
+    ln10 = math.log(10)
+    train = [1410.0, 2.68, 2.05, 2.42, 2.31, 2.31, 2.30]
+    val = [2.99, 2.95, 1.76, 2.34, 2.31, 2.31, 2.31]
+    acc = [0.19, 0.27, 0.56, 0.10, 0.11, 0.10, 0.10]
+    a = assess(history(train, val, {**TEN, "learning_rate": 0.1, "optimizer": "rmsprop"}, acc))
+    found = present(a.symptoms)
+    assert {"at_chance", "collapsed_to_chance"} <= found
+    assert "lr_too_high" in a.scores
+    assert not {"not_converged", "premature_early_stopping", "lr_too_low"} & set(a.scores)
+    assert abs(np.median(train[-2:]) / ln10 - 1) < 0.1
+
+
+def test_a_classifier_stuck_at_chance_all_run_is_not_a_split_or_early_stopping_problem():
+    train = [3.2, 2.45, 2.4, 2.35, 2.33, 2.32, 2.31, 2.31, 2.31, 2.31]
+    val = [2.48, 2.42, 2.39, 2.35, 2.32, 2.31, 2.31, 2.31, 2.31, 2.30]
+    acc = [0.10, 0.11, 0.10, 0.11, 0.10, 0.11, 0.10, 0.11, 0.10, 0.11]
+    a = assess(history(train, val, {**TEN, "early_stopping_patience": 3}, acc))
+    assert "at_chance" in present(a.symptoms)
+    assert not {"premature_early_stopping", "overfitting", "data_leakage"} & set(a.scores)
+
+
+def test_a_negative_cross_entropy_is_a_loss_computed_on_the_wrong_targets():
+    train = -6290.0 * 3.0 ** np.arange(10)
+    val = -23600.0 * 2.8 ** np.arange(10)
+    result = diagnose(history(train, val, {"loss": "bce", "num_classes": 2}))
+    assert "loss_computation_mismatch" in ids(result)
+    assert not {"not_converged", "overfitting", "measurement_lag"} & set(ids(result))
+    symptom = next(s for s in result.symptoms if s.id == "negative_loss")
+    assert symptom.present and "loss_computation_mismatch" in symptom.explained_by
+
+
+def test_a_loss_that_may_be_negative_is_not_flagged():
+    # An unnamed regression loss (a negative log-likelihood of a density can go below zero).
+    train = 1.0 - 0.1 * np.arange(20)
+    found = present(assess(history(train, train + 0.05, {}, task="regression")).symptoms)
+    assert "negative_loss" not in found
+
+
+def test_the_configured_learning_rate_is_read_against_its_optimizer():
+    def decades(config):
+        return config_finding(config).features["cfg_lr_log"]
+
+    assert decades({"optimizer": "adam", "learning_rate": 1e-3}) == 0.0
+    assert decades({"optimizer": "Adam", "learning_rate": 1.0}) == 1.0  # three decades high
+    assert decades({"optimizer": "sgd", "lr": 1e-6}) < -0.9
+    assert decades({"optimizer": "adadelta", "learning_rate": 1.0}) == 0.0
+    assert decades({"learning_rate": 9.0}) == 0.0  # no optimizer: no yardstick
+    assert decades({"optimizer": "mystery", "learning_rate": 9.0}) == 0.0
+
+
+def ids(result) -> list[str]:
+    return [c.id for c in result.causes]
