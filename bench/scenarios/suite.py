@@ -1,4 +1,10 @@
-"""The committed scenario suite, loaded without torch: one JSON per generated run."""
+"""The committed scenario suite, loaded without torch: one JSON per generated run.
+
+Two independent generators wrote it: the first (`generate.py`: MLPs on tabular data, causes
+labelled by oracle checks of the planted phenomenon) and the second (`second/`: recurrent nets,
+transformers and CNNs on signals, sequences and images, causes labelled by counterfactual
+reruns). A run's family is the kind of data it was trained on; families never span generators.
+"""
 
 import json
 from dataclasses import dataclass, replace
@@ -9,7 +15,9 @@ from app.analysis.history import History
 
 RUNS = Path(__file__).parent / "runs"
 VALIDATION_KEYS = frozenset({"val_loss", "val_accuracy"})
-FAMILIES = {10: "digits", 2: "cancer", 4: "blobs"}  # by the number of classes of the data set
+FIRST_FAMILIES = {10: "digits", 2: "cancer", 4: "blobs"}  # by the number of classes of the data set
+GENERATORS = ("first", "second")
+FITTED_GENERATOR = "first"  # the shipped model is fitted on it; the other one only scores
 
 # Causes a loss history (with config) can reveal; the others need re-evaluation of the model.
 HISTORY_IDENTIFIABLE = frozenset(
@@ -52,15 +60,24 @@ class ScenarioRun:
     planted: frozenset[str]
     truth: frozenset[str]
     history: History  # with the probe report, when the generator could compute one
+    generator: str = "first"
+    data_family: str | None = None  # as the generator recorded it (the second one does)
 
     @property
     def family(self) -> str:
-        """The data set the run was trained on: the family left out together when scoring
-        out of family (bench/accuracy.py)."""
+        """The data the run was trained on: the family left out together when scoring out of
+        family (bench/accuracy.py). The first generator's files predate the field: its data
+        set is told by the task and the number of classes."""
+        if self.data_family is not None:
+            return self.data_family
         if self.history.task == "regression":
             return "friedman"
         classes = self.history.config.get("num_classes")
-        return FAMILIES.get(classes, "other") if isinstance(classes, int) else "other"
+        return FIRST_FAMILIES.get(classes, "other") if isinstance(classes, int) else "other"
+
+    @property
+    def variant(self) -> int:
+        return int(self.name.rsplit("-", 1)[1])
 
     def without_probe(self) -> History:
         return replace(self.history, probe=None)
@@ -86,6 +103,8 @@ def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:
                 history=history_from_document(
                     {**document["history"], "probe": document.get("probe")}
                 ),
+                generator=document.get("generator", "first"),
+                data_family=document.get("family"),
             )
         )
     return runs
