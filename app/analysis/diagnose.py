@@ -25,7 +25,7 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure
 
-ENGINE_VERSION = "0.5.0"
+ENGINE_VERSION = "0.6.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
 # Symptoms loud enough that the user must hear their candidate explanations even when no cause
