@@ -207,6 +207,35 @@ def test_a_reevaluation_that_finds_no_copies_refutes_leakage():
     assert "data_leakage" not in ids(result)
 
 
+def test_near_copies_the_model_scores_no_better_leak_nothing():
+    # Small tabular sets hold near-identical samples on both sides of any split; they leak only
+    # what the model learned from them.
+    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
+    assert run.history.probe and run.history.probe.leakage
+    n_val = run.history.probe.n_val
+    harmless = probe_like(
+        run.name,
+        leakage__exact_duplicates=0,
+        leakage__near_duplicates=n_val // 2,
+        leakage__leaked_fraction=0.5,
+        leakage__leaked_val_loss=0.9,
+        leakage__clean_val_loss=0.8,
+    )
+    a = assess(History(**{**run.history.__dict__, "probe": harmless}))
+    assert not a.symptoms["duplicates"].present
+    assert "data_leakage" not in a.scores
+    scored_better = probe_like(
+        run.name,
+        leakage__exact_duplicates=0,
+        leakage__near_duplicates=n_val // 2,
+        leakage__leaked_fraction=0.5,
+        leakage__leaked_val_loss=0.1,
+        leakage__clean_val_loss=0.8,
+    )
+    b = assess(History(**{**run.history.__dict__, "probe": scored_better}))
+    assert b.symptoms["duplicates"].present and b.scores["data_leakage"] >= LEAK_CONFIRMED
+
+
 def test_noise_alone_is_not_a_learning_rate_that_overshoots():
     # A healthy curve with independent epoch noise: about two of three successive changes
     # reverse direction, as white noise does; no spikes, no upward drift.

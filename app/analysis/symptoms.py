@@ -345,6 +345,26 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
     ]
 
 
+def _copies_matter(p: probes.Probe) -> bool:
+    """Copies leak only what the model learned from them: an exact copy does, a near copy (cosine
+    similarity; small tabular sets have many) only when the model scores those samples better
+    than the rest of validation."""
+    if p.exact_duplicates > 0:
+        return True
+    if p.leaked_val_loss is None or p.clean_val_loss is None:
+        return True  # every validation sample has a copy: nothing to compare with
+    return p.leaked_val_loss < p.clean_val_loss
+
+
+def _copies_scored(p: probes.Probe) -> str:
+    if p.leaked_val_loss is None or p.clean_val_loss is None:
+        return ""
+    return (
+        f"; the model scores them {p.leaked_val_loss:.3g} against {p.clean_val_loss:.3g} for the "
+        f"rest" + (f" (p={p.leak_p:.2g})" if p.leak_p is not None else "")
+    )
+
+
 def _from_probe(c: Curves) -> list[Symptom]:
     p = probes.read(c.probe)
     if p is None:
@@ -386,10 +406,11 @@ def _from_probe(c: Curves) -> list[Symptom]:
         out.append(
             Symptom(
                 "duplicates",
-                p.leaked_fraction >= LEAK_FRACTION,
+                p.leaked_fraction >= LEAK_FRACTION and _copies_matter(p),
                 round(p.leaked_fraction, 4),
                 "of validation samples",
-                f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training",
+                f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training"
+                + _copies_scored(p),
             )
         )
     if p.adversarial_auc is not None:
