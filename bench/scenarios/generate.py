@@ -523,56 +523,26 @@ def config_for(split: Split, recipe: Recipe, extra: dict[str, Any]) -> dict[str,
 
 def probe(split: Split, recipe: Recipe, result: dict[str, Any], seed: int) -> dict[str, Any] | None:
     """The worker's probe report on this run's final model and data (what re-evaluation sees)."""
-    import io
+    from bench.scenarios.probing import worker_report
 
-    import torch
-
-    from workers.reevaluate import report
-    from workers.reevaluate.errors import ReevaluationError
-    from workers.reevaluate.load import Data, load_model
-
-    buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(result["model"]), buffer)
-    path = OUT.parent / f".probe-{seed}.pt"
-    path.write_bytes(buffer.getvalue())
-    try:
-        model = load_model(path, torch.device("cpu"))
-    finally:
-        path.unlink()
-    classification = split.task == "classification"
     raw = augmented(split, recipe, seed)
-    inputs = raw if raw is not None else split.x_train
-    data = Data(
-        inputs.astype(np.float32),
-        split.y_train.astype(np.int64 if classification else np.float32),
-        split.x_val.astype(np.float32),
-        split.y_val.astype(np.int64 if classification else np.float32),
-        split.x_train.astype(np.float32) if raw is not None else None,
-        False,
-    )
     finite = [
         r
         for r in result["epochs"]
         if math.isfinite(r["train_loss"]) and math.isfinite(r["val_loss"])
     ]
-    settings = report.Settings(
-        loss="cross_entropy" if classification else "mse",
-        label_smoothing=recipe.label_smoothing,
-        batch_size=recipe.batch_size,
-        eval_batch_size=512,
-        permutations=500,
-        near_threshold=0.995,
+    return worker_report(
+        result["model"],
+        raw if raw is not None else split.x_train,
+        split.y_train,
+        split.x_val,
+        split.y_val,
+        x_train_raw=split.x_train if raw is not None else None,
         task=split.task,
-        reported_train=finite[-1]["train_loss"] if finite else None,
-        reported_val=finite[-1]["val_loss"] if finite else None,
+        batch_size=recipe.batch_size,
+        label_smoothing=recipe.label_smoothing,
+        reported=(finite[-1]["train_loss"], finite[-1]["val_loss"]) if finite else (None, None),
     )
-    try:
-        built = report.build(
-            model, data, settings, torch.device("cpu"), lambda _: None, lambda: None
-        )
-    except ReevaluationError:
-        return None
-    return built.model_dump(mode="json", exclude={"seconds"})
 
 
 def generate(job: tuple[str, int]) -> dict[str, Any] | None:

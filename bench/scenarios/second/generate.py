@@ -87,56 +87,31 @@ def config_for(data: Data, recipe: Recipe, extra: dict[str, Any], variant: int) 
 
 def probe(data: Data, recipe: Recipe, result: dict[str, Any], seed: int) -> dict[str, Any] | None:
     """The workers' probe report on the final model (what re-evaluation sees)."""
-    import io
-    import tempfile
-    from pathlib import Path
-
     import torch
 
-    from workers.reevaluate import report
-    from workers.reevaluate.errors import ReevaluationError
-    from workers.reevaluate.load import Data as ProbeData
-    from workers.reevaluate.load import load_model
+    from bench.scenarios.probing import worker_report
 
-    buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(result["model"]), buffer)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.pt"
-        path.write_bytes(buffer.getvalue())
-        model = load_model(path, torch.device("cpu"))
     raw = None
     if recipe.augment != "none":
         generator = torch.Generator().manual_seed(seed)
         raw = augment(torch.as_tensor(data.x_train), recipe, generator).numpy()
-    inputs = raw if raw is not None else data.x_train
     rows = [r for r in result["epochs"] if math.isfinite(r["train_loss"])]
     validated = [r for r in rows if "val_loss" in r and math.isfinite(r["val_loss"])]
-    settings = report.Settings(
-        loss="cross_entropy" if data.task == "classification" else "mse",
-        label_smoothing=recipe.label_smoothing,
-        batch_size=recipe.batch_size,
-        eval_batch_size=512,
-        permutations=500,
-        near_threshold=0.995,
-        task=data.task,
-        reported_train=rows[-1]["train_loss"] if rows else None,
-        reported_val=validated[-1]["val_loss"] if validated else None,
-    )
-    probe_data = ProbeData(
-        inputs,
+    return worker_report(
+        result["model"],
+        raw if raw is not None else data.x_train,
         data.y_train,
         data.x_val,
         data.y_val,
-        data.x_train if raw is not None else None,
-        False,
+        x_train_raw=data.x_train if raw is not None else None,
+        task=data.task,
+        batch_size=recipe.batch_size,
+        label_smoothing=recipe.label_smoothing,
+        reported=(
+            rows[-1]["train_loss"] if rows else None,
+            validated[-1]["val_loss"] if validated else None,
+        ),
     )
-    try:
-        built = report.build(
-            model, probe_data, settings, torch.device("cpu"), lambda _: None, lambda: None
-        )
-    except ReevaluationError:
-        return None
-    return built.model_dump(mode="json", exclude={"seconds"})
 
 
 def generate(job: tuple[str, int]) -> dict[str, Any] | None:
