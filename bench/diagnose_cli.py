@@ -1,6 +1,6 @@
 """`lossgap diagnose FILE` on every real-world log: wall time per file, as a user runs it.
 
-    python bench/diagnose_cli.py      # needs ../shared/realworld beside the repository
+    python bench/diagnose_cli.py
 
 Each file runs three times, each in a fresh `python -m app diagnose` process (imports
 included, output to /dev/null); the baseline is a process that only starts Python and imports
@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REALWORLD = ROOT.parent / "shared" / "realworld"
+REALWORLD = ROOT / "tests" / "fixtures" / "realworld"
 
 
 def inputs(tmp: Path) -> list[Path]:

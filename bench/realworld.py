@@ -1,6 +1,6 @@
-"""The diagnosis on real logs: `shared/realworld/` as a second validation set.
+"""The diagnosis on real logs: `tests/fixtures/realworld/` as a second validation set.
 
-    python bench/realworld.py       # needs ../shared/realworld beside the repository
+    python bench/realworld.py
 
 The scenario suite is synthetic; these are runs public projects logged. Their MANIFEST describes
 each curve in words, and only what it states plainly is scored here (the phrase is quoted beside
@@ -28,7 +28,7 @@ from app.analysis.catalog import BY_ID
 from app.analysis.document import history_from_document
 from app.imports import detect
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+REALWORLD = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "realworld"
 
 LABELS: dict[str, tuple[str, str]] = {
     "hf_trainer_state/whisper-small-hi.trainer_state.json": ("overfitting", "classic overfit"),

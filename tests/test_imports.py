@@ -1,5 +1,6 @@
-"""Every single-file log in shared/realworld imports through the API with the series its
-MANIFEST describes (`shared/realworld/MANIFEST.md`): format, row counts and the curve's shape."""
+"""Every single-file log in tests/fixtures/realworld imports through the API with the series
+its MANIFEST describes (`tests/fixtures/realworld/MANIFEST.md`): format, row counts and the
+curve's shape."""
 
 import json
 import math
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+# A copy of the project's shared/realworld corpus (with its MANIFEST): the repo stands alone.
+REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
 
 
 def rows(client, run_id):

@@ -1,5 +1,5 @@
-"""Folder formats of shared/realworld (TensorBoard log dirs, MLflow and W&B run folders), uploaded
-as .zip or .tar.gz, and single files with their companion configs."""
+"""Folder formats of tests/fixtures/realworld (TensorBoard log dirs, MLflow and W&B run
+folders), uploaded as .zip or .tar.gz, and single files with their companion configs."""
 
 import io
 import tarfile

@@ -1,11 +1,12 @@
 """Real Keras records (stdout and History CSVs) against independent conversions of them.
 
-`shared/peers/` holds what real faulty Keras programs wrote, from two public benchmarks, beside
-a JSON of the per-epoch values each package's curators converted by hand (`howreal`: the stdout
-of twelve programs, read from the final progress line of each `Epoch k/N` block, `evaluate()`
-after training ignored; `deepfd`, `deepfd-cov`: 23 `log.csv` files, `pandas.to_csv` of a
-History with no epoch column). The importers must read the same numbers from the raw files,
-including the runs that had no validation data and those whose losses are `nan`.
+`tests/fixtures/peers/` (a copy of the project's shared/peers) holds what real faulty Keras
+programs wrote, from two public benchmarks, beside a JSON of the per-epoch values each package's
+curators converted by hand (`howreal`: the stdout of twelve programs, read from the final
+progress line of each `Epoch k/N` block, `evaluate()` after training ignored; `deepfd`,
+`deepfd-cov`: 23 `log.csv` files, `pandas.to_csv` of a History with no epoch column). The
+importers must read the same numbers from the raw files, including the runs that had no
+validation data and those whose losses are `nan`.
 """
 
 import json
@@ -16,7 +17,7 @@ import pytest
 
 from app.imports import detect
 
-PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"  # a copy of shared/peers
 CASES = sorted(
     (folder.name, raw.name)
     for folder in PEERS.iterdir()
