@@ -33,6 +33,56 @@ cli = typer.Typer(
     help="lossgap: why your training and validation losses look the way they do.",
     no_args_is_help=True,
 )
+FAIL_EXIT = 3  # `diagnose --fail-on` found what it was told to fail on (2 is a usage error)
+DEFAULT_FAIL_CONFIDENCE = 0.5
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        from app.analysis.diagnose import ENGINE_VERSION
+
+        typer.echo(f"lossgap {version('lossgap')} (engine {ENGINE_VERSION})")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    _: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """lossgap: why your training and validation losses look the way they do."""
+
+
+def _fail_on(value: str | None) -> tuple[str, float] | None:
+    """`problem` or `problem:0.7` (or a cause id, or `benign`), for `diagnose --fail-on`."""
+    if value is None:
+        return None
+    what, _, threshold = value.partition(":")
+    try:
+        confidence = float(threshold) if threshold else DEFAULT_FAIL_CONFIDENCE
+    except ValueError:
+        confidence = -1.0
+    if not 0 <= confidence <= 1:
+        raise typer.BadParameter(
+            f"{value!r}: the threshold after ':' must be a confidence between 0 and 1, "
+            "as in problem:0.7"
+        )
+    from app.analysis.catalog import BY_ID
+
+    if what not in ("problem", "benign", *BY_ID):
+        raise typer.BadParameter(
+            f"{what!r} is not a cause kind or id: use problem, benign or one of "
+            f"{', '.join(sorted(BY_ID))}"
+        )
+    return what, confidence
+
+
 db = typer.Typer(help="Manage the database schema (Alembic migrations).", no_args_is_help=True)
 cli.add_typer(db, name="db")
 
@@ -171,8 +221,17 @@ def diagnose(
         str | None, typer.Option("--format", help="The log format; detected when absent.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 3 when a cause of this kind (problem, benign) or id reaches "
+            "the confidence after ':' (default 0.5), e.g. problem:0.7; for CI steps.",
+        ),
+    ] = None,
 ) -> None:
     """Diagnose a loss history locally, without a server."""
+    gate = _fail_on(fail_on)
     from app import analysis
     from app.analysis.document import history_from_document
     from app.responses import dumps
@@ -183,13 +242,23 @@ def diagnose(
     except (ValueError, KeyError, TypeError) as exc:
         raise typer.BadParameter(f"{file} holds no usable history: {exc}") from exc
     result = {"status": "complete", "engine_version": analysis.engine_version()}
-    result.update(analysis.diagnose(history).to_dict())
+    diagnosis = analysis.diagnose(history)
+    result.update(diagnosis.to_dict())
     if as_json:
         typer.echo(dumps(result).decode())
-        return
-    from app.terminal import show
+    else:
+        from app.terminal import show
 
-    show(result, document["epochs"], str(file))
+        show(result, document["epochs"], str(file))
+    if gate is not None:
+        what, confidence = gate
+        hits = [
+            c for c in diagnosis.causes if what in (c.kind, c.id) and c.confidence >= confidence
+        ]
+        if hits:
+            names = ", ".join(f"{c.id} ({c.confidence:.2f})" for c in hits)
+            typer.echo(f"--fail-on {what}:{confidence:g}: {names}", err=True)
+            raise typer.Exit(FAIL_EXIT)
 
 
 @cli.command("import")

@@ -6,7 +6,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.analysis.diagnose import ENGINE_VERSION
+from app.cli import FAIL_EXIT, cli
 from tests.conftest import LiveServer, lossgap, server_env, wipe
 from tests.test_imports import CASES, REALWORLD
 
@@ -33,6 +34,34 @@ def test_diagnose_json_is_the_apis_shape():
     body = json.loads(result.output)
     assert body["status"] == "complete" and body["causes"][0]["id"] == "overfitting"
     assert {"summary", "checks", "engine_version"} <= set(body)
+
+
+def test_diagnose_can_fail_a_ci_step_on_a_confident_problem():
+    path = REALWORLD / "keras_csvlogger/speaker250.training.log"  # overfits, says its MANIFEST
+    body = json.loads(runner.invoke(cli, ["diagnose", str(path), "--json"]).output)
+    top = body["causes"][0]
+    assert top["kind"] == "problem"
+    failed = runner.invoke(cli, ["diagnose", str(path), "--json", "--fail-on", "problem"])
+    assert failed.exit_code == FAIL_EXIT
+    assert f"{top['id']} ({top['confidence']:.2f})" in failed.output
+    above = min(1.0, round(top["confidence"] + 0.005, 3))
+    strict = runner.invoke(cli, ["diagnose", str(path), "--fail-on", f"problem:{above}"])
+    assert strict.exit_code == 0, strict.output
+    by_id = runner.invoke(cli, ["diagnose", str(path), "--fail-on", f"{top['id']}:0.1"])
+    assert by_id.exit_code == FAIL_EXIT
+
+
+def test_diagnose_rejects_a_fail_on_it_cannot_read():
+    path = REALWORLD / "keras_csvlogger/speaker250.training.log"
+    for value, says in (("problem:2", "between 0 and 1"), ("worry", "not a cause kind or id")):
+        result = runner.invoke(cli, ["diagnose", str(path), "--fail-on", value])
+        assert result.exit_code == 2 and says in result.output, result.output
+
+
+def test_version_names_the_package_and_the_engine():
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("lossgap ") and f"engine {ENGINE_VERSION}" in result.output
 
 
 def test_diagnose_explains_an_unreadable_file(tmp_path):
