@@ -24,6 +24,10 @@ from typing import Any
 PARAMS = Path(__file__).with_name("model_params.json")
 
 
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
 @dataclass(frozen=True)
 class Logistic:
     bias: float
@@ -31,7 +35,7 @@ class Logistic:
 
     def probability(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
-        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+        return _sigmoid(z)
 
 
 def _logit(p: float) -> float:
@@ -47,7 +51,7 @@ class Stack:
 
     def combine(self, p_history: float, p_probe: float) -> float:
         z = self.bias + self.history * _logit(p_history) + self.probe * _logit(p_probe)
-        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+        return _sigmoid(z)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class Calibration:
 
     def apply(self, p: float) -> float:
         z = self.bias + self.slope * _logit(p)
-        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+        return _sigmoid(z)
 
 
 @dataclass(frozen=True)

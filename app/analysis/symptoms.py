@@ -314,26 +314,13 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             "times the lowest loss before it",
             detail("failure"),
         ),
-        Symptom(
-            "at_chance",
-            feature("failure", "fl_at_chance") > 0,
-            None,
-            "",
-            detail("failure"),
-        ),
-        Symptom(
-            "collapsed_to_chance",
-            feature("failure", "fl_collapsed") > 0,
-            None,
-            "",
-            detail("failure"),
-        ),
-        Symptom(
-            "negative_loss",
-            feature("failure", "fl_negative") > 0,
-            None,
-            "",
-            detail("failure"),
+        *(
+            Symptom(symptom, feature("failure", name) > 0, None, "", detail("failure"))
+            for symptom, name in (
+                ("at_chance", "fl_at_chance"),
+                ("collapsed_to_chance", "fl_collapsed"),
+                ("negative_loss", "fl_negative"),
+            )
         ),
         Symptom(
             "ended_after_bump",
