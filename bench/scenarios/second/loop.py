@@ -7,7 +7,7 @@ continued past the run's end.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,8 +48,6 @@ class Recipe:
     log_steps: bool = True
 
     def scaled_lr(self, factor: float) -> "Recipe":
-        from dataclasses import replace
-
         return replace(self, lr=self.lr * factor)
 
 
