@@ -1,10 +1,14 @@
 """The Python client against a real server: rows arrive once, even across a server outage."""
 
+import json
 import math
+import socket
+import threading
+import time
 
 import httpx
 import pytest
-from lossgap_client import Client
+from lossgap_client import Client, Tracker
 
 from tests.conftest import LiveServer, server_env, wipe
 
@@ -86,3 +90,43 @@ def test_a_create_lost_in_flight_is_retried_without_a_second_run(backend, tmp_pa
     finally:
         server.stop()
         wipe(backend)
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_leaving_a_run_with_the_server_down_is_quick_and_keeps_the_rows(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSGAP_SPOOL", str(tmp_path / "spool"))
+    tracker = Tracker("down", url=f"http://127.0.0.1:{unused_port()}", task="classification")
+    for epoch in range(1, 4):
+        tracker.epoch(val_loss=1.0 / epoch, train_loss=1.2 / epoch)
+    wall, cpu = time.monotonic(), time.process_time()
+    tracker.__exit__(None, None, None)
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    assert wall < 2.0, f"leaving the run took {wall:.1f} s"
+    assert cpu < 0.5, f"leaving the run burned {cpu:.1f} s of CPU"
+    spooled = json.loads((tmp_path / "spool" / f"{tracker.id}.json").read_text())
+    assert [row["epoch"] for row in spooled["epochs"]] == [1, 2, 3]
+
+
+def test_concurrent_spool_writes_neither_fail_nor_leave_files_behind(tmp_path, caplog):
+    spool = tmp_path / "spool"
+    client = Client(f"http://127.0.0.1:{unused_port()}", spool_dir=spool, flush_interval=0.01)
+    run = client.create_run("race")
+    run.log_epoch(1, train_loss=1.0, val_loss=1.1)
+    threads = [
+        threading.Thread(target=lambda: [client._write_spool() for _ in range(50)])
+        for _ in range(8)
+    ]
+    with caplog.at_level("WARNING", logger="lossgap_client"):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client.close(timeout=0.5)
+    assert not [r for r in caplog.records if "cannot spool" in r.getMessage()]
+    assert sorted(p.name for p in spool.iterdir()) == [f"{run.id}.json"]
+    assert json.loads((spool / f"{run.id}.json").read_text())["epochs"][0]["epoch"] == 1

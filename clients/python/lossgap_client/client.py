@@ -6,6 +6,11 @@ retried with exponential backoff, and what is pending is written to a spool dire
 survive a crash or a server that is down past the end of training: the next `Client` on the same
 spool sends them. Sends are idempotent: the run's id is chosen here (a create that is retried
 appends instead of duplicating) and epoch and step numbers replace stored ones.
+
+A server that cannot be reached at all (refused, or no answer to connect within
+CONNECT_TIMEOUT) is not waited for: `flush` and `close` spool what is pending and return, so
+leaving a run with the server down costs a training script well under two seconds. A server
+that answers with a retryable error is retried with backoff until the caller's timeout.
 """
 
 import json
@@ -25,6 +30,9 @@ from lossgap_client.probe_report import ProbeReport
 
 log = logging.getLogger("lossgap_client")
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+CONNECT_TIMEOUT = 2.0  # seconds to open a connection; the read timeout is the client's
+FIRST_BACKOFF = 0.5  # seconds before the first retry; doubled up to max_backoff
+JOIN_TIMEOUT = 1.0  # seconds `close` waits for the sender thread (a daemon) to finish
 
 
 def _clean(value: Any) -> Any:
@@ -95,7 +103,11 @@ class Client:
         url = url or os.environ.get("LOSSGAP_URL", "http://127.0.0.1:8000")
         api_key = api_key or os.environ.get("LOSSGAP_API_KEY")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+        )
         default = Path(
             os.environ.get("LOSSGAP_SPOOL", Path.home() / ".cache" / "lossgap" / "spool")
         )
@@ -105,6 +117,8 @@ class Client:
         self.max_backoff = max_backoff
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
+        self._spool_lock = threading.Lock()  # one spool write at a time (flush, close, sender)
+        self._unreachable = False  # the last send could not even connect
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._idle = threading.Event()
@@ -134,18 +148,33 @@ class Client:
         return Run(self, run_id)
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until everything logged so far is sent; False when it could not be (spooled)."""
+        """Wait until everything logged so far is sent; False when it could not be (spooled).
+
+        Each attempt is one pass of the sender thread; between attempts it waits the backoff
+        (no busy waiting). A server that cannot be reached ends the wait at once."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not any(p.sendable() for p in self._pending.values()):
-                    return True
+        delay = FIRST_BACKOFF
+        while not self._sent():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             self._idle.clear()
-            self._backoff = 0.0
             self._wake.set()
-            self._idle.wait(min(1.0, max(deadline - time.monotonic(), 0)))
+            self._idle.wait(remaining)
+            if self._sent():
+                return True
+            if self._unreachable:
+                break
+            self._stopped.wait(min(delay, max(deadline - time.monotonic(), 0.0)))
+            delay = min(delay * 2, self.max_backoff)
+        else:
+            return True
         self._write_spool()
         return False
+
+    def _sent(self) -> bool:
+        with self._lock:
+            return not any(p.sendable() for p in self._pending.values())
 
     def post_probe(self, run_id: str, report: ProbeReport, timeout: float = 30.0) -> bool:
         """Store a probe report on the run (sending the run's pending rows first); retried
@@ -164,13 +193,15 @@ class Client:
             delay = min(delay * 2, self.max_backoff)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Send what is pending (waiting up to `timeout`), spool the rest, stop the thread."""
+        """Send what is pending (waiting up to `timeout`, not at all when the server cannot be
+        reached), spool the rest, stop the thread."""
         self.flush(timeout)
         self._stopped.set()
         self._wake.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=JOIN_TIMEOUT)
         self._write_spool()
-        self._http.close()
+        if not self._thread.is_alive():  # a send still connecting keeps its HTTP client
+            self._http.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -208,7 +239,7 @@ class Client:
             if sent_all:
                 self._backoff = 0.0
             else:
-                self._backoff = min(max(self._backoff * 2, 0.5), self.max_backoff)
+                self._backoff = min(max(self._backoff * 2, FIRST_BACKOFF), self.max_backoff)
                 self._write_spool()
             self._idle.set()
 
@@ -256,9 +287,15 @@ class Client:
                 content=json.dumps(body, allow_nan=True),
                 headers={"content-type": "application/json"},
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self._unreachable = True
+            log.debug("lossgap: the server cannot be reached, will retry: %s", exc)
+            return None
         except httpx.HTTPError as exc:
+            self._unreachable = False
             log.debug("lossgap: send failed, will retry: %s", exc)
             return None
+        self._unreachable = False
         if response.status_code in RETRYABLE:
             return None
         if response.status_code >= 400:
@@ -284,20 +321,24 @@ class Client:
                 for p in self._pending.values()
                 if not p.empty()
             ]
-        for run_id, document in snapshot:
-            path = self.spool / f"{run_id}.json"
-            tmp = path.with_suffix(".tmp")
-            try:
-                tmp.write_text(json.dumps(document, allow_nan=True))
-                os.replace(tmp, path)
-            except OSError as exc:
-                log.warning("lossgap: cannot spool to %s: %s", path, exc)
+        with self._spool_lock:
+            for run_id, document in snapshot:
+                path = self.spool / f"{run_id}.json"
+                # A name of its own: another process may be spooling the same run right now.
+                tmp = path.with_name(f".{run_id}.{uuid.uuid4().hex}.tmp")
+                try:
+                    tmp.write_text(json.dumps(document, allow_nan=True))
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    tmp.unlink(missing_ok=True)
+                    log.warning("lossgap: cannot spool to %s: %s", path, exc)
 
     def _forget_spool(self, run_id: str) -> None:
         with self._lock:
             done = self._pending[run_id].empty()
         if done:
-            (self.spool / f"{run_id}.json").unlink(missing_ok=True)
+            with self._spool_lock:
+                (self.spool / f"{run_id}.json").unlink(missing_ok=True)
 
     def _load_spool(self) -> None:
         for path in sorted(self.spool.glob("*.json")):
