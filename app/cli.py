@@ -35,6 +35,7 @@ cli = typer.Typer(
 )
 FAIL_EXIT = 3  # `diagnose --fail-on` found what it was told to fail on (2 is a usage error)
 DEFAULT_FAIL_CONFIDENCE = 0.5
+JOB_POLL_SECONDS = 0.5
 
 
 def _version(value: bool) -> None:
@@ -259,6 +260,100 @@ def diagnose(
             names = ", ".join(f"{c.id} ({c.confidence:.2f})" for c in hits)
             typer.echo(f"--fail-on {what}:{confidence:g}: {names}", err=True)
             raise typer.Exit(FAIL_EXIT)
+
+
+def _run_target(run: str, url: str) -> tuple[str, str]:
+    """(server, run id) from a run id or a run's address (http://host/v1/runs/<id>)."""
+    marker = "/v1/runs/"
+    if marker in run:
+        base, _, rest = run.partition(marker)
+        return base, rest.strip("/").split("/")[0]
+    return url, run
+
+
+def _api_error(response: Any) -> str:
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    return f"{response.status_code}: {error.get('message') or response.text[:200]}"
+
+
+@cli.command()
+def reevaluate(
+    run: Annotated[str, typer.Argument(help="The run's id, or its address (…/v1/runs/<id>).")],
+    model: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="The model as TorchScript (torch.jit.save)."
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help=".npz (no pickle) or safetensors with x_train, y_train, x_val, y_val.",
+        ),
+    ],
+    loss: Annotated[str, typer.Option(help="The training criterion, e.g. cross_entropy, mse.")] = (
+        "cross_entropy"
+    ),
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    url: Annotated[
+        str, typer.Option(envvar="LOSSGAP_URL", help="The lossgap server.")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option(envvar="LOSSGAP_API_KEY")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the job.")] = 3600.0,
+) -> None:
+    """Upload a run's model and data, re-evaluate them on a worker and show the diagnosis."""
+    import time
+
+    import httpx
+    from rich.progress import Progress
+
+    from app.terminal import show
+
+    server, run_id = _run_target(run, url)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        with httpx.Client(base_url=server, headers=headers, timeout=120) as client:
+            for kind, path in (("model", model), ("data", data)):
+                response = client.post(
+                    f"/v1/runs/{run_id}/artifacts",
+                    data={"kind": kind},
+                    files={"file": (path.name, path.read_bytes())},
+                )
+                if response.status_code != 201:
+                    typer.echo(f"upload of the {kind} failed ({_api_error(response)})", err=True)
+                    raise typer.Exit(1)
+            response = client.post(
+                f"/v1/runs/{run_id}/reevaluations", json={"loss": loss, "device": device}
+            )
+            if response.status_code not in (200, 201, 202):
+                typer.echo(f"the re-evaluation was refused ({_api_error(response)})", err=True)
+                raise typer.Exit(1)
+            job_id = response.json()["job_id"]
+            deadline = time.monotonic() + timeout
+            with Progress(transient=True) as bar:
+                task = bar.add_task("re-evaluating", total=1.0)
+                while True:
+                    job = client.get(f"/v1/jobs/{job_id}").json()
+                    bar.update(task, completed=job["progress"])
+                    if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+                        break
+                    time.sleep(JOB_POLL_SECONDS)
+            if job["status"] != "succeeded":
+                why = job["error"] or f"still {job['status']} after {timeout:g} s"
+                typer.echo(f"job {job_id}: {why}", err=True)
+                raise typer.Exit(1)
+            diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
+            epochs = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+    except (httpx.HTTPError, OSError) as exc:
+        typer.echo(f"cannot reach {server}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"job {job_id} re-evaluated run {run_id}")
+    show(diagnosis, epochs["epochs"], f"{server}/v1/runs/{run_id}")
 
 
 @cli.command("import")

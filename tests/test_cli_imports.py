@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from app.analysis.diagnose import ENGINE_VERSION
 from app.cli import FAIL_EXIT, cli
 from tests.conftest import LiveServer, lossgap, server_env, wipe
+from tests.planted import leakage
 from tests.test_imports import CASES, REALWORLD
 
 runner = CliRunner()
@@ -87,6 +88,31 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
         junk.write_text("no losses in here\n")
         refused = lossgap("import", str(junk), "--url", server.url)
         assert refused.returncode == 1 and "import failed (422)" in refused.stderr
+    finally:
+        server.stop()
+        wipe(backend)
+
+
+@pytest.mark.slow
+def test_reevaluate_uploads_the_model_and_data_and_shows_what_the_worker_found(backend, tmp_path):
+    leaky = leakage(seed=3, epochs=8)
+    (tmp_path / "model.pt").write_bytes(leaky.model)
+    (tmp_path / "data.npz").write_bytes(leaky.data)
+    server = LiveServer(server_env(backend, tmp_path / "server"))
+    try:
+        run_id = httpx.post(f"{server.url}/v1/runs", json=leaky.history, timeout=30).json()["id"]
+        files = ["--model", str(tmp_path / "model.pt"), "--data", str(tmp_path / "data.npz")]
+        done = lossgap("reevaluate", f"{server.url}/v1/runs/{run_id}", *files)
+        assert done.returncode == 0, done.stderr
+        assert f"re-evaluated run {run_id}" in done.stdout and "Likely causes" in done.stdout
+        diagnosis = httpx.get(f"{server.url}/v1/runs/{run_id}/diagnosis", timeout=30).json()
+        assert diagnosis["causes"][0]["id"] == "data_leakage"
+        assert "Validation samples" in done.stdout
+        assert [p["source"] for p in httpx.get(f"{server.url}/v1/runs/{run_id}/probes").json()] == [
+            "worker"
+        ]
+        missing = lossgap("reevaluate", "no-such-run", *files, "--url", server.url)
+        assert missing.returncode == 1 and "upload of the model failed (404" in missing.stderr
     finally:
         server.stop()
         wipe(backend)
