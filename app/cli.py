@@ -271,6 +271,17 @@ def _run_target(run: str, url: str) -> tuple[str, str]:
     return url, run
 
 
+def _auth(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def _fetch_report(client: Any, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A stored run's diagnosis and its epoch rows, for the terminal report."""
+    diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
+    run = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+    return diagnosis, run["epochs"]
+
+
 def _api_error(response: Any) -> str:
     try:
         error = response.json().get("error", {})
@@ -315,9 +326,8 @@ def reevaluate(
     from app.terminal import show
 
     server, run_id = _run_target(run, url)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        with httpx.Client(base_url=server, headers=headers, timeout=120) as client:
+        with httpx.Client(base_url=server, headers=_auth(api_key), timeout=120) as client:
             for kind, path in (("model", model), ("data", data)):
                 response = client.post(
                     f"/v1/runs/{run_id}/artifacts",
@@ -347,13 +357,12 @@ def reevaluate(
                 why = job["error"] or f"still {job['status']} after {timeout:g} s"
                 typer.echo(f"job {job_id}: {why}", err=True)
                 raise typer.Exit(1)
-            diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
-            epochs = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+            diagnosis, epochs = _fetch_report(client, run_id)
     except (httpx.HTTPError, OSError) as exc:
         typer.echo(f"cannot reach {server}: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"job {job_id} re-evaluated run {run_id}")
-    show(diagnosis, epochs["epochs"], f"{server}/v1/runs/{run_id}")
+    show(diagnosis, epochs, f"{server}/v1/runs/{run_id}")
 
 
 @cli.command("import")
@@ -379,11 +388,10 @@ def import_(
 
     from app.terminal import show
 
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     data = {k: v for k, v in (("format", fmt), ("name", name)) if v}
     ref = _mlflow_ref(file)
     try:
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        with httpx.Client(base_url=url, headers=_auth(api_key), timeout=120) as client:
             if ref is not None:
                 body = {"run": ref.run_id, "tracking_uri": ref.tracking_uri, "name": name}
                 body["token"] = os.environ.get("MLFLOW_TRACKING_TOKEN") or None
@@ -401,15 +409,14 @@ def import_(
                 raise typer.Exit(1)
             created = response.json()
             run_id = created["id"]
-            diagnosis = client.get(f"/v1/runs/{run_id}/diagnosis").json()
-            epochs = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+            diagnosis, epochs = _fetch_report(client, run_id)
     except (httpx.HTTPError, OSError) as exc:
         typer.echo(f"cannot reach {url}: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"run {run_id} ({created['format']}, {created['epoch_count']} epochs)")
     for note in created["notes"]:
         typer.echo(f"  note: {note}")
-    show(diagnosis, epochs["epochs"], f"{url}/v1/runs/{run_id}")
+    show(diagnosis, epochs, f"{url}/v1/runs/{run_id}")
 
 
 @db.command("upgrade")
