@@ -1,6 +1,7 @@
 """`lossgap diagnose` reads any importable log locally; `lossgap import` sends one to a server."""
 
 import json
+import uuid
 
 import httpx
 import pytest
@@ -84,10 +85,18 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
         assert "Overfitting" in done.stdout
         runs = httpx.get(f"{server.url}/v1/runs").json()["items"]
         assert [r["name"] for r in runs] == [path.name]
+        run_id = runs[0]["id"]
+        shown = lossgap("diagnose", run_id, "--json", env={"LOSSGAP_URL": server.url})
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["causes"][0]["id"] == "overfitting"
+        gated = lossgap("diagnose", f"{server.url}/v1/runs/{run_id}", "--fail-on", "problem")
+        assert gated.returncode == FAIL_EXIT and "overfitting" in gated.stderr
+        unknown = lossgap("diagnose", str(uuid.uuid4()), "--url", server.url)
+        assert unknown.returncode == 1 and "404" in unknown.stderr
         junk = tmp_path / "junk.txt"
         junk.write_text("no losses in here\n")
         refused = lossgap("import", str(junk), "--url", server.url)
-        assert refused.returncode == 1 and "import failed (422)" in refused.stderr
+        assert refused.returncode == 1 and "import failed (422: could not tell" in refused.stderr
     finally:
         server.stop()
         wipe(backend)

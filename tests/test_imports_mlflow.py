@@ -87,11 +87,15 @@ def test_a_run_imports_from_its_ui_address(client, tracking):
     created = response.json()
     assert created["format"] == "mlflow_run" and created["name"] == "skorch-mlp"
     assert created["epoch_count"] == EPOCHS
-    assert created["mapping"] == {"train_loss": "train_loss", "val_loss": "valid_loss"}
+    assert created["mapping"] == {
+        "train_loss": "train_loss",
+        "val_loss": "valid_loss",
+        "val_accuracy": "val/acc",
+    }
     run = client.get(f"/v1/runs/{created['id']}").json()
     assert [r["epoch"] for r in run["epochs"]] == list(range(1, EPOCHS + 1))  # steps from 0
     assert run["epochs"][3]["val_loss"] == pytest.approx(1.5 / 4 + 0.03)
-    assert run["epochs"][-1]["val/acc"] == pytest.approx(0.5 + 0.02 * (EPOCHS - 1))
+    assert run["epochs"][-1]["val_accuracy"] == pytest.approx(0.5 + 0.02 * (EPOCHS - 1))
     assert run["config"] == {"learning_rate": 0.01, "batch_size": 64, "dropout": 0.3}
     assert client.get(f"/v1/runs/{created['id']}/diagnosis").status_code == 200
 

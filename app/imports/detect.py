@@ -4,6 +4,7 @@ and whose parser reads it. When none does, the error lists every format tried an
 Whatever the format, a resumed run (an epoch or step logged again) keeps the later values and
 non-finite losses are kept as evidence; both are said in the notes."""
 
+import json
 import math
 import tempfile
 from collections.abc import Mapping
@@ -23,8 +24,9 @@ from app.imports.formats import (
     ultralytics,
     wandb,
 )
+from app.imports.mapping import MAPPING_ROLES, suggestion
 from app.imports.parsed import Parsed, ParseError
-from app.imports.table import last_of_each
+from app.imports.table import header_of, last_of_each, looks_tabular
 
 # Most specific first: a Lightning metrics.csv would also pass for a plain CSV.
 FORMATS: tuple[ModuleType, ...] = (
@@ -44,7 +46,14 @@ ARCHIVES = (b"PK\x03\x04", b"\x1f\x8b")
 
 
 class UnknownFormat(ValueError):
-    pass
+    """No format reads the file; for a table, its columns and a mapping to send back."""
+
+    def __init__(
+        self, message: str, columns: list[str] | None = None, mapping: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.columns = columns or []
+        self.mapping = mapping or {}
 
 
 def parse(
@@ -127,9 +136,28 @@ def _parse(
         if found.epochs:
             return found
         tried.append(f"{module.NAME} (no epoch with a loss)")
-    raise UnknownFormat(
-        f"could not tell the format of {filename}; tried: {'; '.join(tried)}. Pass `format` "
-        "explicitly, or send a plain CSV with `epoch,train_loss,val_loss`."
+    if overrides and looks_tabular(text):
+        try:
+            return plain_csv.parse(text, filename, overrides)
+        except ParseError as exc:
+            tried.append(f"{plain_csv.NAME} with the mapping ({exc})")
+    raise _unknown(text, filename, tried)
+
+
+def _unknown(text: str, filename: str, tried: list[str]) -> UnknownFormat:
+    """Why no format fits and, for a table, its columns and a mapping to send back."""
+    message = f"could not tell the format of {filename}; tried: {'; '.join(tried)}."
+    if not looks_tabular(text):
+        return UnknownFormat(
+            f"{message} Pass `format`, or send a CSV with `epoch,train_loss,val_loss`."
+        )
+    columns = header_of(text)
+    mapping = suggestion(columns)
+    return UnknownFormat(
+        f"{message} Its columns are: {', '.join(columns)}. Name the loss columns with "
+        f"`mapping`, e.g. mapping={json.dumps(mapping)} (roles: {', '.join(MAPPING_ROLES)}).",
+        columns,
+        mapping,
     )
 
 

@@ -7,6 +7,10 @@ strings); they handle it and say so in `notes`, which the import response return
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from app.runs.schemas import RunCreate
+
 Row = dict[str, float | None]
 
 
@@ -33,3 +37,25 @@ class Parsed:
             "epochs": self.epochs,
             "steps": self.steps,
         }
+
+    def run(self, name: str, config: dict[str, Any] | None, source: str) -> RunCreate:
+        """The run the API would store, or a ParseError saying why the history is unusable (the
+        same message from the API and the command line)."""
+        try:
+            return RunCreate.model_validate(self.document(name, config))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise ParseError(
+                f"{source} was read as {self.format} but gives no usable history: {where}: "
+                f"{first['msg']}{_hint(where, self)}"
+            ) from exc
+
+
+def _hint(where: str, parsed: "Parsed") -> str:
+    if where != "epochs" or parsed.epochs:
+        return ""
+    return (
+        " (no row has a loss the import recognized; name the columns with `mapping`, e.g. "
+        '{"train_loss": "<column>", "val_loss": "<column>"})'
+    )

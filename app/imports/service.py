@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -13,7 +12,6 @@ from app.imports import detect, mlflow_server
 from app.imports.mapping import MappingError
 from app.imports.parsed import Parsed, ParseError
 from app.runs import service as runs
-from app.runs.schemas import RunCreate
 from app.runs.service import RunCounts
 
 
@@ -49,7 +47,10 @@ def import_file(
     overrides = {str(k): str(v) for k, v in _json_object(mapping, "mapping").items()}
     try:
         parsed = detect.parse(content, filename, fmt, overrides, settings.max_data_unpacked_bytes)
-    except (detect.UnknownFormat, MappingError) as exc:
+    except detect.UnknownFormat as exc:
+        details = {"columns": exc.columns, "mapping": exc.mapping} if exc.columns else None
+        raise InvalidInput(str(exc), details=details) from exc
+    except MappingError as exc:
         raise InvalidInput(str(exc)) from exc
     extra = _json_object(config, "config")
     return _store(session, settings, parsed, name or filename or "import", extra, filename)
@@ -101,11 +102,7 @@ def _store(
     source: str,
 ) -> Imported:
     try:
-        body = RunCreate.model_validate(parsed.document(name, config))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(
-            f"{source} was read as {parsed.format} but gives no usable history: "
-            f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from exc
+        body = parsed.run(name, config, source)
+    except ParseError as exc:
+        raise InvalidInput(str(exc)) from exc
     return Imported(runs.create_run(session, settings, body), parsed)

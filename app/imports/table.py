@@ -4,15 +4,121 @@ Shared by the tabular formats: numbers arrive as text (`" 0.163"`, `nan`, `#na#`
 the epoch column may start at 0, and every column but the bookkeeping ones is a metric.
 """
 
+import csv
+import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from app.imports.mapping import resolve
-from app.imports.parsed import Row
+from app.imports.parsed import ParseError, Row
 
 MISSING = {"", "#na#", "none", "null", "n/a", "na"}
 BOOKKEEPING = {"epoch", "step", "time", "_step", "_runtime", "_timestamp", "global_step"}
+
+
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
+WHITESPACE = r"\s+"
+SNIFF_LINES = 20
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(e[-+]?\d+)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A delimited text file read as strings: its header, its rows and the delimiter found."""
+
+    header: list[str]
+    records: list[dict[str, str]]
+    delimiter: str
+
+
+def delimiter_of(text: str) -> str:
+    """Comma, tab, semicolon or bar, as the csv module's sniffer finds it over the first lines;
+    runs of whitespace when none of them splits the header."""
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        first = sample.split("\n", 1)[0]
+        found = [d for d in DELIMITERS if d in first]
+        return found[0] if found else WHITESPACE
+
+
+def _lines(text: str, count: int) -> list[list[str]]:
+    """The first `count` non-blank lines' cells, split as `read_table` would split them."""
+    text = text.lstrip("\ufeff")
+    lines = [line.strip() for line in text.splitlines()[:SNIFF_LINES] if line.strip()][:count]
+    if not lines:
+        return []
+    delimiter = delimiter_of(text)
+    return [
+        [
+            c.strip().strip('"')
+            for c in (
+                re.split(WHITESPACE, line) if delimiter == WHITESPACE else line.split(delimiter)
+            )
+        ]
+        for line in lines
+    ]
+
+
+def header_of(text: str) -> list[str]:
+    lines = _lines(text, 1)
+    return lines[0] if lines else []
+
+
+def looks_tabular(text: str) -> bool:
+    """A header and rows of as many cells, some of them numbers: a table whatever its names."""
+    lines = _lines(text, SNIFF_LINES)
+    widths = {len(cells) for cells in lines}
+    return (
+        len(lines) > 1
+        and widths == {len(lines[0])}
+        and len(lines[0]) > 1
+        and any(number(cell) is not None for cell in lines[1])
+    )
+
+
+def read_table(text: str) -> Table:
+    """The file as a table of strings (pandas' parser: quoting, padding, ragged rows). A repeated
+    header (a log appended to by a resumed run) is dropped; with `;` as delimiter a decimal comma
+    (`0,53`) reads as a decimal point."""
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ParseError("the file is empty")
+    delimiter = delimiter_of(text)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=True,
+            engine="python",
+            on_bad_lines="skip",
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ParseError(f"not a delimited table: {exc}") from exc
+    header = [str(c).strip() for c in frame.columns]
+    if header and header[0].startswith("Unnamed: 0"):
+        header[0] = ""
+    frame.columns = pd.Index(header)
+    cells = frame.to_dict(orient="records")
+    records = [
+        {str(k): _decimal(str(v), delimiter) for k, v in row.items()}
+        for row in cells
+        if [str(v).strip() for v in row.values()] != header
+    ]
+    return Table(header, records, delimiter)
+
+
+def _decimal(cell: str, delimiter: str) -> str:
+    return cell.replace(",", ".") if delimiter == ";" and DECIMAL_COMMA.match(cell) else cell
 
 
 def number(value: Any) -> float | None:

@@ -74,7 +74,10 @@ def parse(text: str, filename: str, overrides: Mapping[str, str] | None = None) 
                 row["val_" + key.removeprefix("eval_")] = metric
     if not epochs:
         raise ParseError(f"no evaluation entry carries `{eval_key}`")
-    notes.append("an evaluation's training loss is the mean of the training logs since the last")
+    notes.append(
+        "an evaluation's training loss is the mean of the training losses logged since the "
+        "previous evaluation"
+    )
     rows = [epochs[e] for e in sorted(epochs) if "val_loss" in epochs[e]]
     if rows and rows[0]["epoch"] == 0 and "train_loss" not in rows[0]:
         notes.append("the evaluation before training (epoch 0) is kept as a validation-only row")
