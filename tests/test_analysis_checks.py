@@ -115,6 +115,23 @@ def test_non_finite_values_and_explosions_are_flagged():
     assert nonfinite.check(curves(train, train)).status == "passed"
 
 
+def test_batch_losses_near_zero_are_noise_and_a_batch_far_above_the_start_is_an_explosion():
+    rng = np.random.default_rng(4)
+    n = 40 * 50
+    position = np.linspace(0, 40, n, endpoint=False)
+    start, floor = 2.3, 1e-6
+    spread = 0.2 + 1.3 * position / 40  # batch losses scatter over decades as they near zero
+    batches = np.maximum(start * np.exp(-position / 2), floor) * rng.lognormal(0, spread)
+    train = np.array([batches[(position >= e - 1) & (position < e)].mean() for e in E])
+    val = 1.2 * train  # the run's level ends up near zero too
+    calm = nonfinite.check(curves(train, val, steps=(position, batches)))
+    assert calm.status == "passed", calm.detail  # 1e-6 to 1e-3 late in the run is noise
+    exploding = batches.copy()
+    exploding[n - 10] = 50 * start
+    loud = nonfinite.check(curves(train, val, steps=(position, exploding)))
+    assert loud.status == "flagged" and "orders of magnitude" in loud.detail
+
+
 def test_oscillation_and_spikes_mean_an_unstable_learning_rate():
     rng = np.random.default_rng(2)
     wobbly = 1.0 + 0.3 * np.sign(np.sin(E * 2.5)) + rng.normal(0, 0.05, 40)

@@ -10,6 +10,7 @@ import numpy as np
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
+from app.analysis.probe import REEVALUATE_HOW
 
 Kind = Literal["benign", "problem"]
 Text = Callable[[Curves, Mapping[str, Finding]], str]
@@ -91,10 +92,7 @@ EXPLODED = _any("loss_exploded")
 AT_CHANCE = _any("at_chance")
 # A loss that cannot be negative went negative: it is not computed on what it should be.
 NOT_A_LOSS = _any("negative_loss")
-REEVALUATE = (
-    "re-evaluating a checkpoint on the data (lossgap reevaluate, or POST "
-    "/v1/runs/{id}/artifacts then /reevaluations)"
-)
+REEVALUATE = f"re-evaluating a checkpoint on the data ({REEVALUATE_HOW})"
 
 
 CAUSES: tuple[CauseSpec, ...] = (

@@ -12,7 +12,11 @@ from lossgap_client.probe_report import Interval, LossSummary, ProbeReport
 
 from app.analysis.finding import Finding, skipped
 
-NO_PROBE = "needs a re-evaluation: upload the model and data (POST /v1/runs/{id}/artifacts)"
+REEVALUATE_HOW = (
+    "`lossgap reevaluate RUN --model model.pt --data data.npz`, or POST /v1/runs/{id}/artifacts "
+    "then /reevaluations"
+)
+NO_PROBE = f"needs a re-evaluation with the model and data ({REEVALUATE_HOW})"
 
 
 def not_reevaluated(check: str, features: tuple[str, ...], why: str = NO_PROBE) -> Finding:

@@ -1,7 +1,12 @@
 """The diagnosis returned by the engine (`api.md` §4), as small frozen records."""
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+# Numbers in a diagnosis are measurements: six significant digits keep every loss a user logged
+# recognizable and drop float noise (-0.10999999999999999 reads -0.11).
+SIGNIFICANT_DIGITS = 6
 
 CheckStatus = Literal["flagged", "passed", "skipped"]
 
@@ -56,4 +61,15 @@ class Diagnosis:
     symptoms: tuple[SymptomReport, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        rounded: dict[str, Any] = _rounded(asdict(self))
+        return rounded
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value

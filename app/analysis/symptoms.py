@@ -18,6 +18,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.stats import mann_kendall, noise_sigma, theil_sen
+from app.analysis.wording import count, pvalue
 
 MIN_GAP_REL = 0.05  # a gap worth 5% of the loss level ...
 MIN_GAP_Z = gaps.SIGNIFICANT_Z  # ... and beyond two standard errors of validation loss
@@ -75,7 +76,7 @@ def _gap_symptoms(c: Curves) -> list[Symptom]:
         clear = abs(m.z) >= MIN_GAP_Z and abs(m.relative) >= MIN_GAP_REL
         where = "first" if suffix else "last"
         detail = (
-            f"over the {where} {m.epochs} epoch(s) validation loss is {abs(m.gap):.3g} "
+            f"over the {where} {count(m.epochs, 'epoch')} validation loss is {abs(m.gap):.3g} "
             f"{'below' if m.gap < 0 else 'above'} training loss ({abs(m.relative):.0%} of the "
             f"loss level, {abs(m.z):.1f} standard errors)"
         )
@@ -132,7 +133,7 @@ def _gap_trend(c: Curves) -> list[Symptom]:
             round(widen, 4),
             "of the loss level",
             f"validation minus training loss goes from {early:.3g} to {late:.3g} "
-            f"(trend tau={tau:+.2f}, p={p:.2g})",
+            f"(trend tau={tau:+.2f}, {pvalue(p)})",
         ),
         Symptom(
             "gap_shrinks",
@@ -140,7 +141,7 @@ def _gap_trend(c: Curves) -> list[Symptom]:
             round(shrink, 4),
             "of the loss level",
             f"the distance between the curves goes from {abs(early):.3g} to {abs(late):.3g} "
-            f"(trend tau={tau_abs:+.2f}, p={p_abs:.2g})",
+            f"(trend tau={tau_abs:+.2f}, {pvalue(p_abs)})",
         ),
     ]
 
@@ -212,8 +213,8 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
         (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT,
         round(gain, 4),
         "of the loss level over the last quarter",
-        f"over the last {k} epochs {curve} loss fell by {gain:.1%} of the level "
-        f"(trend p={p:.2g}{', every epoch lower' if monotone else ''})",
+        f"over the last {count(k, 'epoch')} {curve} loss fell by {gain:.1%} of the level "
+        f"(trend {pvalue(p)}{', every epoch lower' if monotone else ''})",
     )
 
 
@@ -348,7 +349,7 @@ def _copies_scored(p: probes.Probe) -> str:
         return ""
     return (
         f"; the model scores them {p.leaked_val_loss:.3g} against {p.clean_val_loss:.3g} for the "
-        f"rest" + (f" (p={p.leak_p:.2g})" if p.leak_p is not None else "")
+        f"rest" + (f" ({pvalue(p.leak_p)})" if p.leak_p is not None else "")
     )
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import log10p, mann_kendall, theil_sen
+from app.analysis.wording import pvalue
 
 FEATURES = ("cv_train_slope", "cv_val_slope", "cv_train_logp", "cv_val_logp", "cv_both")
 
@@ -48,7 +49,7 @@ def check(c: Curves) -> Finding:
     }
     detail = (
         f"at the end training loss changes {train_slope:+.2%} and validation loss "
-        f"{val_slope:+.2%} of the loss level per epoch (p={train_p:.2g}, {val_p:.2g})"
+        f"{val_slope:+.2%} of the loss level per epoch ({pvalue(train_p)} and {pvalue(val_p)})"
     )
     return Finding(
         "convergence",

@@ -6,7 +6,11 @@ import numpy as np
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import theil_sen
+from app.analysis.wording import count
 
+PATIENCE_MAX = 5  # epochs after the best: what an early-stopping patience usually is
+SMALL_BUMP = 0.05  # a rise above the best this small (share of the level) is noise
+STILL_FALLING = 0.01  # validation falling this share of the level per epoch before the best
 FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
 
 
@@ -24,17 +28,32 @@ def check(c: Curves) -> Finding:
     window = slice(max(0, best - 5), best + 1)
     pre = -theil_sen(epochs[window], val[window]) / level if best >= 2 else 0.0
     features = {
-        "es_tail_short": float(1 <= tail <= 5),
-        "es_bump_small": float(0 < bump < 0.05),
+        "es_tail_short": float(1 <= tail <= PATIENCE_MAX),
+        "es_bump_small": float(0 < bump < SMALL_BUMP),
         "es_pre_slope": float(np.clip(pre * 10, -2, 2)),
         "es_best_late": best / (len(val) - 1),
     }
-    detail = (
-        f"the run ends {tail} epochs after the best validation loss (epoch "
-        f"{epochs[best]:g}), {bump:.1%} of the level above it; before the best epoch it "
-        f"fell {pre:.1%} of the level per epoch"
+    flagged = 1 <= tail <= PATIENCE_MAX and 0 < bump < SMALL_BUMP and pre > STILL_FALLING
+    ended = (
+        f"the run ends {count(tail, 'epoch')} after its best validation loss (epoch "
+        f"{epochs[best]:g}), {bump:.1%} of the level above it"
     )
-    flagged = 1 <= tail <= 5 and 0 < bump < 0.05 and pre > 0.01
+    if flagged:
+        detail = f"{ended}, while before it validation fell {pre:.1%} of the level per epoch"
+    elif tail > PATIENCE_MAX:
+        detail = (
+            f"not stopped early: {ended}; early stopping with a patience of {PATIENCE_MAX} "
+            f"would have ended it at epoch {epochs[min(best + PATIENCE_MAX, len(val) - 1)]:g}"
+        )
+    elif tail == 0:
+        detail = f"not stopped early: validation loss is lowest at the last epoch ({epochs[-1]:g})"
+    elif bump >= SMALL_BUMP:
+        detail = f"not premature: {ended}, a rise larger than noise"
+    else:
+        detail = (
+            f"not premature: {ended}, and validation had flattened before it (it fell "
+            f"{pre:.1%} of the level per epoch)"
+        )
     return Finding(
         "early_stop",
         "flagged" if flagged else "passed",

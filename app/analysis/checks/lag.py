@@ -13,6 +13,7 @@ from scipy import stats
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.history import FloatArray
+from app.analysis.wording import closes
 
 FEATURES = (
     "lag_coef",
@@ -90,10 +91,10 @@ def check(c: Curves) -> Finding:
     }
     detail = (
         f"gap regressed on the training slope: coefficient {coef:.2f} (½ for a pure "
-        f"half-epoch lag), R² {r2:.2f}; a half-epoch shift closes {closed:.0%} of the early gap"
+        f"half-epoch lag), R² {r2:.2f}; a half-epoch shift {closes(closed, 'the early gap')}"
     )
     if c.has_steps:
-        detail += f"; the last steps of each epoch close {steps_closed:.0%} of it"
+        detail += f"; the last steps of each epoch {closes(steps_closed, 'it')}"
     flagged = (0.25 <= coef <= 1.0 and r2 >= 0.3 and closed >= 0.3) or steps_closed >= 0.5
     return Finding(
         "lag", "flagged" if flagged else "passed", detail, statistic=coef, features=features

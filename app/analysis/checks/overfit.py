@@ -9,6 +9,7 @@ import numpy as np
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import log10p, mann_kendall, theil_sen
+from app.analysis.wording import pvalue
 
 FEATURES = (
     "of_tau",
@@ -54,7 +55,7 @@ def check(c: Curves) -> Finding:
     }
     detail = (
         f"validation loss is lowest at epoch {epochs[best]:g} ({val[best]:.4g}); after it "
-        f"the trend is tau={tau:.2f} (Mann-Kendall p={p:.2g}), a rise of {rise:.0%} of the "
+        f"the trend is tau={tau:.2f} (Mann-Kendall {pvalue(p)}), a rise of {rise:.0%} of the "
         "loss level"
     )
     flagged = tau > 0 and p < 0.05 and len(after) >= 4

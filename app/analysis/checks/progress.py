@@ -8,6 +8,7 @@ from scipy import stats
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
+from app.analysis.wording import change
 
 FEATURES = ("pg_progress", "pg_rel_level", "pg_linear", "pg_improve_ratio", "pg_gap_small")
 
@@ -44,7 +45,7 @@ def check(c: Curves) -> Finding:
         "pg_gap_small": gap_small,
     }
     detail = (
-        f"training loss went from {start:.4g} to {end:.4g} ({progress:.0%} lower); "
+        f"training loss went from {start:.4g} to {end:.4g} ({change(progress)}); "
         f"improvement per epoch at the end is {ratio:.0%} of that at the start"
     )
     flagged = progress < 0.2 or (linear > 0.95 and ratio > 0.5)

@@ -22,7 +22,8 @@ def check(c: Curves) -> Finding:
         return probes.not_reevaluated(
             CHECK,
             FEATURES,
-            "needs a re-evaluation with data: upload it (POST /v1/runs/{id}/artifacts)",
+            f"needs a re-evaluation with the training and validation data "
+            f"({probes.REEVALUATE_HOW})",
         )
     gain = 0.0
     if p.leaked_val_loss is not None and p.clean_val_loss is not None:

@@ -11,6 +11,7 @@ import numpy as np
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
+from app.analysis.wording import pvalue
 
 CHECK = "reeval_split"
 FEATURES = (
@@ -51,7 +52,7 @@ def check(c: Curves) -> Finding:
     if p.perm_z is not None and p.perm_p is not None:
         parts.append(
             f"validation's mean loss is {p.perm_z:+.1f} SD from random splits "
-            f"(permutation p={p.perm_p:.2g})"
+            f"(permutation {pvalue(p.perm_p)})"
         )
     if auc is not None:
         parts.append(f"a classifier tells the splits apart with AUC {auc:.2f}")
