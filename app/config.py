@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     job_redeliver_seconds: float = Field(
         300.0, gt=0, description="A queued job nobody picked up is re-enqueued after this."
     )
+    job_progress_seconds: float = Field(
+        1.0, gt=0, description="A running job writes its progress and stage at most this often."
+    )
     job_reap_seconds: float = Field(
         15.0, gt=0, description="How often each worker looks for jobs whose lease expired."
     )

@@ -239,8 +239,10 @@ def bench_report(
 
     def build() -> None:
         started = time.perf_counter()
-        built = report.build(model, data, settings, device, lambda _: None, lambda: None)
-        runs.append({"total": time.perf_counter() - started, **built["seconds"]})
+        built = report.build(
+            model, data, settings, device, lambda _share, _stage: None, lambda: None
+        )
+        runs.append({"total": time.perf_counter() - started, **built.seconds})
 
     def plain() -> None:
         x_train, y_train, x_val, y_val = tensors

@@ -40,7 +40,18 @@ def spin(ctx: JobContext) -> dict:
         time.sleep(0.02)
 
 
-HANDLERS = {"echo": echo, "explode": explode, "spin": spin}
+def staged(ctx: JobContext) -> dict:
+    """Reports two stages and reads, from another session, what its row says after each."""
+    seen = []
+    for share, stage in ((0.25, "scoring the training set"), (0.5, "searching for copies")):
+        ctx.report(share, stage)
+        with ctx.sessions() as session:
+            row = session.get(Job, ctx.job_id)
+            seen.append([row.progress, row.stage])
+    return {"seen": seen}
+
+
+HANDLERS = {"echo": echo, "explode": explode, "spin": spin, "staged": staged}
 
 
 @pytest.fixture(params=["sqlite-queue", "redis-queue"])
@@ -108,6 +119,16 @@ def test_a_committed_job_is_delivered_and_its_result_recorded(consuming):
     job = load(consuming, job_id)
     assert job.result == {"echo": 42, "attempt": 1} and job.progress == 1.0
     assert job.lease_owner is None and job.finished_at is not None
+
+
+def test_a_running_job_shows_its_stage_and_progress_as_it_moves(consuming):
+    job_id = submit(consuming, "staged", {})
+    assert wait_for(lambda: load(consuming, job_id).status == "succeeded")
+    job = load(consuming, job_id)
+    assert job.result == {
+        "seen": [[0.25, "scoring the training set"], [0.5, "searching for copies"]]
+    }
+    assert job.progress == 1.0 and job.stage == "searching for copies"
 
 
 def test_a_rolled_back_job_is_never_delivered(runner):

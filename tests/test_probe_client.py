@@ -37,7 +37,10 @@ def test_the_same_report_as_a_worker_on_the_same_model_and_data():
     mine = probe(model, train_loader, val_loader, nn.CrossEntropyLoss(), permutations=200)
     settings = Settings("cross_entropy", 0.0, 32, 512, 200, 0.995, "classification", None, None)
     data = Data(arrays["x_train"], arrays["y_train"], arrays["x_val"], arrays["y_val"], None, False)
-    worker = build(model, data, settings, torch.device("cpu"), lambda _: None, lambda: None)
+    heard: list[tuple[float, str]] = []
+    worker = build(
+        model, data, settings, torch.device("cpu"), lambda *at: heard.append(at), lambda: None
+    )
     assert isinstance(mine, ProbeReport) and isinstance(worker, ProbeReport)
     assert (mine.source, worker.source) == ("client", "worker")
     for name in ("train_eval", "val_eval", "train_train_mode"):
@@ -45,6 +48,19 @@ def test_the_same_report_as_a_worker_on_the_same_model_and_data():
     assert mine.leakage and worker.leakage and mine.shuffled_split and worker.shuffled_split
     assert mine.leakage.exact_duplicates == worker.leakage.exact_duplicates == 200
     assert mine.shuffled_split.val_mean == pytest.approx(worker.shuffled_split.val_mean)
+    shares, stages = zip(*heard, strict=True)
+    assert list(shares) == sorted(shares) and heard[-1] == (1.0, "report built")
+    assert max(np.diff([0.0, *shares])) < 0.6  # it moves through the work, not 0 then 1
+    named = list(dict.fromkeys(stages))
+    assert named[:2] == [
+        "scoring the training set in eval mode",
+        "scoring the validation set in eval mode",
+    ]
+    assert named[-4:-1] == [
+        "testing the split against shuffled splits",
+        "searching the training set for copies of validation samples",
+        "measuring the shift between the splits",
+    ]
 
 
 def test_loss_names_and_their_label_smoothing():

@@ -68,6 +68,7 @@ def test_a_leaky_split_is_found_and_settles_the_diagnosis(client, worker, leaky)
     job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == 1.0 and job["result"]["device"] == "cpu"
+    assert job["stage"] == "storing the report"  # its last stage
     probes = client.get(f"/v1/runs/{run_id}/probes").json()
     assert len(probes) == 1 and probes[0]["source"] == "worker"
     report = probes[0]["report"]

@@ -46,11 +46,32 @@ class JobContext:
     settings: Settings
     owner: str = ""
     progress: float = 0.0
+    stage: str = ""
     stop_reason: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _written: float = 0.0  # monotonic time progress was last written
 
-    def report(self, progress: float) -> None:
-        self.progress = progress
+    def report(self, progress: float, stage: str | None = None) -> None:
+        """Where the job is; written to its row at once when the stage changes, else at most
+        every LOSSGAP_JOB_PROGRESS_SECONDS (the lease renewal writes it too)."""
+        moved = bool(stage) and stage != self.stage
+        self.progress, self.stage = progress, stage or self.stage
+        now = time.monotonic()
+        if not (moved or now - self._written >= self.settings.job_progress_seconds):
+            return
+        self._written = now
+        with self.sessions() as session, session.begin():
+            ours = service.heartbeat(
+                session,
+                self.job_id,
+                self.owner,
+                self.settings.job_lease_seconds,
+                self.progress,
+                self.stage,
+            )
+        if not ours:
+            self.stop_reason = self.stop_reason or "the job is no longer this worker's"
+            self._stop.set()
 
     def check(self) -> None:
         if self._stop.is_set():
@@ -62,7 +83,9 @@ class JobContext:
         lost its job never writes results for it."""
         self.check()
         lease = self.settings.job_lease_seconds
-        if not service.heartbeat(session, self.job_id, self.owner, lease, self.progress):
+        if not service.heartbeat(
+            session, self.job_id, self.owner, lease, self.progress, self.stage
+        ):
             raise JobCancelled("the job is no longer this worker's")
 
 
@@ -155,7 +178,7 @@ class JobRunner:
                 return
             with self._transaction() as session:
                 ours = service.heartbeat(
-                    session, context.job_id, self.owner, lease, context.progress
+                    session, context.job_id, self.owner, lease, context.progress, context.stage
                 )
             if not ours:
                 context.stop_reason = "the lease was lost: another worker took the job over"

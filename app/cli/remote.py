@@ -80,7 +80,11 @@ def reevaluate(
                 task = bar.add_task("re-evaluating", total=1.0)
                 while True:
                     job = client.get(f"/v1/jobs/{job_id}").json()
-                    bar.update(task, completed=job["progress"])
+                    bar.update(
+                        task,
+                        completed=job["progress"],
+                        description=job.get("stage") or job["status"],
+                    )
                     if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
                         break
                     time.sleep(JOB_POLL_SECONDS)

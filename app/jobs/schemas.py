@@ -12,6 +12,11 @@ class JobOut(BaseModel):
     kind: str
     status: str = Field(description="queued | running | succeeded | failed")
     progress: float = Field(description="0 to 1, updated while the job runs.")
+    stage: str | None = Field(
+        None,
+        description="What the job is doing now, e.g. `scoring the validation set in eval mode`; "
+        "its last stage once it finished.",
+    )
     error: str | None = Field(description="What went wrong and what to do, when it failed.")
     attempts: int
     params: dict[str, Any]

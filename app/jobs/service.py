@@ -75,14 +75,23 @@ def _changed(result: Result[Any]) -> bool:
     return bool(cast(CursorResult[Any], result).rowcount)
 
 
+STAGE_LENGTH = 128
+
+
 def _owned(job_id: str, owner: str) -> list[Any]:
     return [Job.id == job_id, Job.status == JobStatus.running, Job.lease_owner == owner]
 
 
 def heartbeat(
-    session: Session, job_id: str, owner: str, lease_seconds: float, progress: float | None = None
+    session: Session,
+    job_id: str,
+    owner: str,
+    lease_seconds: float,
+    progress: float | None = None,
+    stage: str | None = None,
 ) -> bool:
-    """Renew the lease; False when the job is no longer this worker's (reaped or finished)."""
+    """Renew the lease (and say how far the job is); False when the job is no longer this
+    worker's (reaped or finished)."""
     now = utcnow()
     values: dict[str, Any] = {
         "lease_expires_at": now + timedelta(seconds=lease_seconds),
@@ -90,6 +99,8 @@ def heartbeat(
     }
     if progress is not None:
         values["progress"] = min(max(progress, 0.0), 1.0)
+    if stage:
+        values["stage"] = stage[:STAGE_LENGTH]
     return _changed(session.execute(update(Job).where(*_owned(job_id, owner)).values(**values)))
 
 

@@ -33,6 +33,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True, default=JobStatus.queued)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(128))  # what a running job is doing
     params: Mapped[dict[str, Any]] = mapped_column(JSONText)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     error: Mapped[str | None] = mapped_column(Text)

@@ -22,6 +22,10 @@ from workers.reevaluate.errors import ReevaluationError
 from workers.reevaluate.load import load_data, load_model, pick_device
 from workers.runner import JobContext
 
+LOADING = "loading the model and data"
+STORING = "storing the report"
+BUILD = 0.99  # the probe report's share of the job; storing it is the rest
+
 
 def _last_reported(session: Any, run_id: str) -> tuple[float | None, float | None]:
     train = val = None
@@ -41,6 +45,7 @@ def reevaluate(ctx: JobContext) -> dict[str, Any]:
             f"The job's parameters are not those of a re-evaluation ({exc.errors()[0]['msg']}); "
             "start it again with POST /v1/runs/{id}/reevaluations."
         ) from exc
+    ctx.report(0.0, LOADING)
     with ctx.sessions() as session:
         run = session.get(Run, ctx.run_id)
         model_artifact = session.get(Artifact, params.model_artifact)
@@ -71,12 +76,20 @@ def reevaluate(ctx: JobContext) -> dict[str, Any]:
         reported_val=reported_val,
         train_mode_samples=ctx.settings.reeval_train_mode_samples,
     )
-    report = probe_report.build(model, data, settings, device, ctx.report, ctx.check)
+    report = probe_report.build(
+        model,
+        data,
+        settings,
+        device,
+        lambda share, stage: ctx.report(share * BUILD, stage),
+        ctx.check,
+    )
     if not params.batch_size_known:
         report.extra["batch_size_note"] = (
             "the run's config has no batch_size and the request gave none: train-mode passes "
             f"used {settings.batch_size}"
         )
+    ctx.report(BUILD, STORING)
     with ctx.sessions() as session, session.begin():
         ctx.still_ours(session)
         probe = probes.record(session, ctx.run_id, report, job_id=ctx.job_id)

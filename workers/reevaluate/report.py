@@ -23,7 +23,7 @@ def build(
     data: Data,
     s: Settings,
     device: torch.device,
-    report: Callable[[float], None],
+    report: Callable[[float, str], None],
     check: Callable[[], None],
 ) -> ProbeReport:
     try:

@@ -126,7 +126,9 @@ def probe(
         source="client",
     )
     data = Data(x_train, y_train, x_val, y_val, x_raw, more_train or more_val)
-    report = build(model, data, settings, _device(model, device), lambda _: None, lambda: None)
+    report = build(
+        model, data, settings, _device(model, device), lambda _share, _stage: None, lambda: None
+    )
     target = _target(run, client)
     if target is not None:
         owner, run_id = target

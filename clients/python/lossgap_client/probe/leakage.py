@@ -7,6 +7,7 @@ bounded: `val_chunk x train_chunk` similarities at a time. Very wide inputs are 
 `PROJECTED` dimensions with a fixed random projection.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +39,10 @@ def nearest(
     device: torch.device,
     val_chunk: int = 2048,
     train_chunk: int = 16384,
+    tick: Callable[[float], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Best cosine similarity of each validation sample to the training set, and its index."""
+    """Best cosine similarity of each validation sample to the training set, and its index;
+    `tick(share)` hears each chunk of validation samples done."""
     width = int(np.prod(x_train.shape[1:]))
     generator = torch.Generator().manual_seed(0)
     projection = (
@@ -75,13 +78,19 @@ def nearest(
                     better, index + offset, where[v : v + len(query)]
                 )
                 offset += len(block)
+            if tick is not None:
+                tick(len(query) / len(x_val))
     return best.cpu().numpy().astype(np.float64), where.cpu().numpy()
 
 
 def find(
-    x_train: np.ndarray, x_val: np.ndarray, device: torch.device, threshold: float
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    device: torch.device,
+    threshold: float,
+    tick: Callable[[float], None] | None = None,
 ) -> Duplicates:
     exact = exact_copies(x_train, x_val)
-    similarity, match = nearest(x_train, x_val, device)
+    similarity, match = nearest(x_train, x_val, device, tick=tick)
     similarity = np.where(exact, 1.0, similarity)
     return Duplicates(exact, exact | (similarity >= threshold), similarity, match)

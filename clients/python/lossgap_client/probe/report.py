@@ -6,8 +6,8 @@ validates and its analysis reads.
 
 Eval-mode passes score with the plain criterion (how validation loss is measured); train-mode
 passes with the training criterion (label smoothing included) at the training batch size, which
-is what the reported training loss measured. Progress is reported per sample scored, and the
-caller's cancellation check runs between batches.
+is what the reported training loss measured. Progress is reported by stage (`progress.py`), and
+the caller's cancellation check runs between batches.
 """
 
 import math
@@ -32,6 +32,7 @@ from lossgap_client.probe.passes import (
     output_width,
     score,
 )
+from lossgap_client.probe.progress import FIRST_GUESS_SECONDS_PER_SAMPLE, Progress, Reporter, Stage
 from lossgap_client.probe_report import ProbeReport
 
 Report = dict[str, Any]
@@ -40,6 +41,19 @@ Report = dict[str, Any]
 Z95 = 1.959963984540054
 CONFIDENTLY_WRONG = 0.1  # the model gives the recorded label at most this probability...
 CONFIDENT = 0.5  # ...and another class at least this one
+# What the statistics after the scoring passes cost on a CPU, for the progress shares.
+SECONDS_PER_PERMUTED_VALUE = 2e-8
+SECONDS_PER_SIMILARITY = 3e-11  # one multiply-add of the copy search
+SHIFT_SECONDS = 0.2
+PASSES = {
+    "train_eval": "scoring the training set in eval mode",
+    "val_eval": "scoring the validation set in eval mode",
+    "train_train_mode": "scoring training samples in train mode",
+    "val_train_mode": "scoring validation samples in train mode",
+    "train_dropout_only": "scoring training samples with dropout only",
+    "train_batchnorm_only": "scoring training samples with batch statistics only",
+    "train_raw_eval": "scoring the training inputs without augmentation",
+}
 
 
 @dataclass(frozen=True)
@@ -72,18 +86,6 @@ def interval(value: float, se: float) -> Report:
     return {"value": value, "ci_low": value - Z95 * se, "ci_high": value + Z95 * se}
 
 
-class Progress:
-    """Samples scored so far over the samples all passes will score."""
-
-    def __init__(self, total: int, report: Callable[[float], None], check: Callable[[], None]):
-        self.total, self.done, self.report, self.check = max(total, 1), 0, report, check
-
-    def tick(self, samples: int) -> None:
-        self.done += samples
-        self.report(min(self.done / self.total, 0.99))
-        self.check()
-
-
 def _check_labels(data: Data, loss: str, width: int) -> None:
     top = int(max(data.y_train.max(), data.y_val.max()))
     if loss in ("cross_entropy", "nll") and top >= width:
@@ -100,9 +102,10 @@ def build(
     data: Data,
     s: Settings,
     device: torch.device,
-    report: Callable[[float], None],
+    report: Reporter,
     check: Callable[[], None],
 ) -> ProbeReport:
+    """The report; `report(share, stage)` hears where it is, `check()` may cancel it."""
     crit = criterion(s.loss)
     train_crit = criterion(s.loss, s.label_smoothing)
     width = output_width(model, data.x_val, device)
@@ -115,11 +118,45 @@ def build(
     both = has_dropout and has_bn
     sub = _subsample(n_train, s.train_mode_samples)
     sub_val = _subsample(n_val, s.train_mode_samples)
-    total = n_train * (2 + (data.x_train_raw is not None)) + len(sub) * (1 + 2 * both)
-    progress = Progress(total + n_val + len(sub_val), report, check)
+    samples = {
+        "train_eval": n_train,
+        "val_eval": n_val,
+        "train_train_mode": len(sub),
+        "val_train_mode": len(sub_val),
+        "train_dropout_only": len(sub) if both else 0,
+        "train_batchnorm_only": len(sub) if both else 0,
+        "train_raw_eval": n_train if data.x_train_raw is not None else 0,
+    }
+    width_in = min(int(np.prod(data.x_train.shape[1:])), leakage.PROJECTED)
+    progress = Progress(
+        [
+            *(
+                Stage(key, PASSES[key], count, FIRST_GUESS_SECONDS_PER_SAMPLE, scoring=True)
+                for key, count in samples.items()
+                if count
+            ),
+            Stage(
+                "shuffled_split",
+                "testing the split against shuffled splits",
+                1.0,
+                SECONDS_PER_PERMUTED_VALUE
+                * permutation.sampled_values(n_train + n_val, s.permutations),
+            ),
+            Stage(
+                "leakage",
+                "searching the training set for copies of validation samples",
+                1.0,
+                SECONDS_PER_SIMILARITY * n_train * n_val * width_in,
+            ),
+            Stage("split_shift", "measuring the shift between the splits", 1.0, SHIFT_SECONDS),
+        ],
+        report,
+        check,
+    )
     seconds: dict[str, float] = {}
 
     def run(x: np.ndarray, y: np.ndarray, mode: Mode, name: str) -> PassResult:
+        progress.start(name)
         start = time.perf_counter()
         train_mode = mode != "eval"
         # Only batch statistics depend on the batch size: without them, batch as in eval.
@@ -136,6 +173,7 @@ def build(
             probabilities=name in ("train_eval", "val_eval"),
         )
         seconds[name] = time.perf_counter() - start
+        progress.timed(name, seconds[name])
         return result
 
     x_sub, y_sub = data.x_train[sub], data.y_train[sub]
@@ -158,20 +196,27 @@ def build(
         train_batchnorm_only=summary(bn_only.losses) if bn_only else None,
         train_raw_eval=summary(raw.losses) if raw else None,
     )
-    check()
+    progress.start("shuffled_split")
     start = time.perf_counter()
-    split = permutation.test(train_eval.losses, val_eval.losses, s.permutations)
+    split = permutation.test(train_eval.losses, val_eval.losses, s.permutations, tick=progress.tick)
     seconds["shuffled_split"] = time.perf_counter() - start
+    progress.start("leakage")
     start = time.perf_counter()
-    dups = leakage.find(data.x_train, data.x_val, device, s.near_threshold)
+    dups = leakage.find(data.x_train, data.x_val, device, s.near_threshold, tick=progress.tick)
     seconds["leakage"] = time.perf_counter() - start
-    check()
+    progress.start("split_shift")
     start = time.perf_counter()
     shifted = shift.measure(
-        data.x_train, data.y_train, data.x_val, data.y_val, crit.classification, device
+        data.x_train,
+        data.y_train,
+        data.x_val,
+        data.y_val,
+        crit.classification,
+        device,
+        tick=progress.tick,
     )
     seconds["split_shift"] = time.perf_counter() - start
-    report(1.0)
+    report(1.0, "report built")
     body = dict(
         source=s.source,
         task="classification" if crit.classification else "regression",

@@ -7,6 +7,7 @@ median, i.e. Brown-Forsythe) with Benjamini-Hochberg control over features, repo
 size of the largest shifts in training standard deviations and log scale ratios.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 from scipy import stats
 
 MAX_FEATURES = 4096  # per-feature tests look at this many input features at most
+ADVERSARIAL_SHARE = 0.8  # of this stage's time: the classifier's folds; the rest feature tests
 FEATURE_SAMPLES = 3000  # ...over this many samples per split (ample power for a shift test)
 ADVERSARIAL_DIMS = 128  # classifier input: this many (projected) features, and their squares
 ADVERSARIAL_SAMPLES = 2500  # per split
@@ -93,7 +95,12 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def adversarial_auc(
-    x_train: np.ndarray, x_val: np.ndarray, device: torch.device, folds: int = 5, seed: int = 0
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    device: torch.device,
+    folds: int = 5,
+    seed: int = 0,
+    tick: Callable[[float], None] | None = None,
 ) -> float | None:
     rng = np.random.default_rng(seed)
     a = _flat(x_train[rng.permutation(len(x_train))[:ADVERSARIAL_SAMPLES]])
@@ -114,6 +121,8 @@ def adversarial_auc(
     for k in range(folds):
         train = torch.from_numpy(fold != k).to(device)
         scores[fold == k] = _fit_predict(inputs, targets, train)[~(fold != k)]
+        if tick is not None:
+            tick(ADVERSARIAL_SHARE / folds)
     return _auc(scores, labels)
 
 
@@ -146,10 +155,14 @@ def measure(
     y_val: np.ndarray,
     classification: bool,
     device: torch.device,
+    tick: Callable[[float], None] | None = None,
 ) -> Shift:
+    """`tick(share)` hears the feature tests and each fold of the adversarial classifier."""
     tested, shifted, mean_shift, median_scale, max_scale = feature_tests(x_train, x_val)
+    if tick is not None:
+        tick(1 - ADVERSARIAL_SHARE)
     return Shift(
-        adversarial_auc(x_train, x_val, device),
+        adversarial_auc(x_train, x_val, device, tick=tick),
         label_test(y_train, y_val, classification),
         tested,
         shifted,
