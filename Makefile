@@ -11,23 +11,30 @@ TORCH ?= torch==2.13.0
 .PHONY: run test lint bench clean
 
 $(BIN)/python:
+	@echo "creating the virtualenv $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # The worker computes probe reports with the client library's core (clients/python).
 $(VENV)/.installed-run: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	@echo "installing $(TORCH) for the re-evaluation worker (the first time takes a minute or two)"
 	$(BIN)/python -m pip install -q '$(TORCH)'
+	@echo "installing lossgap, its worker extra and the Python client"
 	$(BIN)/python -m pip install -q -e '.[worker]' -e clients/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	@echo "installing $(TORCH) for the re-evaluation worker (the first time takes a minute or two)"
 	$(BIN)/python -m pip install -q '$(TORCH)'
+	@echo "installing lossgap with its dev and worker extras and the Python client"
 	$(BIN)/python -m pip install -q -e '.[dev,worker]' -e clients/python
 	touch $@ $(VENV)/.installed-run
 
 ## run: create the virtualenv, install, migrate and serve on http://$(HOST):$(PORT) (SQLite in ./data)
 run: $(VENV)/.installed-run
 	$(BIN)/lossgap db upgrade
+	@echo "the lossgap command is $(abspath $(BIN))/lossgap (or: . $(VENV)/bin/activate)"
+	@echo "serving http://$(HOST):$(PORT) (Swagger UI at /docs); Ctrl-C stops it"
 	$(BIN)/lossgap serve --host $(HOST) --port $(PORT)
 
 ## test: install with the dev and worker extras, lint, type-check and run every test on SQLite and Postgres

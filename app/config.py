@@ -1,7 +1,7 @@
 """Every knob of the service, read once from `LOSSGAP_*` environment variables.
 
-One place for settings keeps the README's configuration table honest: each field here is a row
-there, and nothing else in the code reads the environment.
+One place for settings keeps docs/configuration.md honest: each field here is a row there, and
+nothing else in the code reads the environment.
 """
 
 from functools import lru_cache

@@ -3,6 +3,9 @@
 Every API test runs once on SQLite and once on Postgres (`LOSSGAP_TEST_BACKENDS`, default both).
 Postgres gets a fresh database per test session, created from LOSSGAP_TEST_POSTGRES_URL's server
 and dropped at the end. Tables are emptied after each test, so tests never see each other's runs.
+
+On a machine without PostgreSQL or Redis the tests that need them are skipped and the run ends
+with one line saying so; with LOSSGAP_TEST_REQUIRE_BACKENDS=1 (CI) a missing one fails the run.
 """
 
 import json
@@ -30,7 +33,71 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "LOSSGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("LOSSGAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-BACKENDS = [b for b in os.environ.get("LOSSGAP_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+REQUIRE_BACKENDS = os.environ.get("LOSSGAP_TEST_REQUIRE_BACKENDS") == "1"
+PROBE_SECONDS = 2
+
+
+def _unreachable() -> dict[str, str]:
+    """The servers the suite cannot reach, and why."""
+    missing = {}
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": PROBE_SECONDS})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:  # any driver error means the same: no server to test on
+        missing["postgres"] = (
+            f"{make_url(POSTGRES_ADMIN_URL).render_as_string()}: {type(exc).__name__}"
+        )
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=PROBE_SECONDS).ping()
+    except Exception as exc:
+        missing["redis"] = f"{REDIS_URL}: {type(exc).__name__}"
+    return missing
+
+
+MISSING = _unreachable()
+BACKENDS = [
+    b
+    for b in os.environ.get("LOSSGAP_TEST_BACKENDS", "sqlite,postgres").split(",")
+    if b and b not in MISSING
+]
+
+
+def needs(service: str) -> None:
+    """Skip the calling test when `service` (postgres, redis) is not reachable."""
+    if service in MISSING:
+        pytest.skip(f"no {service} server ({MISSING[service]})")
+
+
+def redis_url() -> str:
+    needs("redis")
+    return REDIS_URL
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_BACKENDS and MISSING:
+        raise pytest.UsageError(
+            "LOSSGAP_TEST_REQUIRE_BACKENDS=1 but these servers are unreachable: "
+            + "; ".join(f"{name} ({why})" for name, why in MISSING.items())
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the counts: the last line of the run."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if MISSING and reporter is not None and not REQUIRE_BACKENDS:
+        reporter.write_line(
+            f"backends skipped: {', '.join(MISSING)} (unreachable). Start them (see "
+            "docs/development.md) or point LOSSGAP_TEST_POSTGRES_URL / LOSSGAP_TEST_REDIS_URL "
+            "at yours; CI sets LOSSGAP_TEST_REQUIRE_BACKENDS=1 and fails instead.",
+            yellow=True,
+            bold=True,
+        )
+
+
 TABLES = ["probe_reports", "diagnoses", "jobs", "artifacts", "step_chunks", "epoch_records", "runs"]
 
 
@@ -38,6 +105,7 @@ class PostgresDatabase:
     """A throwaway database on the test server."""
 
     def __init__(self) -> None:
+        needs("postgres")
         self.name = f"lossgap_test_{uuid.uuid4().hex[:10]}"
         self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:

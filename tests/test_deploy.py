@@ -93,7 +93,14 @@ def test_the_api_imports_without_torch_or_workers():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def test_readme_configuration_table_lists_every_setting():
-    readme = (ROOT / "README.md").read_text()
+def test_the_configuration_page_lists_every_setting():
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     for name in Settings.model_fields:
         assert f"`LOSSGAP_{name.upper()}`" in readme, name
+
+
+def test_every_link_between_the_docs_leads_somewhere():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"

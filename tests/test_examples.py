@@ -1,6 +1,6 @@
-"""The README's training-script examples, run as a user runs them against a live server.
+"""The training-script examples of docs/client.md, run as a user runs them against a server.
 
-Each file in `clients/python/examples/` is also in the README word for word (so the README
+Each file in `clients/python/examples/` is also in the guide word for word (so the guide
 cannot drift from what is run here); each trains for real, reports to the server named by
 `LOSSGAP_URL` and prints the diagnosis when training ends.
 """
@@ -35,12 +35,12 @@ def server(tmp_path_factory):
     live.stop()
 
 
-def test_every_example_is_in_the_readme_as_it_is_run():
-    readme = (ROOT / "README.md").read_text()
+def test_every_example_is_in_the_client_guide_as_it_is_run():
+    readme = (ROOT / "docs" / "client.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(SCRIPTS)
     for name in SCRIPTS:
-        assert (EXAMPLES / name).read_text() in blocks, f"{name} differs from the README"
+        assert (EXAMPLES / name).read_text() in blocks, f"{name} differs from docs/client.md"
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
@@ -76,8 +76,8 @@ def test_the_example_reports_its_training_and_prints_the_diagnosis(server, tmp_p
     assert not list((tmp_path / "spool").glob("*.json")), "rows were left unsent"
 
 
-def test_the_readme_probe_snippet_attaches_a_report_from_inside_the_plain_loop(server, tmp_path):
-    readme = (ROOT / "README.md").read_text()
+def test_the_guide_probe_snippet_attaches_a_report_from_inside_the_plain_loop(server, tmp_path):
+    readme = (ROOT / "docs" / "client.md").read_text()
     (snippet,) = [
         b
         for b in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from app.db.types import utcnow
 from app.jobs import service
 from app.models import Job, Run
-from tests.conftest import REDIS_URL, make_settings
+from tests.conftest import make_settings, redis_url
 from workers import consumer as consumers
 from workers.runner import JobContext
 
@@ -56,7 +56,7 @@ HANDLERS = {"echo": echo, "explode": explode, "spin": spin, "staged": staged}
 
 @pytest.fixture(params=["sqlite-queue", "redis-queue"])
 def runner(request, backend, tmp_path):
-    queue_url = REDIS_URL if request.param == "redis-queue" else None
+    queue_url = redis_url() if request.param == "redis-queue" else None
     settings = make_settings(
         backend["name"],
         tmp_path,

@@ -15,7 +15,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.jobs import service
 from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from app.models import Job, Run
-from tests.conftest import REDIS_URL, LiveServer, make_settings, server_env, spawn, stop, wipe
+from tests.conftest import LiveServer, make_settings, redis_url, server_env, spawn, stop, wipe
 
 pytestmark = pytest.mark.slow
 
@@ -104,9 +104,9 @@ def test_sigterm_lets_the_request_in_flight_finish(backend, tmp_path):
 def test_a_standalone_worker_process_consumes_the_shared_queue(backend, tmp_path):
     """`lossgap worker` started on its own picks up a job committed by another process."""
     queue_name = f"live-{uuid.uuid4().hex[:8]}"
-    settings = make_settings(backend["name"], tmp_path, backend["url"], queue_url=REDIS_URL)
+    settings = make_settings(backend["name"], tmp_path, backend["url"], queue_url=redis_url())
     migrate.upgrade(settings)
-    env = {**server_env(backend, tmp_path), "LOSSGAP_QUEUE_URL": REDIS_URL}
+    env = {**server_env(backend, tmp_path), "LOSSGAP_QUEUE_URL": redis_url()}
     worker = spawn(["worker", "--queue", queue_name], env)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)

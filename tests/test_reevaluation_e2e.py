@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import REDIS_URL, LiveServer, PostgresDatabase, post_json, spawn, stop
+from tests.conftest import LiveServer, PostgresDatabase, post_json, redis_url, spawn, stop
 from tests.planted import blobs, leakage, npz_bytes, script_bytes
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def test_the_embedded_default_runs_a_reevaluation(tmp_path, planted):
 def team(tmp_path, request) -> Iterator[tuple[dict[str, str], str]]:
     database = PostgresDatabase()
     queue = f"e2e-{uuid.uuid4().hex[:8]}"
-    queue_url = REDIS_URL if request.param == "redis" else database.url
+    queue_url = redis_url() if request.param == "redis" else database.url
     env = {
         "LOSSGAP_DATA_DIR": str(tmp_path),
         "LOSSGAP_DATABASE_URL": database.url,
