@@ -22,8 +22,10 @@ from app.responses import JSONResponse
 from app.runs.router import router as runs_router
 from app.storage import open_store
 from app.system.body_limit import BodyLimitMiddleware
+from app.system.docs import install_docs
 from app.system.logging import configure_logging
 from app.system.metrics import Metrics
+from app.system.openapi import SHARED, errors
 from app.system.router import router as system_router
 from app.system.telemetry import TelemetryMiddleware
 
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        docs_url=None,  # served by install_docs from the package's own assets: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -70,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = open_store(settings)
     app.state.schema_head = migrate.head_revision(settings)
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=errors(*SHARED))
     v1.include_router(runs_router)
     v1.include_router(imports_router)
     v1.include_router(diagnoses_router)
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(jobs_router)
     app.include_router(v1)
     app.include_router(system_router)
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,

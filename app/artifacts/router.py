@@ -7,6 +7,7 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 from app.artifacts import service
 from app.artifacts.schemas import ArtifactKind, ArtifactOut
 from app.deps import SessionDep, SettingsDep, StoreDep
+from app.system.openapi import errors
 
 router = APIRouter(prefix="/runs", tags=["re-evaluation"])
 
@@ -15,10 +16,11 @@ router = APIRouter(prefix="/runs", tags=["re-evaluation"])
     "/{run_id}/artifacts",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a TorchScript model or an .npz/safetensors data file",
+    responses=errors(404, 413),
 )
 def upload_artifact(
     run_id: str,
-    kind: Annotated[ArtifactKind, Form(description="`model` or `data`.")],
+    kind: Annotated[ArtifactKind, Form(description="`model` or `data`.", examples=["model"])],
     file: Annotated[UploadFile, File(description="The file itself.")],
     session: SessionDep,
     settings: SettingsDep,
@@ -33,7 +35,7 @@ def upload_artifact(
     return ArtifactOut.model_validate(artifact, from_attributes=True)
 
 
-@router.get("/{run_id}/artifacts", summary="List a run's uploaded artifacts")
+@router.get("/{run_id}/artifacts", summary="List a run's uploaded artifacts", responses=errors(404))
 def list_artifacts(run_id: str, session: SessionDep) -> list[ArtifactOut]:
     return [
         ArtifactOut.model_validate(a, from_attributes=True)

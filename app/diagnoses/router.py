@@ -5,10 +5,15 @@ from fastapi import APIRouter
 from app.deps import SessionDep
 from app.diagnoses import service
 from app.diagnoses.schemas import DiagnosisOut
+from app.system.openapi import errors
 
 router = APIRouter(prefix="/runs", tags=["diagnosis"])
 
 
-@router.get("/{run_id}/diagnosis", summary="Ranked likely causes of the run's loss gap")
+@router.get(
+    "/{run_id}/diagnosis",
+    summary="Ranked likely causes of the run's loss gap",
+    responses=errors(404),
+)
 def get_diagnosis(run_id: str, session: SessionDep) -> DiagnosisOut:
     return DiagnosisOut.model_validate(service.get_diagnosis(session, run_id))

@@ -8,11 +8,28 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.deps import SessionDep, SettingsDep
 from app.imports import service
 from app.imports.detect import BY_NAME
+from app.system.openapi import errors
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 
 class ImportOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0e77d296-b213-4255-936c-5b8967909ecb",
+                    "format": "lightning_csv",
+                    "name": "metrics.csv",
+                    "epoch_count": 35,
+                    "step_count": 55,
+                    "mapping": {"train_loss": "train_loss_epoch", "val_loss": "valid_loss"},
+                    "notes": ["epochs are numbered from 0 in the file; stored from 1"],
+                }
+            ]
+        }
+    )
+
     id: str
     format: str
     name: str
@@ -56,20 +73,40 @@ def _out(imported: service.Imported, response: Response) -> ImportOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Import a training tool's log file")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Import a training tool's log file",
+    responses=errors(413),
+)
 def import_file(
     file: Annotated[UploadFile, File(description="The log file.")],
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
     format: Annotated[
-        str | None, Form(description=f"One of: {', '.join(BY_NAME)}; detected when absent.")
+        str | None,
+        Form(
+            description=f"One of: {', '.join(BY_NAME)}; detected when absent.",
+            examples=["lightning_csv"],
+        ),
     ] = None,
-    name: Annotated[str | None, Form(description="Run name; default: the file name.")] = None,
-    config: Annotated[str | None, Form(description="The run's config, as a JSON object.")] = None,
+    name: Annotated[
+        str | None, Form(description="Run name; default: the file name.", examples=["resnet18"])
+    ] = None,
+    config: Annotated[
+        str | None,
+        Form(
+            description="The run's config, as a JSON object.",
+            examples=['{"dropout": 0.3, "batch_size": 64}'],
+        ),
+    ] = None,
     mapping: Annotated[
         str | None,
-        Form(description='Override series roles, e.g. {"val_loss": "val/box_loss"}.'),
+        Form(
+            description='Override series roles, e.g. {"val_loss": "val/box_loss"}.',
+            examples=['{"train_loss": "trn", "val_loss": "vl"}'],
+        ),
     ] = None,
 ) -> ImportOut:
     imported = service.import_file(
@@ -89,6 +126,7 @@ def import_file(
     "/mlflow",
     status_code=status.HTTP_201_CREATED,
     summary="Import a run from an MLflow tracking server",
+    responses=errors(400, 502),
 )
 def import_mlflow(
     body: MlflowImport, session: SessionDep, settings: SettingsDep, response: Response

@@ -3,10 +3,32 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "b584e093-f0bb-468f-8e3c-7194a0cc6fa8",
+                    "run_id": "f98334cd-9f16-4f8f-8e0d-2dcaae4acbe4",
+                    "kind": "reevaluate",
+                    "status": "running",
+                    "progress": 0.42,
+                    "stage": "searching the training set for copies of validation samples",
+                    "error": None,
+                    "attempts": 1,
+                    "params": {"loss": "cross_entropy", "label_smoothing": 0.0, "batch_size": 32},
+                    "result": None,
+                    "created_at": "2026-12-01T17:23:53.287577Z",
+                    "started_at": "2026-12-01T17:23:53.412001Z",
+                    "finished_at": None,
+                }
+            ]
+        }
+    )
+
     id: str
     run_id: str
     kind: str

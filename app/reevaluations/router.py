@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from app.deps import QueueDep, SessionDep, SettingsDep
 from app.reevaluations import service
 from app.reevaluations.schemas import ReevaluationCreate, ReevaluationOut
+from app.system.openapi import errors
 
 router = APIRouter(prefix="/runs", tags=["re-evaluation"])
 
@@ -13,6 +14,7 @@ router = APIRouter(prefix="/runs", tags=["re-evaluation"])
     "/{run_id}/reevaluations",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a re-evaluation of the latest model and data of the run",
+    responses=errors(400, 404, 409),
 )
 def start_reevaluation(
     run_id: str,

@@ -9,7 +9,12 @@ LOSSES: tuple[str, ...] = LossName.__args__  # type: ignore[attr-defined]
 
 
 class ReevaluationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"loss": "cross_entropy", "label_smoothing": 0.1, "batch_size": 32}]
+        },
+    )
 
     loss: LossName = Field(
         description="The training criterion: `cross_entropy` and `nll` (log-probabilities) take "
@@ -32,6 +37,20 @@ class ReevaluationCreate(BaseModel):
 
 
 class ReevaluationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "b584e093-f0bb-468f-8e3c-7194a0cc6fa8",
+                    "status": "queued",
+                    "run_id": "f98334cd-9f16-4f8f-8e0d-2dcaae4acbe4",
+                    "model_artifact": "b32752f9-8178-476e-978d-cfe08cefdad1",
+                    "data_artifact": "ce2b7e61-5d5c-42e0-b948-7af0779fd683",
+                }
+            ]
+        }
+    )
+
     job_id: str
     status: str
     run_id: str

@@ -11,6 +11,7 @@ from app.runs import service
 from app.runs import steps as step_columns
 from app.runs.schemas import AppendOut, HistoryAppend, RunCreate, RunHistoryOut, RunOut, RunPage
 from app.runs.service import RunCounts
+from app.system.openapi import errors
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -31,7 +32,12 @@ def _run_out(counts: RunCounts) -> RunOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a run from a loss history")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a run from a loss history",
+    responses=errors(400, 413),
+)
 def create_run(
     body: RunCreate, session: SessionDep, settings: SettingsDep, response: Response
 ) -> RunOut:
@@ -43,7 +49,11 @@ def create_run(
     return _run_out(created)
 
 
-@router.post("/{run_id}/epochs", summary="Append epochs and steps while training")
+@router.post(
+    "/{run_id}/epochs",
+    summary="Append epochs and steps while training",
+    responses=errors(400, 404, 413),
+)
 def append_history(
     run_id: str, body: HistoryAppend, session: SessionDep, settings: SettingsDep
 ) -> AppendOut:
@@ -75,7 +85,12 @@ def list_runs(
     return RunPage(items=[_run_out(c) for c in items], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{run_id}", response_model=RunHistoryOut, summary="Read a run and its history")
+@router.get(
+    "/{run_id}",
+    response_model=RunHistoryOut,
+    summary="Read a run and its history",
+    responses=errors(404),
+)
 def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSONResponse:
     counts = service.get_run(session, run_id)
     body = _run_out(counts).model_dump(mode="json")
@@ -86,7 +101,12 @@ def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSO
     return JSONResponse(body)
 
 
-@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a run")
+@router.delete(
+    "/{run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a run",
+    responses=errors(404),
+)
 def delete_run(run_id: str, session: SessionDep, store: StoreDep) -> Response:
     """Deletes the history, artifacts (and their files), jobs and probe reports of the run."""
     artifacts.delete_run_with_files(session, store, run_id)

@@ -14,6 +14,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 # A reported value: a JSON number (NaN and ±Infinity accepted: they are evidence) or null.
 Number = Annotated[float, Strict()] | None
@@ -142,8 +143,26 @@ class RunCreate(BaseModel):
     steps: Steps = Field(default_factory=list)
 
 
+APPEND_EXAMPLE: JsonDict = {
+    "epochs": [{"epoch": 3, "train_loss": 0.91, "val_loss": 0.80}],
+    "steps": [{"step": 120, "epoch": 2.6, "train_loss": 0.95}],
+}
+RUN_OUT_EXAMPLE: JsonDict = {
+    "id": "f98334cd-9f16-4f8f-8e0d-2dcaae4acbe4",
+    "name": "mlp-digits-dropout",
+    "project": None,
+    "task": "classification",
+    "config": {"dropout": 0.5, "batch_size": 32},
+    "epoch_count": 2,
+    "step_count": 0,
+    "data_version": 1,
+    "created_at": "2026-12-01T17:23:51.437793Z",
+    "updated_at": "2026-12-01T17:23:51.437793Z",
+}
+
+
 class HistoryAppend(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [APPEND_EXAMPLE]})
 
     epochs: list[EpochRow] = Field(default_factory=list)
     steps: Steps = Field(default_factory=list)
@@ -156,6 +175,8 @@ class HistoryAppend(BaseModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [RUN_OUT_EXAMPLE]})
+
     id: str
     name: str
     project: str | None
@@ -169,6 +190,21 @@ class RunOut(BaseModel):
 
 
 class RunHistoryOut(RunOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **RUN_OUT_EXAMPLE,
+                    "epochs": [
+                        {"epoch": 1, "train_loss": 1.93, "val_loss": 1.21, "val_accuracy": 0.72},
+                        {"epoch": 2, "train_loss": 1.10, "val_loss": 0.84},
+                    ],
+                    "steps": [],
+                }
+            ]
+        }
+    )
+
     epochs: list[dict[str, float]]
     steps: list[dict[str, float]] | None = Field(
         description="Per-step rows; null when requested with `include_steps=false`."
@@ -176,6 +212,21 @@ class RunHistoryOut(RunOut):
 
 
 class AppendOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "f98334cd-9f16-4f8f-8e0d-2dcaae4acbe4",
+                    "epochs_written": 1,
+                    "steps_written": 1,
+                    "epoch_count": 3,
+                    "step_count": 1,
+                    "data_version": 2,
+                }
+            ]
+        }
+    )
+
     id: str
     epochs_written: int
     steps_written: int
@@ -185,6 +236,12 @@ class AppendOut(BaseModel):
 
 
 class RunPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [RUN_OUT_EXAMPLE], "total": 1, "limit": 50, "offset": 0}]
+        }
+    )
+
     items: list[RunOut]
     total: int
     limit: int

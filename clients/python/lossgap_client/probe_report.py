@@ -120,7 +120,52 @@ class LabelNoise(Strict):
     examples: list[int] = Field(default_factory=list, description="Training indices.")
 
 
+EXAMPLE: dict[str, Any] = {
+    "version": 1,
+    "source": "client",
+    "task": "classification",
+    "loss": "cross_entropy",
+    "label_smoothing": 0.0,
+    "batch_size": 32,
+    "device": "cpu",
+    "n_train": 500,
+    "n_val": 200,
+    "model": {"has_dropout": False, "has_batchnorm": False, "parameters": 19204, "outputs": 4},
+    "passes": {
+        "train_eval": {"mean": 0.5697, "se": 0.0358, "n": 500},
+        "val_eval": {"mean": 0.6086, "se": 0.0569, "n": 200},
+        "train_train_mode": {"mean": 0.5697, "se": 0.0358, "n": 500},
+        "val_train_mode": {"mean": 0.6086, "se": 0.0569, "n": 200},
+    },
+    "decomposition": {
+        "reported_train": 0.41,
+        "reported_val": 0.38,
+        "train_time_effect": {"value": -0.1597, "ci_low": -0.2298, "ci_high": -0.0896},
+        "eval_gap": {"value": -0.0389, "ci_low": -0.1707, "ci_high": 0.0929},
+    },
+    "shuffled_split": {
+        "val_mean": 0.6086,
+        "null_mean": 0.5794,
+        "null_sd": 0.0476,
+        "z": 0.614,
+        "p_value": 0.512,
+        "permutations": 200,
+    },
+    "leakage": {
+        "exact_duplicates": 200,
+        "near_duplicates": 200,
+        "leaked_fraction": 1.0,
+        "threshold": 0.995,
+        "leaked_val_loss": 0.6086,
+        "examples": [[0, 300, 1.0], [1, 301, 1.0]],
+    },
+    "seconds": {"train_eval": 0.0192, "val_eval": 0.0004, "leakage": 0.0015},
+}
+
+
 class ProbeReport(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
+
     version: Literal[1] = 1
     source: Literal["worker", "client"] = "client"
     task: Literal["classification", "regression", "other"] = "other"
