@@ -72,3 +72,16 @@ def test_the_hugging_face_import_note_is_a_whole_sentence():
     path = next((REALWORLD / "hf_trainer_state").glob("*.json"))
     notes = detect.parse(path.read_bytes(), path.name, None, None).notes
     assert any(n.endswith("since the previous evaluation") for n in notes), notes
+
+
+def test_a_window_too_short_for_a_trend_test_does_not_report_a_p_value():
+    epochs = [
+        {"epoch": e, "train_loss": 2.0 * 0.8**e + 0.3, "val_loss": 1.6 * 0.8**e + 0.25}
+        for e in range(1, 12)
+    ]
+    from app.analysis.document import history_from_document
+
+    body = analysis.diagnose(history_from_document({"epochs": epochs})).to_dict()
+    improving = [s for s in body["symptoms"] if s["id"].endswith("still_improving")]
+    assert improving and all("p=1.00" not in s["detail"] for s in improving)
+    assert any("too few epochs for a trend test" in s["detail"] for s in improving)

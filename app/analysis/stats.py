@@ -25,9 +25,12 @@ def theil_sen(x: FloatArray, y: FloatArray) -> float:
     return float(stats.theilslopes(ty, tx).slope)
 
 
+MK_MIN_POINTS = 4  # below this no ordering is significant: the test answers (0, 1)
+
+
 def mann_kendall(y: FloatArray) -> tuple[float, float]:
     """Mann-Kendall trend test as Kendall's tau of the values against time: (tau, p-value)."""
-    if len(y) < 4 or float(np.ptp(y)) == 0.0:
+    if len(y) < MK_MIN_POINTS or float(np.ptp(y)) == 0.0:
         return 0.0, 1.0
     result = stats.kendalltau(np.arange(len(y)), y)
     tau, p = float(result.statistic), float(result.pvalue)

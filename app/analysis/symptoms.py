@@ -17,7 +17,7 @@ from app.analysis import probe as probes
 from app.analysis.checks import gap as gaps
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
-from app.analysis.stats import mann_kendall, noise_sigma, theil_sen
+from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
 from app.analysis.wording import count, pvalue
 
 MIN_GAP_REL = 0.05  # a gap worth 5% of the loss level ...
@@ -208,13 +208,14 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     tau, p = mann_kendall(y[-k:])
     monotone = bool(np.all(np.diff(y[-k:]) < 0))
     gain = -slope * float(epochs[-1] - epochs[-k]) / c.level()
+    trend = f"trend {pvalue(p)}" if k >= MK_MIN_POINTS else "too few epochs for a trend test"
     return Symptom(
         name,
         (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT,
         round(gain, 4),
         "of the loss level over the last quarter",
         f"over the last {count(k, 'epoch')} {curve} loss fell by {gain:.1%} of the level "
-        f"(trend {pvalue(p)}{', every epoch lower' if monotone else ''})",
+        f"({trend}{', every epoch lower' if monotone else ''})",
     )
 
 
