@@ -28,6 +28,7 @@ from app.system.metrics import Metrics
 from app.system.openapi import SHARED, errors
 from app.system.router import router as system_router
 from app.system.telemetry import TelemetryMiddleware
+from app.writeback.router import router as writeback_router
 
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart headers and boundaries around the file
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(reevaluations_router)
     v1.include_router(probes_router)
     v1.include_router(jobs_router)
+    v1.include_router(writeback_router)
     app.include_router(v1)
     app.include_router(system_router)
     install_docs(app)

@@ -1,10 +1,13 @@
-"""Import a run from a real MLflow tracking server (`mlflow server`, started by the tests)."""
+"""Import a run from a real MLflow tracking server (`mlflow server`, started by the tests) and
+write lossgap's answer back into it."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,7 +32,7 @@ def tracking(tmp_path_factory):
             "server",
             "--backend-store-uri",
             f"sqlite:///{tmp / 'mlflow.db'}",
-            "--default-artifact-root",
+            "--artifacts-destination",
             str(tmp / "artifacts"),
             "--host",
             "127.0.0.1",
@@ -70,7 +73,7 @@ def tracking(tmp_path_factory):
         params = [Param("lr", "0.01"), Param("batch_size", "64"), Param("dropout", "0.3")]
         client.log_batch(run.info.run_id, metrics=metrics, params=params)
         client.set_terminated(run.info.run_id)
-        yield {"uri": uri, "run_id": run.info.run_id, "experiment": experiment}
+        yield {"uri": uri, "run_id": run.info.run_id, "experiment": experiment, "tmp": tmp}
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -184,3 +187,83 @@ def test_lossgap_import_has_the_server_fetch_an_mlflow_run(tracking, tmp_path):
         assert [r["name"] for r in runs] == ["skorch-mlp"]
     finally:
         live.stop()
+
+
+def test_write_back_puts_the_verdict_and_the_report_into_the_mlflow_run(client, tracking):
+    from mlflow.tracking import MlflowClient
+
+    created = client.post("/v1/imports/mlflow", json={"run": ui_address(tracking)}).json()
+    diagnosis = client.get(f"/v1/runs/{created['id']}/diagnosis").json()
+    response = client.post(
+        f"/v1/runs/{created['id']}/writeback/mlflow", json={"run": ui_address(tracking)}
+    )
+    assert response.status_code == 200, response.text
+    written = response.json()
+    assert written["artifacts"] == ["lossgap/diagnosis.json", "lossgap/curves.png"]
+    mlflow = MlflowClient(tracking["uri"])
+    tags = mlflow.get_run(tracking["run_id"]).data.tags
+    top = diagnosis["causes"][0]
+    assert tags["lossgap.summary"] == diagnosis["summary"]
+    kind, named = re.fullmatch(r"(\w+): (\w+) \([\d.]+\)", tags["lossgap.verdict"]).groups()
+    verdict_cause = next(c for c in diagnosis["causes"] if c["id"] == named)
+    assert verdict_cause["kind"] == kind and verdict_cause["confidence"] >= 0.5
+    assert top["id"] in tags["lossgap.causes"]
+    assert float(tags[f"lossgap.confidence.{top['id']}"]) == pytest.approx(
+        top["confidence"], abs=1e-3
+    )
+    assert tags["lossgap.run"].endswith(f"/v1/runs/{created['id']}")
+    stored = {a.path for a in mlflow.list_artifacts(tracking["run_id"], "lossgap")}
+    assert stored == {"lossgap/diagnosis.json", "lossgap/curves.png"}
+    folder = tracking["tmp"] / "download"
+    report = mlflow.download_artifacts(tracking["run_id"], "lossgap/diagnosis.json", str(folder))
+    assert json.loads(Path(report).read_text())["summary"] == diagnosis["summary"]
+    png = mlflow.download_artifacts(tracking["run_id"], "lossgap/curves.png", str(folder))
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_write_back_to_a_run_whose_artifacts_the_server_does_not_serve_writes_tags(
+    client, tracking
+):
+    from mlflow.tracking import MlflowClient
+
+    mlflow = MlflowClient(tracking["uri"])
+    experiment = mlflow.create_experiment(
+        "local-artifacts", artifact_location=str(tracking["tmp"] / "elsewhere")
+    )
+    run = mlflow.create_run(experiment)
+    created = client.post("/v1/imports/mlflow", json={"run": ui_address(tracking)}).json()
+    response = client.post(
+        f"/v1/runs/{created['id']}/writeback/mlflow",
+        json={"run": run.info.run_id, "tracking_uri": tracking["uri"]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["artifacts"] == []
+    assert "--serve-artifacts" in response.json()["notes"][0]
+    assert "lossgap.verdict" in mlflow.get_run(run.info.run_id).data.tags
+
+
+def test_write_back_errors_name_what_is_wrong(client, tracking):
+    created = client.post("/v1/imports/mlflow", json={"run": ui_address(tracking)}).json()
+    unknown = client.post(
+        f"/v1/runs/{created['id']}/writeback/mlflow",
+        json={"run": "0" * 32, "tracking_uri": tracking["uri"]},
+    )
+    assert unknown.status_code == 422 and "0" * 32 in unknown.json()["error"]["message"]
+    no_run = client.post("/v1/runs/nope/writeback/mlflow", json={"run": ui_address(tracking)})
+    assert no_run.status_code == 404
+
+
+def test_lossgap_import_write_back_from_the_command_line(tracking, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    live = LiveServer(server_env({"url": None}, tmp_path))
+    try:
+        result = lossgap("import", ui_address(tracking), "--url", live.url, "--write-back")
+    finally:
+        live.stop()
+    assert result.returncode == 0, result.stderr
+    assert "lossgap/diagnosis.json, lossgap/curves.png" in result.stdout
+    tags = MlflowClient(tracking["uri"]).get_run(tracking["run_id"]).data.tags
+    assert tags["lossgap.verdict"]
+    refused = lossgap("import", str(tmp_path), "--write-back")
+    assert refused.returncode == 2 and "MLflow run" in refused.stderr

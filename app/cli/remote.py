@@ -119,6 +119,14 @@ def import_(
     name: Annotated[str | None, typer.Option(help="Run name; default: the file name.")] = None,
     mapping: MappingOption = None,
     config: ConfigOption = None,
+    write_back: Annotated[
+        bool,
+        typer.Option(
+            "--write-back",
+            help="For an MLflow run: write the verdict, top causes and confidences back as "
+            "tags, and the diagnosis JSON and a plot as artifacts.",
+        ),
+    ] = False,
     api_key: ApiKey = None,
 ) -> None:
     """Upload a log file to a running server (POST /v1/imports) and show its diagnosis."""
@@ -130,6 +138,12 @@ def import_(
     data = {k: v for k, v in (("format", fmt), ("name", name)) if v}
     data |= {k: json.dumps(v) for k, v in (("mapping", roles), ("config", settings)) if v}
     ref = mlflow_ref(file)
+    if write_back and ref is None:
+        raise typer.BadParameter(
+            "--write-back writes to an MLflow run: give the run (its UI address, or runs:/<id> "
+            "with MLFLOW_TRACKING_URI set), not a file"
+        )
+    written = None
     try:
         with httpx.Client(
             base_url=url, headers=auth(api_key), timeout=HTTP_TIMEOUT_SECONDS
@@ -154,6 +168,18 @@ def import_(
             created = response.json()
             run_id = created["id"]
             diagnosis, epochs = fetch_report(client, run_id)
+            if write_back and ref is not None:
+                response = client.post(
+                    f"/v1/runs/{run_id}/writeback/mlflow",
+                    json={
+                        "run": ref.run_id,
+                        "tracking_uri": ref.tracking_uri,
+                        "token": os.environ.get("MLFLOW_TRACKING_TOKEN") or None,
+                    },
+                )
+                if response.status_code != 200:
+                    raise ApiFailed(f"write-back failed ({api_error(response)})")
+                written = response.json()
     except ApiFailed as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -164,3 +190,8 @@ def import_(
     for note in created["notes"]:
         typer.echo(f"  note: {note}")
     show(diagnosis, epochs, f"{url}/v1/runs/{run_id}")
+    if written is not None:
+        files = ", ".join(written["artifacts"]) or "no artifacts"
+        typer.echo(f"wrote {len(written['tags'])} tags and {files} to {written['run']}")
+        for note in written["notes"]:
+            typer.echo(f"  note: {note}")

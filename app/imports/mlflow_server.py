@@ -67,22 +67,42 @@ def host_of(tracking_uri: str) -> str:
     return parts.netloc.rsplit("@", 1)[-1].lower()
 
 
-class _Api:
+class Api:
+    """The tracking server's REST API: JSON calls under /api/2.0/mlflow and, for artifacts, the
+    proxied artifact store under /api/2.0/mlflow-artifacts (`mlflow server --serve-artifacts`)."""
+
     def __init__(self, ref: RunRef, timeout: float, auth: Mapping[str, str]) -> None:
         headers = {"Authorization": f"Bearer {auth['token']}"} if auth.get("token") else {}
         basic = (auth["username"], auth.get("password", "")) if auth.get("username") else None
         self.ref = ref
         self.http = httpx.Client(
-            base_url=f"{ref.tracking_uri}/api/2.0/mlflow",
+            base_url=f"{ref.tracking_uri}/api/2.0",
             headers=headers,
             auth=basic,
             timeout=timeout,
             transport=httpx.HTTPTransport(retries=2),
         )
 
+    def close(self) -> None:
+        self.http.close()
+
     def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return self._send("GET", f"/mlflow{path}", params=params)
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send("POST", f"/mlflow{path}", json=body)
+
+    def put_artifact(self, path: str, content: bytes, media_type: str) -> None:
+        self._send(
+            "PUT",
+            f"/mlflow-artifacts/artifacts/{path}",
+            content=content,
+            headers={"Content-Type": media_type},
+        )
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            response = self.http.get(path, params=params)
+            response = self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise UpstreamError(
                 f"The MLflow server at {self.ref.tracking_uri} could not be reached ({exc})."
@@ -91,7 +111,7 @@ class _Api:
             body: dict[str, Any] = response.json()
         except ValueError:
             body = {}
-        if response.status_code == 200 and body:
+        if response.status_code == 200:
             return body
         message = body.get("message") or response.text[:200] or response.reason_phrase
         user_error = response.status_code in (400, 401, 403, 404)
@@ -134,7 +154,7 @@ def fetch(
     page_size: int = PAGE,
 ) -> tuple[Parsed, str]:
     """The run parsed, and its name in MLflow."""
-    api = _Api(ref, timeout, auth or {})
+    api = Api(ref, timeout, auth or {})
     try:
         run = api.get("/runs/get", run_id=ref.run_id)["run"]
         data = run.get("data", {})
@@ -147,7 +167,7 @@ def fetch(
             )
         series = {key: api.history(key, max_points, page_size) for key in keys}
     finally:
-        api.http.close()
+        api.close()
     params = {p["key"]: str(p.get("value", "")) for p in data.get("params", [])}
     parsed = mlflow.from_series(series, params, overrides)
     parsed.notes.append(f"pulled from {ref.tracking_uri}, run {ref.run_id}")

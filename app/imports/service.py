@@ -10,6 +10,7 @@ from app.config import Settings
 from app.errors import InvalidInput, UpstreamFailed
 from app.imports import detect, mlflow_server
 from app.imports.mapping import MappingError
+from app.imports.mlflow_server import RunRef
 from app.imports.parsed import Parsed, ParseError
 from app.runs import service as runs
 from app.runs.service import RunCounts
@@ -56,6 +57,21 @@ def import_file(
     return _store(session, settings, parsed, name or filename or "import", extra, filename)
 
 
+def mlflow_reference(settings: Settings, run: str, tracking_uri: str | None) -> RunRef:
+    """The MLflow run named, on a tracking server this service may call."""
+    try:
+        ref = mlflow_server.reference(run, tracking_uri)
+    except mlflow_server.NotARun as exc:
+        raise InvalidInput(str(exc)) from exc
+    allowed = [h.lower() for h in settings.mlflow_allowed_hosts]
+    if allowed and mlflow_server.host_of(ref.tracking_uri) not in allowed:
+        raise InvalidInput(
+            f"{ref.tracking_uri} is not an MLflow server this service may call; allowed: "
+            f"{', '.join(allowed)} (LOSSGAP_MLFLOW_ALLOWED_HOSTS)."
+        )
+    return ref
+
+
 def import_mlflow(
     session: Session,
     settings: Settings,
@@ -67,16 +83,7 @@ def import_mlflow(
     mapping: dict[str, str],
     token: str | None,
 ) -> Imported:
-    try:
-        ref = mlflow_server.reference(run, tracking_uri)
-    except mlflow_server.NotARun as exc:
-        raise InvalidInput(str(exc)) from exc
-    allowed = [h.lower() for h in settings.mlflow_allowed_hosts]
-    if allowed and mlflow_server.host_of(ref.tracking_uri) not in allowed:
-        raise InvalidInput(
-            f"{ref.tracking_uri} is not an MLflow server this service may fetch from; allowed: "
-            f"{', '.join(allowed)} (LOSSGAP_MLFLOW_ALLOWED_HOSTS)."
-        )
+    ref = mlflow_reference(settings, run, tracking_uri)
     try:
         parsed, mlflow_name = mlflow_server.fetch(
             ref,

@@ -1,0 +1,38 @@
+"""A PNG of a run's loss curves, for the trackers' artifact views (matplotlib, no display)."""
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure
+
+SERIES = (("train_loss", "training loss"), ("val_loss", "validation loss"))
+SIZE_INCHES = (6.4, 3.6)
+DPI = 120
+
+
+def curves_png(epochs: Sequence[Mapping[str, float]], title: str) -> bytes:
+    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+    axes = figure.subplots()
+    for key, label in SERIES:
+        points = [
+            (row["epoch"], row[key])
+            for row in epochs
+            if key in row and row[key] is not None and math.isfinite(row[key])
+        ]
+        if points:
+            x, y = zip(*points, strict=True)
+            axes.plot(x, y, marker="o", markersize=2.5, label=label)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
