@@ -1,8 +1,9 @@
 """What goes into a tracker: a verdict that puts a likely problem before a likely benign cause,
 the top causes with their confidences, and a plot of the curves."""
 
+from lossgap_client.verdict import entries, verdict
+
 from app.writeback.plot import curves_png
-from app.writeback.verdict import tags, verdict
 
 
 def cause(id_, kind, confidence):
@@ -21,8 +22,9 @@ def test_a_likely_problem_is_the_verdict_even_behind_a_likelier_benign_cause():
         ],
     }
     assert verdict(diagnosis) == "problem: overfitting (0.70)"
-    written = tags(diagnosis, "http://lossgap/v1/runs/1")
+    written = entries(diagnosis, "http://lossgap/v1/runs/1")
     assert written["lossgap.causes"] == "measurement_lag 0.90, overfitting 0.70, not_converged 0.20"
+    assert written["lossgap.confidence.overfitting"] == 0.7
     assert "lossgap.confidence.lr_too_low" not in written  # the top three only
     assert written["lossgap.run"] == "http://lossgap/v1/runs/1"
 

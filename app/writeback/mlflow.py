@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lossgap_client.verdict import PREFIX, entries, verdict
+
 from app.imports.mlflow_server import Api, RunRef
 from app.writeback.plot import curves_png
-from app.writeback.verdict import PREFIX, tags, verdict
 
 PROXIED = "mlflow-artifacts:"
 
@@ -46,7 +47,12 @@ def write_back(
     api = Api(ref, timeout, auth)
     try:
         info = api.get("/runs/get", run_id=ref.run_id)["run"]["info"]
-        written = WrittenBack(tags(diagnosis, run_url))
+        written = WrittenBack(
+            {
+                key: f"{value:.3f}" if isinstance(value, float) else value
+                for key, value in entries(diagnosis, run_url).items()
+            }
+        )
         api.post(
             "/runs/log-batch",
             {

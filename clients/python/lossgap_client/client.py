@@ -103,8 +103,9 @@ class Client:
         url = url or os.environ.get("LOSSGAP_URL", "http://127.0.0.1:8000")
         api_key = api_key or os.environ.get("LOSSGAP_API_KEY")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.url = url.rstrip("/")
         self._http = httpx.Client(
-            base_url=url.rstrip("/"),
+            base_url=self.url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
         )

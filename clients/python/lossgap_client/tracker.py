@@ -14,6 +14,7 @@ from typing import Any
 from lossgap_client.client import Client, Run
 from lossgap_client.introspect import merged, model_config
 from lossgap_client.summary import format_diagnosis
+from lossgap_client.wandb_summary import to_wandb
 
 
 def _detached(value: Any) -> Any:
@@ -125,6 +126,8 @@ class Tracker:
         result = self.diagnosis(timeout)
         if show:
             print(format_diagnosis(result))
+        if result is not None:
+            to_wandb(result, f"{self.client.url}/v1/runs/{self.id}")
         if self._own_client:
             self.client.close()
         return result
