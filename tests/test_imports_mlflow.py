@@ -267,3 +267,14 @@ def test_lossgap_import_write_back_from_the_command_line(tracking, tmp_path):
     assert tags["lossgap.verdict"]
     refused = lossgap("import", str(tmp_path), "--write-back")
     assert refused.returncode == 2 and "MLflow run" in refused.stderr
+
+
+def test_lossgap_diagnose_writes_back_to_the_mlflow_run_from_this_machine(tracking):
+    from mlflow.tracking import MlflowClient
+
+    env = {"MLFLOW_TRACKING_URI": tracking["uri"]}
+    result = lossgap("diagnose", f"runs:/{tracking['run_id']}", "--write-back", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "lossgap/diagnosis.json, lossgap/curves.png" in result.stdout
+    tags = MlflowClient(tracking["uri"]).get_run(tracking["run_id"]).data.tags
+    assert tags["lossgap.verdict"] and tags["lossgap.causes"]

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli import writeback
 from app.cli.api import (
     DEFAULT_URL,
     HTTP_TIMEOUT_SECONDS,
@@ -66,6 +67,14 @@ def diagnose(
             "the confidence after ':' (default 0.5), e.g. problem:0.7; for CI steps.",
         ),
     ] = None,
+    write_back: Annotated[
+        bool,
+        typer.Option(
+            "--write-back",
+            help="Write the verdict and top causes back where the run came from: a TensorBoard "
+            "log dir (a text summary) or an MLflow run (tags, the diagnosis and a plot).",
+        ),
+    ] = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -73,6 +82,7 @@ def diagnose(
     (with what its re-evaluations found)."""
     gate = _fail_on(fail_on)
     stored = lossgap_run(source, url)
+    destination = writeback.target(source) if write_back else None
     if stored is not None:
         result, epochs = _stored(*stored, api_key)
         where = f"{stored[0]}/v1/runs/{stored[1]}"
@@ -89,6 +99,8 @@ def diagnose(
         from app.terminal import show
 
         show(result, epochs, where)
+    if destination is not None:
+        typer.echo(writeback.write(destination, result, epochs), err=as_json)
     if gate is not None:
         _gate(result["causes"], *gate)
 

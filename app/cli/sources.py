@@ -131,6 +131,11 @@ def _run_json(file: Path) -> dict[str, Any] | None:
 def _parse_file(file: Path, fmt: str | None, overrides: dict[str, str]) -> "Parsed":
     from app.imports import detect
 
+    if file.is_dir():
+        try:
+            return detect.parse_directory(file, overrides)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     try:
         content = file.read_bytes()
     except OSError as exc:

@@ -70,26 +70,36 @@ def parse(
             _unpack(content, root, max_bytes)
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
             raise ParseError(f"{filename} is not a readable archive ({exc})") from exc
-        files = sorted(p for p in root.rglob("*") if p.is_file())
-        events = [p for p in files if tensorboard.sniff_name(p.name)]
-        run = mlflow.find_run(root)
-        histories = [p for p in files if p.name == "wandb-history.jsonl"]
-        if events:
-            parsed = tensorboard.parse_events(events, overrides)
-        elif run is not None:
-            parsed = mlflow.parse_folder(run, overrides)
-        elif histories:
-            parsed = wandb.parse(histories[0].read_text(errors="replace"), "", overrides)
-        else:
-            logs = [p for p in files if not p.name.endswith(COMPANIONS)]
-            if len(logs) != 1:
-                raise ParseError(
-                    f"{filename} holds {len(logs)} files and no TensorBoard events, MLflow run "
-                    "or W&B history; upload one log file, or one run folder"
-                )
-            parsed = single(logs[0].read_bytes(), logs[0].name)
-        config, notes = read_companions(root)
-        parsed.config = {**config, **parsed.config}
-        parsed.notes.extend(notes)
-        parsed.notes.insert(0, f"unpacked {len(files)} files from {filename}")
-        return parsed
+        return parse_folder(root, filename, overrides, single)
+
+
+def parse_folder(
+    root: Path,
+    filename: str,
+    overrides: Mapping[str, str] | None,
+    single: Callable[[bytes, str], Parsed],
+) -> Parsed:
+    """A run folder: TensorBoard events, an MLflow run, a W&B run, or one log with companions."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    events = [p for p in files if tensorboard.sniff_name(p.name)]
+    run = mlflow.find_run(root)
+    histories = [p for p in files if p.name == "wandb-history.jsonl"]
+    if events:
+        parsed = tensorboard.parse_events(events, overrides)
+    elif run is not None:
+        parsed = mlflow.parse_folder(run, overrides)
+    elif histories:
+        parsed = wandb.parse(histories[0].read_text(errors="replace"), "", overrides)
+    else:
+        logs = [p for p in files if not p.name.endswith(COMPANIONS)]
+        if len(logs) != 1:
+            raise ParseError(
+                f"{filename} holds {len(logs)} files and no TensorBoard events, MLflow run "
+                "or W&B history; upload one log file, or one run folder"
+            )
+        parsed = single(logs[0].read_bytes(), logs[0].name)
+    config, notes = read_companions(root)
+    parsed.config = {**config, **parsed.config}
+    parsed.notes.extend(notes)
+    parsed.notes.insert(0, f"read {len(files)} files from {filename}")
+    return parsed

@@ -66,6 +66,23 @@ def parse(
     return _reported(_parse(content, filename, fmt, overrides, max_unpacked_bytes))
 
 
+def parse_directory(
+    root: Path, overrides: Mapping[str, str] | None, max_unpacked_bytes: int = 1 << 30
+) -> Parsed:
+    """A run folder on disk, read as its archive would be (`lossgap diagnose DIR`)."""
+    try:
+        return _reported(
+            archive.parse_folder(
+                root,
+                root.name,
+                overrides,
+                lambda data, name: _parse(data, name, None, overrides, max_unpacked_bytes),
+            )
+        )
+    except ParseError as exc:
+        raise UnknownFormat(str(exc)) from exc
+
+
 def _reported(parsed: Parsed) -> Parsed:
     parsed.epochs, epochs_again = last_of_each(parsed.epochs, "epoch")
     parsed.steps, steps_again = last_of_each(parsed.steps, "step")
