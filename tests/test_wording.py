@@ -85,3 +85,12 @@ def test_a_window_too_short_for_a_trend_test_does_not_report_a_p_value():
     improving = [s for s in body["symptoms"] if s["id"].endswith("still_improving")]
     assert improving and all("p=1.00" not in s["detail"] for s in improving)
     assert any("too few epochs for a trend test" in s["detail"] for s in improving)
+
+
+def test_a_curve_that_rose_is_not_said_to_have_fallen_by_a_negative_share():
+    epochs = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 0.5 + 0.02 * e} for e in range(1, 31)]
+    from app.analysis.document import history_from_document
+
+    body = analysis.diagnose(history_from_document({"epochs": epochs})).to_dict()
+    details = " ".join(s["detail"] for s in body["symptoms"])
+    assert "fell by -" not in details and "validation loss rose by" in details

@@ -214,7 +214,8 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
         (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT,
         round(gain, 4),
         "of the loss level over the last quarter",
-        f"over the last {count(k, 'epoch')} {curve} loss fell by {gain:.1%} of the level "
+        f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
+        f"{abs(gain):.1%} of the level "
         f"({trend}{', every epoch lower' if monotone else ''})",
     )
 
