@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.responses import JSONResponse
 
@@ -125,9 +126,20 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', kind)}"
 
 
+def _is_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, the docs or a file) gets its error as a page."""
+    path = request.url.path
+    api = path.startswith(("/v1/", "/docs", "/redoc", "/openapi", "/static", "/healthz", "/readyz"))
+    return not api and "text/html" in request.headers.get("accept", "")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if _is_page(request):
+            from app.pages.router import error_page
+
+            return error_page(request, exc.status_code, exc.message)
         return JSONResponse(
             error_body(exc.code, exc.message, **exc.details),
             status_code=exc.status_code,

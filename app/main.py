@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.artifacts.router import router as artifacts_router
@@ -16,6 +17,8 @@ from app.errors import install_error_handlers
 from app.imports.router import router as imports_router
 from app.jobs.queue import JobQueue, install_after_commit_hooks, make_huey
 from app.jobs.router import router as jobs_router
+from app.pages.router import HERE, STATIC_URL
+from app.pages.router import router as pages_router
 from app.probes.router import router as probes_router
 from app.reevaluations.router import router as reevaluations_router
 from app.responses import JSONResponse
@@ -86,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(writeback_router)
     app.include_router(v1)
     app.include_router(system_router)
+    app.include_router(pages_router)
+    app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")
     install_docs(app)
     install_error_handlers(app)
     app.add_middleware(

@@ -10,6 +10,7 @@ with one line saying so; with LOSSGAP_TEST_REQUIRE_BACKENDS=1 (CI) a missing one
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -49,6 +50,8 @@ def _unreachable() -> dict[str, str]:
         missing["postgres"] = (
             f"{make_url(POSTGRES_ADMIN_URL).render_as_string()}: {type(exc).__name__}"
         )
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        missing["chromium"] = "no chromium on PATH (apt-get install chromium)"
     try:
         import redis
 
@@ -67,7 +70,7 @@ BACKENDS = [
 
 
 def needs(service: str) -> None:
-    """Skip the calling test when `service` (postgres, redis) is not reachable."""
+    """Skip the calling test when `service` (postgres, redis, chromium) is not reachable."""
     if service in MISSING:
         pytest.skip(f"no {service} server ({MISSING[service]})")
 
@@ -90,7 +93,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if MISSING and reporter is not None and not REQUIRE_BACKENDS:
         reporter.write_line(
-            f"backends skipped: {', '.join(MISSING)} (unreachable). Start them (see "
+            f"backends skipped: {', '.join(MISSING)} (unavailable). Start them (see "
             "docs/development.md) or point LOSSGAP_TEST_POSTGRES_URL / LOSSGAP_TEST_REDIS_URL "
             "at yours; CI sets LOSSGAP_TEST_REQUIRE_BACKENDS=1 and fails instead.",
             yellow=True,
@@ -278,3 +281,18 @@ def wipe(backend: dict[str, Any]) -> None:
             for table in TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from the distribution's packages, driven by Playwright."""
+    needs("chromium")
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -49,6 +49,13 @@ def get_job(session: Session, job_id: str) -> Job:
     return job
 
 
+def latest_for_run(session: Session, run_id: str) -> Job | None:
+    """The run's most recent job, to show its progress."""
+    return session.scalar(
+        select(Job).where(Job.run_id == run_id).order_by(Job.created_at.desc()).limit(1)
+    )
+
+
 def claim(session: Session, job_id: str, owner: str, lease_seconds: float) -> Job | None:
     """Take a queued job; None when another worker has it or it is finished."""
     now = utcnow()

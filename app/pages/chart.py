@@ -1,0 +1,94 @@
+"""The report chart's data: every series on one x axis (epochs; steps at their fractional epoch),
+as uPlot takes it, with the marks the diagnosis points at.
+
+Built on the server so the page sends only what the screen can show: step losses thinned by
+min/max per pixel, the training curve shifted back half an epoch when the lag is at issue, a band
+of ± one noise standard deviation around validation, the best epoch, where a premature stop
+ended the run, and the epochs whose loss was not a number."""
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from app.analysis.stats import noise_sigma
+from app.pages.downsample import SCREEN_BUCKETS, min_max
+from app.runs.steps import StepTable
+
+LIKELY = 0.5  # a cause at least this likely changes what the chart draws
+HALF_EPOCH = 0.5
+LAG_CAUSE = "measurement_lag"
+OVERFIT_CAUSE = "overfitting"
+EARLY_STOP_CAUSE = "premature_early_stopping"
+LOSSES = ("train_loss", "val_loss")
+
+
+def _likely(diagnosis: Mapping[str, Any], cause: str) -> bool:
+    return any(c["id"] == cause and c["confidence"] >= LIKELY for c in diagnosis["causes"])
+
+
+def _finite(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in values], dtype=float)
+
+
+def _not_a_number(row: Mapping[str, float | None]) -> bool:
+    """A loss was logged for this epoch and it was NaN or infinite (absent is not that)."""
+    values = (row.get(key) for key in LOSSES)
+    return any(v is not None and not math.isfinite(v) for v in values)
+
+
+def _aligned(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, list[Any]]:
+    """One sorted x for all series; each series' y at its own x, null elsewhere."""
+    xs = np.unique(np.concatenate([x for x, _ in series.values()] or [np.zeros(0)]))
+    out: dict[str, list[Any]] = {"x": [round(float(v), 6) for v in xs]}
+    for name, (x, y) in series.items():
+        column: list[float | None] = [None] * len(xs)
+        for position, value in zip(np.searchsorted(xs, x), y, strict=True):
+            column[int(position)] = float(value) if math.isfinite(value) else None
+        out[name] = column
+    return out
+
+
+def payload(
+    epochs: Sequence[Mapping[str, float]], steps: StepTable, diagnosis: Mapping[str, Any]
+) -> dict[str, Any]:
+    epoch = _finite([row["epoch"] for row in epochs])
+    train = _finite([row.get("train_loss") for row in epochs])
+    val = _finite([row.get("val_loss") for row in epochs])
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        "train": (epoch, train),
+        "val": (epoch, val),
+    }
+    shifted = _likely(diagnosis, LAG_CAUSE)
+    if shifted:
+        series["train_shifted"] = (epoch - HALF_EPOCH, train)
+    finite_val = val[np.isfinite(val)]
+    band = noise_sigma(finite_val) if len(finite_val) >= 4 else 0.0
+    if band > 0:
+        series["val_high"] = (epoch, val + band)
+        series["val_low"] = (epoch, val - band)
+    thinned_from = 0
+    loss = steps.columns.get("train_loss")
+    position = steps.columns.get("epoch")
+    if loss is not None and position is not None and len(steps.step):
+        present = loss.mask() & position.mask()
+        thinned = min_max(position.values[present], loss.values[present], SCREEN_BUCKETS)
+        series["steps"] = (thinned.x, thinned.y)
+        thinned_from = thinned.kept_from
+    best = int(np.nanargmin(val)) if np.isfinite(val).any() else None
+    return {
+        "data": _aligned(series),
+        "best_epoch": float(epoch[best]) if best is not None else None,
+        "overfitting_onset": float(epoch[best])
+        if best is not None and _likely(diagnosis, OVERFIT_CAUSE)
+        else None,
+        "stopped_at": float(epoch[-1])
+        if len(epoch) and _likely(diagnosis, EARLY_STOP_CAUSE)
+        else None,
+        "nonfinite": [float(row["epoch"]) for row in epochs if _not_a_number(row)],
+        "band": round(band, 6),
+        "shifted": shifted,
+        "steps_shown": len(series["steps"][0]) if "steps" in series else 0,
+        "steps_total": thinned_from,
+    }

@@ -1,0 +1,115 @@
+"""What each page shows, gathered from the domain services: plain records the templates render.
+
+Nothing here knows HTTP; the router parses the request, calls one of these and renders."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from lossgap_client.probe_report import ProbeReport
+from lossgap_client.verdict import LIKELY, verdict
+from sqlalchemy.orm import Session
+
+from app.artifacts import service as artifacts
+from app.diagnoses import service as diagnoses
+from app.jobs import service as jobs
+from app.models import Job
+from app.pages import chart
+from app.probes import service as probes
+from app.runs import service as runs
+
+Badge = Literal["healthy", "benign", "problem"]
+RUNS_PER_PAGE = 25
+
+
+def badge(diagnosis: dict[str, Any]) -> Badge:
+    """problem: a problem cause at even odds or better; benign: a benign cause explains it;
+    healthy: no cause is likely."""
+    said = verdict(diagnosis)
+    if said.startswith("problem"):
+        return "problem"
+    return "benign" if said.startswith("benign") else "healthy"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    name: str
+    project: str | None
+    badge: Badge
+    top_title: str | None
+    top_confidence: float | None
+    epochs: int
+    steps: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    rows: list[RunRow]
+    total: int
+    page: int
+    pages: int
+    name: str | None
+    project: str | None
+
+
+def runs_page(session: Session, name: str | None, project: str | None, page: int) -> RunsPage:
+    found, total = runs.list_runs(
+        session,
+        name=name or None,
+        project=project or None,
+        limit=RUNS_PER_PAGE,
+        offset=(page - 1) * RUNS_PER_PAGE,
+    )
+    rows = []
+    for counts in found:
+        diagnosis = diagnoses.get_diagnosis(session, counts.run.id)
+        top = diagnosis["causes"][0] if diagnosis["causes"] else None
+        rows.append(
+            RunRow(
+                id=counts.run.id,
+                name=counts.run.name,
+                project=counts.run.project,
+                badge=badge(diagnosis),
+                top_title=top["title"] if top else None,
+                top_confidence=top["confidence"] if top else None,
+                epochs=counts.epoch_count,
+                steps=counts.step_count,
+                updated_at=counts.run.updated_at,
+            )
+        )
+    pages = max(1, math.ceil(total / RUNS_PER_PAGE))
+    return RunsPage(rows, total, page, pages, name, project)
+
+
+@dataclass(frozen=True)
+class Report:
+    run: runs.RunCounts
+    diagnosis: dict[str, Any]
+    badge: Badge
+    verdict: str
+    likely: float
+    chart: dict[str, Any]
+    probe: ProbeReport | None
+    job: Job | None
+    can_reevaluate: bool
+
+
+def report(session: Session, run_id: str) -> Report:
+    counts = runs.get_run(session, run_id)
+    diagnosis = diagnoses.get_diagnosis(session, run_id)
+    epochs = [runs.epoch_row(record) for record in runs.read_epochs(session, run_id)]
+    uploaded = {kind: artifacts.latest(session, run_id, kind) for kind in ("model", "data")}
+    return Report(
+        run=counts,
+        diagnosis=diagnosis,
+        badge=badge(diagnosis),
+        verdict=verdict(diagnosis),
+        likely=LIKELY,
+        chart=chart.payload(epochs, runs.read_steps(session, run_id), diagnosis),
+        probe=probes.latest_report(session, run_id),
+        job=jobs.latest_for_run(session, run_id),
+        can_reevaluate=all(uploaded.values()),
+    )
