@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -34,6 +35,7 @@ from app.system.telemetry import TelemetryMiddleware
 from app.writeback.router import router as writeback_router
 
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart headers and boundaries around the file
+GZIP_MIN_BYTES = 1024  # histories, reports and the chart library compress 5-10x
 
 DESCRIPTION = """
 lossgap tells you why your training and validation losses look the way they do.
@@ -98,5 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_model_bytes, settings.max_data_bytes) + UPLOAD_OVERHEAD,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
     return app

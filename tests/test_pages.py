@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import post_json
+from tests.test_imports import REALWORLD
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -93,3 +94,74 @@ def test_an_unknown_run_is_a_page_saying_so(live_server, page):
     assert response.status == 404
     assert "No run with id 'no-such-run'" in page.inner_text("main")
     assert all("404" in problem for problem in page.problems)  # the page's own status, only
+
+
+def test_an_import_through_the_page_lands_on_its_report(live_server, page, tmp_path):
+    page.goto(f"{live_server.url}/import")
+    keras = REALWORLD / "keras_csvlogger/speaker250.training.log"
+    page.set_input_files("input[name=file]", str(keras))
+    page.click("form.import button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/runs/*")
+    assert page.locator("h1").inner_text() == keras.name
+    assert page.locator("article.cause").count() > 0
+    odd = tmp_path / "odd.csv"
+    odd.write_text("it,a_loss,b_loss_valid\n1,0.9,1.0\n2,0.7,0.9\n3,0.6,0.85\n")
+    page.goto(f"{live_server.url}/import")
+    page.set_input_files("input[name=file]", str(odd))
+    page.click("form.import button[type=submit]")
+    assert "Its columns are: it, a_loss, b_loss_valid" in page.inner_text("#import-error")
+    assert '"val_loss": "b_loss_valid"' in page.input_value("textarea[name=mapping]")
+    page.set_input_files("input[name=file]", str(odd))  # the proposed mapping, sent as it is
+    page.click("form.import button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/runs/*")
+    assert page.locator("h1").inner_text() == "odd.csv"
+    shoot(page, "import")
+    assert all("422" in problem for problem in page.problems)  # the refused form's own status
+
+
+def test_compare_overlays_the_chosen_runs_with_their_verdicts(live_server, page):
+    first = overfitting_run(live_server.url, "first")
+    second = overfitting_run(live_server.url, "second", steps=10)
+    page.goto(f"{live_server.url}/")
+    for run_id in (first, second):
+        page.check(f"tr[data-run='{run_id}'] input[type=checkbox]")
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_function("window.lossgapChart !== undefined")
+    assert sorted(page.evaluate("window.lossgapChart.keys")) == [
+        "train 0",
+        "train 1",
+        "val 0",
+        "val 1",
+    ]
+    assert page.locator("ul.compared li .badge").all_inner_texts() == ["problem", "problem"]
+    shoot(page, "compare")
+    assert page.problems == []
+
+
+def test_a_reevaluation_started_on_the_page_shows_its_progress_then_its_results(live_server, page):
+    from tests.planted import leakage
+
+    leaky = leakage(seed=2, epochs=8)
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        created = post_json(client, "/v1/runs", {**leaky.history, "name": "leaky"})
+        run_id = created.json()["id"]
+        for kind, name, blob in (("model", "m.pt", leaky.model), ("data", "d.npz", leaky.data)):
+            uploaded = client.post(
+                f"/v1/runs/{run_id}/artifacts", data={"kind": kind}, files={"file": (name, blob)}
+            )
+            assert uploaded.status_code == 201, uploaded.text
+    page.goto(f"{live_server.url}/runs/{run_id}")
+    assert page.locator("table.passes").count() == 0
+    page.select_option("form.reevaluate select[name=loss]", "cross_entropy")
+    page.click("form.reevaluate button[type=submit]")
+    seen = set()
+    for _ in range(240):  # the page polls the job and reloads when it is done
+        if page.locator("table.passes").count():
+            break
+        if page.locator("#job-stage").count():
+            seen.add(page.locator("#job-stage").inner_text())
+        page.wait_for_timeout(250)
+    assert page.locator("table.passes").count() == 1, seen
+    assert "Copies of validation samples in training" in page.inner_text("#reevaluation")
+    shoot(page, "reevaluated")
+    assert page.problems == []

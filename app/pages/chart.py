@@ -92,3 +92,15 @@ def payload(
         "steps_shown": len(series["steps"][0]) if "steps" in series else 0,
         "steps_total": thinned_from,
     }
+
+
+def overlay(
+    names: Sequence[str], histories: Sequence[Sequence[Mapping[str, float]]]
+) -> dict[str, Any]:
+    """Several runs' curves on one epoch axis: `train 0`, `val 0`, `train 1` …"""
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for index, epochs in enumerate(histories):
+        epoch = _finite([row["epoch"] for row in epochs])
+        series[f"train {index}"] = (epoch, _finite([row.get("train_loss") for row in epochs]))
+        series[f"val {index}"] = (epoch, _finite([row.get("val_loss") for row in epochs]))
+    return {"data": _aligned(series), "names": list(names)}

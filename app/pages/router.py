@@ -1,14 +1,19 @@
 """The pages: the runs (`/`) and a run's report (`/runs/{id}`), rendered on the server."""
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.deps import SessionDep
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
+from app.imports import service as imports
+from app.imports.detect import BY_NAME
 from app.pages import views
+from app.reevaluations.schemas import LOSSES
 
 HERE = Path(__file__).parent
 STATIC_URL = "/static"
@@ -31,7 +36,70 @@ def runs(
 @router.get("/runs/{run_id}")
 def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     shown = views.report(session, run_id)
-    return templates.TemplateResponse(request, "run.html", {"report": shown})
+    return templates.TemplateResponse(
+        request, "run.html", {"report": shown, "losses": list(LOSSES)}
+    )
+
+
+@router.get("/compare")
+def compare(
+    request: Request,
+    session: SessionDep,
+    runs: str = "",
+    run: Annotated[list[str] | None, Query()] = None,
+) -> HTMLResponse:
+    """`?runs=a,b,…` (or `?run=a&run=b`, the runs page's checkboxes): up to four overlaid."""
+    chosen = [r.strip() for r in [*runs.split(","), *(run or [])] if r.strip()]
+    found = views.comparison(session, chosen)
+    return templates.TemplateResponse(
+        request, "compare.html", {"comparison": found, "limit": views.MAX_COMPARED}
+    )
+
+
+@router.get("/import")
+def import_form(request: Request) -> HTMLResponse:
+    return _import_page(request, {}, None)
+
+
+@router.post("/import", response_model=None)
+def import_file(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    config: Annotated[str, Form()] = "",
+    mapping: Annotated[str, Form()] = "",
+) -> Response:
+    """The API's import, from a form: on success the run's report, else the form again with the
+    API's message (and, for unknown columns, the mapping it proposes filled in)."""
+    form = {"format": format, "name": name, "config": config, "mapping": mapping}
+    try:
+        imported = imports.import_file(
+            session,
+            settings,
+            filename=file.filename or "upload",
+            content=file.file.read(),
+            fmt=format or None,
+            name=name or None,
+            config=config or None,
+            mapping=mapping or None,
+        )
+    except AppError as exc:
+        session.rollback()
+        if exc.details.get("mapping"):
+            form["mapping"] = json.dumps(exc.details["mapping"])
+        return _import_page(request, form, exc.message, exc.status_code)
+    run_id = imported.counts.run.id
+    return RedirectResponse(f"/runs/{run_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _import_page(
+    request: Request, form: dict[str, Any], error: str | None, code: int = 200
+) -> HTMLResponse:
+    context = {"formats": list(BY_NAME), "form": form, "error": error}
+    return templates.TemplateResponse(request, "import.html", context, status_code=code)
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

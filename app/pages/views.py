@@ -113,3 +113,31 @@ def report(session: Session, run_id: str) -> Report:
         job=jobs.latest_for_run(session, run_id),
         can_reevaluate=all(uploaded.values()),
     )
+
+
+MAX_COMPARED = 4
+
+
+@dataclass(frozen=True)
+class Compared:
+    id: str
+    name: str
+    badge: Badge
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    runs: list[Compared]
+    chart: dict[str, Any]
+
+
+def comparison(session: Session, run_ids: list[str]) -> Comparison:
+    """Up to four runs' training and validation curves on one epoch axis, each with its verdict."""
+    shown, curves = [], []
+    for run_id in run_ids[:MAX_COMPARED]:
+        counts = runs.get_run(session, run_id)
+        diagnosis = diagnoses.get_diagnosis(session, run_id)
+        shown.append(Compared(run_id, counts.run.name, badge(diagnosis), verdict(diagnosis)))
+        curves.append([runs.epoch_row(r) for r in runs.read_epochs(session, run_id)])
+    return Comparison(shown, chart.overlay([c.name for c in shown], curves))

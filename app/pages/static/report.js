@@ -100,6 +100,26 @@
   window.addEventListener("resize", () => chart.setSize({ width: Math.max(320, root.clientWidth), height: 360 }));
   draw(false);
 
+  const start = document.querySelector("form.reevaluate");
+  if (start) {
+    start.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(`/v1/runs/${start.dataset.run}/reevaluations`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ loss: start.elements.loss.value }),
+      });
+      if (response.ok) {
+        window.location.reload();
+      } else {
+        const body = await response.json().catch(() => ({}));
+        document.getElementById("reevaluate-error").textContent =
+          (body.error && body.error.message) || `refused (${response.status})`;
+      }
+    });
+  }
+
   const job = document.querySelector(".job[data-job]");
   if (job) {
     const bar = document.getElementById("job-progress");
