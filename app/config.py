@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated bearer tokens; empty means no authentication.",
     )
+    session_cookie_seconds: int = Field(
+        7 * 24 * 3600, gt=0, description="How long the pages' login lasts in a browser."
+    )
     auto_migrate: bool | None = Field(
         None, description="Upgrade the schema at start; default: on for SQLite, off otherwise."
     )

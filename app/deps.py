@@ -3,13 +3,14 @@
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import Unauthorized
+from app.errors import LoginRequired, Unauthorized
 from app.jobs.queue import JobQueue
 from app.storage import ArtifactStore
 
@@ -60,18 +61,40 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="One of LOSSGAP_API_KEYS, when it is set.")
 
 
+KEY_COOKIE = "lossgap_key"  # set by the pages' login form: HttpOnly, SameSite=Strict
+
+
+def valid_key(settings: Settings, given: str | None) -> bool:
+    """Whether `given` is one of LOSSGAP_API_KEYS (compared in constant time)."""
+    return given is not None and any(
+        secrets.compare_digest(given.encode(), key.encode()) for key in settings.api_keys
+    )
+
+
 def require_api_key(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
+    """A bearer key, or the pages' login cookie (which a strict SameSite keeps to this site)."""
     if not settings.api_keys:
         return
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
+    cookie = request.cookies.get(KEY_COOKIE)
+    if credentials is None and cookie is None:
         raise Unauthorized(
             "This server requires an API key: send `Authorization: Bearer <key>`.",
             headers=challenge,
         )
-    given = credentials.credentials.encode()
-    if not any(secrets.compare_digest(given, key.encode()) for key in settings.api_keys):
+    if not valid_key(settings, credentials.credentials if credentials else cookie):
         raise Unauthorized("The API key is not valid for this server.", headers=challenge)
+
+
+def require_page_key(request: Request, settings: SettingsDep) -> None:
+    """Pages need the login cookie when keys are set; without it, the login form."""
+    if settings.api_keys and not valid_key(settings, request.cookies.get(KEY_COOKIE)):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(
+            "Log in with an API key to see the runs.",
+            headers={"Location": f"/login?{urlencode({'next': target})}"},
+        )

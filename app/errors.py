@@ -74,6 +74,13 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class LoginRequired(AppError):
+    """A page asked for without the login cookie: the browser is sent to the login form."""
+
+    status_code = 303
+    code = "login_required"
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "unavailable"
@@ -139,7 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if _is_page(request):
             from app.pages.router import error_page
 
-            return error_page(request, exc.status_code, exc.message)
+            return error_page(request, exc.status_code, exc.message, exc.headers)
         return JSONResponse(
             error_body(exc.code, exc.message, **exc.details),
             status_code=exc.status_code,

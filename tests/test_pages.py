@@ -165,3 +165,34 @@ def test_a_reevaluation_started_on_the_page_shows_its_progress_then_its_results(
     assert "Copies of validation samples in training" in page.inner_text("#reevaluation")
     shoot(page, "reevaluated")
     assert page.problems == []
+
+
+def test_with_keys_set_the_pages_show_nothing_without_one(backend, tmp_path, page):
+    from tests.conftest import LiveServer, server_env, wipe
+
+    live = LiveServer({**server_env(backend, tmp_path), "LOSSGAP_API_KEYS": "k1,k2"})
+    try:
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            body = {"name": "secret-run", "epochs": [{"epoch": 1, "train_loss": 1, "val_loss": 1}]}
+            created = client.post("/v1/runs", json=body, headers={"Authorization": "Bearer k1"})
+        run_id = created.json()["id"]
+        for path in ("/", f"/runs/{run_id}", f"/compare?runs={run_id}", "/import"):
+            page.goto(f"{live.url}{path}")
+            assert "/login" in page.url and "secret-run" not in page.content(), path
+        page.goto(f"{live.url}/runs/{run_id}")
+        page.fill("input[name=key]", "wrong")
+        page.click("form button[type=submit]")
+        assert "not valid" in page.inner_text("#login-error")
+        page.fill("input[name=key]", "k2")
+        page.click("form button[type=submit]")
+        page.wait_for_url(f"{live.url}/runs/{run_id}")
+        assert page.locator("h1").inner_text() == "secret-run"
+        status = page.evaluate(f"fetch('/v1/runs/{run_id}/diagnosis').then(r => r.status)")
+        assert status == 200  # the page's own calls to the API carry the login
+        cookie = next(c for c in page.context.cookies() if c["name"] == "lossgap_key")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        shoot(page, "logged-in")
+    finally:
+        live.stop()
+        wipe(backend)
+    assert all("401" in problem for problem in page.problems)  # the refused login's own status

@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import KEY_COOKIE, SessionDep, SettingsDep, require_page_key, valid_key
 from app.errors import AppError
 from app.imports import service as imports
 from app.imports.detect import BY_NAME
@@ -19,9 +19,10 @@ HERE = Path(__file__).parent
 STATIC_URL = "/static"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+guarded = APIRouter(dependencies=[Depends(require_page_key)])
 
 
-@router.get("/")
+@guarded.get("/")
 def runs(
     request: Request,
     session: SessionDep,
@@ -33,7 +34,7 @@ def runs(
     return templates.TemplateResponse(request, "runs.html", {"page": found})
 
 
-@router.get("/runs/{run_id}")
+@guarded.get("/runs/{run_id}")
 def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     shown = views.report(session, run_id)
     return templates.TemplateResponse(
@@ -41,7 +42,7 @@ def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     )
 
 
-@router.get("/compare")
+@guarded.get("/compare")
 def compare(
     request: Request,
     session: SessionDep,
@@ -56,12 +57,12 @@ def compare(
     )
 
 
-@router.get("/import")
+@guarded.get("/import")
 def import_form(request: Request) -> HTMLResponse:
     return _import_page(request, {}, None)
 
 
-@router.post("/import", response_model=None)
+@guarded.post("/import", response_model=None)
 def import_file(
     request: Request,
     session: SessionDep,
@@ -102,8 +103,58 @@ def _import_page(
     return templates.TemplateResponse(request, "import.html", context, status_code=code)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     """An error on a page, said on a page (the API answers JSON)."""
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request,
+        "error.html",
+        {"status": status, "message": message},
+        status_code=status,
+        headers=headers,
     )
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"next": _local(next), "error": None})
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    settings: SettingsDep,
+    key: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """A valid key becomes an HttpOnly, SameSite=Strict cookie; the pages and their calls to
+    the API carry it."""
+    if not valid_key(settings, key):
+        context = {"next": _local(next), "error": "That key is not valid for this server."}
+        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    response = RedirectResponse(_local(next), status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        KEY_COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=settings.session_cookie_seconds,
+    )
+    return response
+
+
+@router.get("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(KEY_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a path on this site: a login link must not send anyone elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+router.include_router(guarded)
