@@ -40,3 +40,15 @@ def test_the_plot_is_a_png_and_skips_what_is_not_a_number():
         {"epoch": 2.0, "train_loss": 0.8, "val_loss": 0.9},
     ]
     assert curves_png(epochs, "lossgap: no likely cause")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_plot_draws_thinned_step_losses_too():
+    import numpy as np
+
+    from app.pages.downsample import min_max
+
+    x = np.linspace(0, 2, 100_000)
+    steps = min_max(x, np.exp(-x) + 0.01 * np.sin(x * 1000))
+    epochs = [{"epoch": 1.0, "train_loss": 0.6, "val_loss": 0.7}, {"epoch": 2.0, "train_loss": 0.2}]
+    with_steps = curves_png(epochs, "t", steps)
+    assert with_steps[:8] == b"\x89PNG\r\n\x1a\n" and with_steps != curves_png(epochs, "t")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.analysis.stats import noise_sigma
-from app.pages.downsample import SCREEN_BUCKETS, min_max
+from app.pages.downsample import thinned_steps
 from app.runs.steps import StepTable
 
 LIKELY = 0.5  # a cause at least this likely changes what the chart draws
@@ -68,14 +68,9 @@ def payload(
     if band > 0:
         series["val_high"] = (epoch, val + band)
         series["val_low"] = (epoch, val - band)
-    thinned_from = 0
-    loss = steps.columns.get("train_loss")
-    position = steps.columns.get("epoch")
-    if loss is not None and position is not None and len(steps.step):
-        present = loss.mask() & position.mask()
-        thinned = min_max(position.values[present], loss.values[present], SCREEN_BUCKETS)
+    thinned = thinned_steps(steps)
+    if thinned is not None:
         series["steps"] = (thinned.x, thinned.y)
-        thinned_from = thinned.kept_from
     best = int(np.nanargmin(val)) if np.isfinite(val).any() else None
     return {
         "data": _aligned(series),
@@ -90,7 +85,7 @@ def payload(
         "band": round(band, 6),
         "shifted": shifted,
         "steps_shown": len(series["steps"][0]) if "steps" in series else 0,
-        "steps_total": thinned_from,
+        "steps_total": thinned.kept_from if thinned is not None else 0,
     }
 
 

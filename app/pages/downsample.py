@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.analysis.history import FloatArray
+from app.runs.steps import StepTable
 
 SCREEN_BUCKETS = 1000  # about the chart's width in pixels
 
@@ -38,3 +39,12 @@ def min_max(x: FloatArray, y: FloatArray, buckets: int = SCREEN_BUCKETS) -> Thin
     last = np.r_[ranked[1:] != ranked[:-1], True]
     picked = np.unique(np.concatenate([by_value[first], by_value[last]]))
     return Thinned(x[picked], y[picked], len(x))
+
+
+def thinned_steps(steps: StepTable, buckets: int = SCREEN_BUCKETS) -> Thinned | None:
+    """A run's step losses against their fractional epoch, thinned; None without both columns."""
+    loss, position = steps.columns.get("train_loss"), steps.columns.get("epoch")
+    if loss is None or position is None or not len(steps.step):
+        return None
+    present = loss.mask() & position.mask()
+    return min_max(position.values[present], loss.values[present], buckets)

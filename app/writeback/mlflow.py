@@ -13,6 +13,7 @@ from typing import Any
 from lossgap_client.verdict import PREFIX, entries, verdict
 
 from app.imports.mlflow_server import Api, RunRef
+from app.pages.downsample import Thinned
 from app.writeback.plot import curves_png
 
 PROXIED = "mlflow-artifacts:"
@@ -43,6 +44,7 @@ def write_back(
     run_url: str | None,
     timeout: float,
     auth: Mapping[str, str],
+    steps: Thinned | None = None,
 ) -> WrittenBack:
     api = Api(ref, timeout, auth)
     try:
@@ -74,7 +76,7 @@ def write_back(
                 "application/json",
             ),
             f"{PREFIX}/curves.png": (
-                curves_png(epochs, f"lossgap: {verdict(diagnosis)}"),
+                curves_png(epochs, f"lossgap: {verdict(diagnosis)}", steps),
                 "image/png",
             ),
         }

@@ -1,23 +1,29 @@
-"""A PNG of a run's loss curves, for the trackers' artifact views (matplotlib, no display)."""
+"""A PNG of a run's loss curves, for the trackers' artifact views. Step losses come thinned as
+the report page draws them (`app.pages.downsample`).
+
+A matplotlib `Figure` made directly (not through pyplot) renders with the Agg canvas: no
+display, no global state shared between requests."""
 
 import io
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 from matplotlib.figure import Figure
+
+from app.pages.downsample import Thinned
 
 SERIES = (("train_loss", "training loss"), ("val_loss", "validation loss"))
 SIZE_INCHES = (6.4, 3.6)
 DPI = 120
 
 
-def curves_png(epochs: Sequence[Mapping[str, float]], title: str) -> bytes:
+def curves_png(
+    epochs: Sequence[Mapping[str, float]], title: str, steps: Thinned | None = None
+) -> bytes:
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
     axes = figure.subplots()
+    if steps is not None and len(steps.x):
+        axes.plot(steps.x, steps.y, color="#9aaac0", linewidth=0.6, label="step loss")
     for key, label in SERIES:
         points = [
             (row["epoch"], row[key])

@@ -7,6 +7,7 @@ from app.diagnoses import service as diagnoses
 from app.errors import InvalidInput, UpstreamFailed
 from app.imports import mlflow_server
 from app.imports.service import mlflow_reference
+from app.pages.downsample import thinned_steps
 from app.runs import service as runs
 from app.writeback import mlflow
 from app.writeback.schemas import MlflowTarget, WriteBackOut
@@ -22,6 +23,7 @@ def to_mlflow(
 ) -> WriteBackOut:
     diagnosis = diagnoses.get_diagnosis(session, run_id)
     epochs = [runs.epoch_row(record) for record in runs.read_epochs(session, run_id)]
+    steps = thinned_steps(runs.read_steps(session, run_id))
     ref = mlflow_reference(settings, target.run, target.tracking_uri)
     try:
         written = mlflow.write_back(
@@ -31,6 +33,7 @@ def to_mlflow(
             run_url=f"{base_url.rstrip('/')}/v1/runs/{run_id}",
             timeout=settings.mlflow_timeout_seconds,
             auth={"token": target.token} if target.token else {},
+            steps=steps,
         )
     except mlflow_server.UpstreamError as exc:
         raise (InvalidInput if exc.user_error else UpstreamFailed)(str(exc)) from exc
