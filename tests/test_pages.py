@@ -2,6 +2,7 @@
 a live server: no console errors, the chart drawn with the series and points the run has, the
 cause cards saying what the JSON diagnosis says. Screenshots go to test-artifacts/."""
 
+import math
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,10 @@ def overfitting_run(url: str, name: str = "resnet-overfits", steps: int = 3000) 
     columns = {
         "step": list(range(1, steps + 1)),
         "epoch": [i * 30 / steps for i in range(1, steps + 1)],
-        "train_loss": [2.0 * 0.85 ** (i * 30 / steps) + 0.05 for i in range(1, steps + 1)],
+        "train_loss": [
+            (2.0 * 0.85 ** (i * 30 / steps) + 0.05) * (1 + 0.15 * math.sin(i * 1.7))
+            for i in range(1, steps + 1)
+        ],
     }
     body = {"name": name, "project": "vision", "task": "classification", "epochs": epochs}
     body |= {"steps": columns, "config": {"dropout": 0.1, "batch_size": 64}}
@@ -43,9 +47,9 @@ def page(browser):
     context.close()
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, full_page: bool = True) -> None:
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_the_runs_page_lists_runs_with_their_verdicts(live_server, page):
@@ -83,6 +87,7 @@ def test_the_report_draws_the_curves_and_the_causes_of_the_json_diagnosis(live_s
     assert cards.first.locator(".value").inner_text() == f"{first['confidence'] * 100:.0f}%"
     assert page.locator("#summary").inner_text() == diagnosis["summary"]
     assert page.locator("table.checks tbody tr").count() == len(diagnosis["checks"])
+    shoot(page, "report-top", full_page=False)  # the README's screenshot
     page.check("#log-scale")
     page.wait_for_function("window.lossgapChart.plot.scales.y.distr === 3")
     shoot(page, "report")

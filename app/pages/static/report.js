@@ -30,12 +30,18 @@
   }
 
   function marks() {
-    const out = [];
-    if (payload.best_epoch !== null) out.push([payload.best_epoch, "best", COLORS.best]);
-    if (payload.overfitting_onset !== null) out.push([payload.overfitting_onset, "overfitting begins", COLORS.onset]);
-    if (payload.stopped_at !== null) out.push([payload.stopped_at, "stopped", COLORS.stopped]);
-    for (const epoch of payload.nonfinite) out.push([epoch, "NaN", COLORS.nonfinite]);
-    return out;
+    // One line per epoch: marks at the same epoch share it, their labels joined.
+    const byEpoch = new Map();
+    const add = (epoch, label, color) => {
+      const mark = byEpoch.get(epoch);
+      if (mark) mark[1] += ` · ${label}`;
+      else byEpoch.set(epoch, [epoch, label, color]);
+    };
+    if (payload.overfitting_onset !== null) add(payload.overfitting_onset, "overfitting begins", COLORS.onset);
+    if (payload.best_epoch !== null) add(payload.best_epoch, "best validation", COLORS.best);
+    if (payload.stopped_at !== null) add(payload.stopped_at, "stopped", COLORS.stopped);
+    for (const epoch of payload.nonfinite) add(epoch, "NaN", COLORS.nonfinite);
+    return [...byEpoch.values()];
   }
 
   function drawMarks(u) {
@@ -44,6 +50,8 @@
     const bottom = top + u.bbox.height;
     ctx.save();
     ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
     ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
     for (const [epoch, label, color] of marks()) {
       const x = u.valToPos(epoch, "x", true);
