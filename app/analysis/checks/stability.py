@@ -11,6 +11,7 @@ from scipy.ndimage import median_filter
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import mann_kendall, noise_sigma, robust_sigma, theil_sen
+from app.analysis.wording import count
 
 FEATURES = (
     "st_sign_changes",
@@ -71,8 +72,9 @@ def check(c: Curves) -> Finding:
         "st_val_rough": float(min(noise_sigma(val) / level, 2.0)),
     }
     detail = (
-        f"training loss changes direction in {sign_changes:.0%} of epochs, has {spikes} "
-        f"spikes, and drifts {slope:+.2%} of its level per epoch over the second half"
+        f"training loss changes direction in {sign_changes:.0%} of epochs, has "
+        f"{count(int(spikes), 'spike')}, and drifts {slope:+.2%} of its level per epoch over "
+        "the second half"
     )
     flagged = spikes > 0 or drift > 0 or (sign_changes > WHITE_NOISE_SIGN_CHANGES and rough > ROUGH)
     return Finding(
