@@ -168,6 +168,11 @@ def test_a_reevaluation_started_on_the_page_shows_its_progress_then_its_results(
         page.wait_for_timeout(250)
     assert page.locator("table.passes").count() == 1, seen
     assert "Copies of validation samples in training" in page.inner_text("#reevaluation")
+    page.wait_for_function("window.lossgapProbeCharts && window.lossgapProbeCharts.null")
+    bins = page.evaluate("window.lossgapProbeCharts.histograms.data.map(s => s.length)")
+    assert len(bins) == 3 and len(set(bins)) == 1 and bins[0] > 10  # edges, train, val
+    shares = page.evaluate("window.lossgapProbeCharts.histograms.data[2].slice(0, -1)")
+    assert sum(shares) == pytest.approx(1.0, abs=1e-3)
     shoot(page, "reevaluated")
     assert page.problems == []
 

@@ -48,6 +48,9 @@ def test_the_same_report_as_a_worker_on_the_same_model_and_data():
     assert mine.leakage and worker.leakage and mine.shuffled_split and worker.shuffled_split
     assert mine.leakage.exact_duplicates == worker.leakage.exact_duplicates == 200
     assert mine.shuffled_split.val_mean == pytest.approx(worker.shuffled_split.val_mean)
+    histograms = worker.histograms
+    assert histograms is not None and len(histograms.edges) == len(histograms.train) + 1
+    assert (sum(histograms.train), sum(histograms.val)) == (len(data.x_train), len(data.x_val))
     shares, stages = zip(*heard, strict=True)
     assert list(shares) == sorted(shares) and heard[-1] == (1.0, "report built")
     assert max(np.diff([0.0, *shares])) < 0.6  # it moves through the work, not 0 then 1

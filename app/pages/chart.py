@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from lossgap_client.probe_report import ProbeReport
 
 from app.analysis.stats import noise_sigma
 from app.pages.downsample import thinned_steps
@@ -99,3 +100,35 @@ def overlay(
         series[f"train {index}"] = (epoch, _finite([row.get("train_loss") for row in epochs]))
         series[f"val {index}"] = (epoch, _finite([row.get("val_loss") for row in epochs]))
     return {"data": _aligned(series), "names": list(names)}
+
+
+NULL_POINTS = 200
+NULL_SPAN_SD = 4.0  # the null density is drawn this many standard deviations either side
+
+
+def probe_charts(probe: ProbeReport | None) -> dict[str, Any]:
+    """The re-evaluation's two small charts: the shuffled-split test's null distribution (normal,
+    from the permutations' mean and spread) with the observed validation mean, and the splits'
+    per-sample loss histograms as shares of each split."""
+    out: dict[str, Any] = {}
+    split = probe.shuffled_split if probe else None
+    if split is not None and split.null_sd > 0:
+        low = min(split.null_mean - NULL_SPAN_SD * split.null_sd, split.val_mean)
+        high = max(split.null_mean + NULL_SPAN_SD * split.null_sd, split.val_mean)
+        x = np.linspace(low, high, NULL_POINTS)
+        density = np.exp(-0.5 * ((x - split.null_mean) / split.null_sd) ** 2) / (
+            split.null_sd * math.sqrt(2 * math.pi)
+        )
+        out["null"] = {
+            "x": [round(float(v), 6) for v in x],
+            "density": [round(float(v), 6) for v in density],
+            "observed": split.val_mean,
+        }
+    histograms = probe.histograms if probe else None
+    if histograms is not None:
+        shares = {
+            name: (np.array(counts, float) / max(sum(counts), 1)).round(5).tolist()
+            for name, counts in (("train", histograms.train), ("val", histograms.val))
+        }
+        out["histograms"] = {"edges": histograms.edges, **shares}
+    return out

@@ -93,6 +93,7 @@ class Report:
     likely: float
     chart: dict[str, Any]
     probe: ProbeReport | None
+    probe_charts: dict[str, Any]
     job: Job | None
     can_reevaluate: bool
 
@@ -102,6 +103,7 @@ def report(session: Session, run_id: str) -> Report:
     diagnosis = diagnoses.get_diagnosis(session, run_id)
     epochs = [runs.epoch_row(record) for record in runs.read_epochs(session, run_id)]
     uploaded = {kind: artifacts.latest(session, run_id, kind) for kind in ("model", "data")}
+    probe = probes.latest_report(session, run_id)
     return Report(
         run=counts,
         diagnosis=diagnosis,
@@ -109,7 +111,8 @@ def report(session: Session, run_id: str) -> Report:
         verdict=verdict(diagnosis),
         likely=LIKELY,
         chart=chart.payload(epochs, runs.read_steps(session, run_id), diagnosis),
-        probe=probes.latest_report(session, run_id),
+        probe=probe,
+        probe_charts=chart.probe_charts(probe),
         job=jobs.latest_for_run(session, run_id),
         can_reevaluate=all(uploaded.values()),
     )

@@ -108,6 +108,60 @@
   window.addEventListener("resize", () => chart.setSize({ width: Math.max(320, root.clientWidth), height: 360 }));
   draw(false);
 
+  // The re-evaluation's small charts: loss histograms of both splits, the shuffled-split null.
+  const probe = JSON.parse(document.getElementById("probe-data").textContent);
+  window.lossgapProbeCharts = {};
+  function small(id, axes, series, data, hooks) {
+    const box = document.getElementById(id);
+    const opts = {
+      width: Math.max(280, box.parentElement.clientWidth - 10),
+      height: 200,
+      scales: { x: { time: false } },
+      axes: axes.map((label) => ({ label: label })),
+      series: [{ label: axes[0] }, ...series],
+      hooks: hooks || {},
+    };
+    window.lossgapProbeCharts[id] = new uPlot(opts, data, box);
+  }
+  if (probe.histograms) {
+    const h = probe.histograms;
+    const last = (values) => [...values, values[values.length - 1]];
+    const stepped = uPlot.paths.stepped({ align: 1 });
+    small(
+      "histograms",
+      ["loss", "share of samples"],
+      [
+        { label: "training", stroke: COLORS.train, paths: stepped, width: 1.5 },
+        { label: "validation", stroke: COLORS.val, paths: stepped, width: 1.5 },
+      ],
+      [h.edges, last(h.train), last(h.val)],
+    );
+  }
+  if (probe.null) {
+    const n = probe.null;
+    small(
+      "null",
+      ["validation mean loss", "density"],
+      [{ label: "random splits", stroke: COLORS.steps, fill: "rgba(120, 144, 176, 0.15)", width: 1.5 }],
+      [n.x, n.density],
+      {
+        draw: [
+          (u) => {
+            const x = u.valToPos(n.observed, "x", true);
+            u.ctx.save();
+            u.ctx.strokeStyle = COLORS.val;
+            u.ctx.lineWidth = 2 * devicePixelRatio;
+            u.ctx.beginPath();
+            u.ctx.moveTo(x, u.bbox.top);
+            u.ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            u.ctx.stroke();
+            u.ctx.restore();
+          },
+        ],
+      },
+    );
+  }
+
   const start = document.querySelector("form.reevaluate");
   if (start) {
     start.addEventListener("submit", async (event) => {

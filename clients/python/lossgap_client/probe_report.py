@@ -163,6 +163,18 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
+class LossHistograms(Strict):
+    """Per-sample eval-mode losses of both splits counted over the same bins: how the splits'
+    losses are distributed, not just their means (a leaked or easier validation set piles up
+    near zero; a preprocessing mismatch shifts the whole validation histogram)."""
+
+    edges: list[float] = Field(
+        description="Bin edges, shared by both splits (one more than counts)."
+    )
+    train: list[int] = Field(description="Training samples per bin.")
+    val: list[int] = Field(description="Validation samples per bin.")
+
+
 class ProbeReport(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
@@ -183,5 +195,6 @@ class ProbeReport(Strict):
     split_shift: SplitShift | None = None
     loss_recompute: LossRecompute | None = None
     label_noise: LabelNoise | None = None
+    histograms: LossHistograms | None = None
     seconds: dict[str, float] = Field(default_factory=dict, description="Time per part.")
     extra: dict[str, Any] = Field(default_factory=dict)

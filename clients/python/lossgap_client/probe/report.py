@@ -42,6 +42,8 @@ Z95 = 1.959963984540054
 CONFIDENTLY_WRONG = 0.1  # the model gives the recorded label at most this probability...
 CONFIDENT = 0.5  # ...and another class at least this one
 # What the statistics after the scoring passes cost on a CPU, for the progress shares.
+HISTOGRAM_BINS = 40
+HISTOGRAM_TOP = 0.995  # the bins span the pooled losses up to this quantile; larger ones go last
 SECONDS_PER_PERMUTED_VALUE = 2e-8
 SECONDS_PER_SIMILARITY = 3e-11  # one multiply-add of the copy search
 SHIFT_SECONDS = 0.2
@@ -239,10 +241,28 @@ def build(
         split_shift=vars(shifted),
         loss_recompute=_recompute(s, passes),
         label_noise=_label_noise(train_eval, val_eval, data) if crit.classification else None,
+        histograms=histograms(train_eval.losses, val_eval.losses),
         seconds={k: round(v, 4) for k, v in seconds.items()},
         extra={"subsampled": data.subsampled},
     )
     return ProbeReport.model_validate(body)
+
+
+def histograms(train: np.ndarray, val: np.ndarray, bins: int = HISTOGRAM_BINS) -> Report | None:
+    """Both splits' per-sample losses over shared bins spanning the pooled losses up to their
+    99.5th percentile (a few huge losses would squeeze everything else into one bin)."""
+    pooled = np.concatenate([train, val])
+    pooled = pooled[np.isfinite(pooled)]
+    if len(pooled) == 0:
+        return None
+    low, high = float(pooled.min()), float(np.quantile(pooled, HISTOGRAM_TOP))
+    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+
+    def count(values: np.ndarray) -> list[int]:
+        finite = np.clip(values[np.isfinite(values)], low, edges[-1])
+        return [int(c) for c in np.histogram(finite, edges)[0]]
+
+    return {"edges": [round(float(e), 6) for e in edges], "train": count(train), "val": count(val)}
 
 
 def _subsample(n: int, limit: int, seed: int = 0) -> np.ndarray:
