@@ -87,6 +87,10 @@ def test_the_report_draws_the_curves_and_the_causes_of_the_json_diagnosis(live_s
     assert cards.first.locator(".value").inner_text() == f"{first['confidence'] * 100:.0f}%"
     assert page.locator("#summary").inner_text() == diagnosis["summary"]
     assert page.locator("table.checks tbody tr").count() == len(diagnosis["checks"])
+    assert page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).gap_region")
+    for kind, magic in (("png", b"\x89PNG"), ("svg", b"<?xml")):
+        image = httpx.get(f"{live_server.url}/runs/{run_id}/curves.{kind}", timeout=30)
+        assert image.status_code == 200 and image.content.startswith(magic), kind
     shoot(page, "report-top", full_page=False)  # the README's screenshot
     page.check("#log-scale")
     page.wait_for_function("window.lossgapChart.plot.scales.y.distr === 3")

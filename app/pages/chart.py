@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from lossgap_client.probe_report import ProbeReport
 
+from app.analysis.checks.gap import window
 from app.analysis.stats import noise_sigma
 from app.pages.downsample import thinned_steps
 from app.runs.steps import StepTable
@@ -23,6 +24,7 @@ LAG_CAUSE = "measurement_lag"
 OVERFIT_CAUSE = "overfitting"
 EARLY_STOP_CAUSE = "premature_early_stopping"
 LOSSES = ("train_loss", "val_loss")
+GAP_SYMPTOMS = ("val_above_train", "val_below_train")  # the late gap the summary speaks of
 
 
 def _likely(diagnosis: Mapping[str, Any], cause: str) -> bool:
@@ -73,7 +75,12 @@ def payload(
     if thinned is not None:
         series["steps"] = (thinned.x, thinned.y)
     best = int(np.nanargmin(val)) if np.isfinite(val).any() else None
+    both = epoch[np.isfinite(train) & np.isfinite(val)]
+    gap_shown = len(both) and any(
+        s["present"] and s["id"] in GAP_SYMPTOMS for s in diagnosis.get("symptoms", [])
+    )
     return {
+        "gap_region": [float(both[-window(len(both))]), float(both[-1])] if gap_shown else None,
         "data": _aligned(series),
         "best_epoch": float(epoch[best]) if best is not None else None,
         "overfitting_onset": float(epoch[best])

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +40,13 @@ def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "run.html", {"report": shown, "losses": list(LOSSES)}
     )
+
+
+@guarded.get("/runs/{run_id}/curves.{image_format}", response_model=None)
+def curves(run_id: str, image_format: Literal["png", "svg"], session: SessionDep) -> Response:
+    """The curves as a file, drawn on the server (the plot written back to trackers)."""
+    content, media_type = views.curves_image(session, run_id, image_format)
+    return Response(content, media_type=media_type)
 
 
 @guarded.get("/compare")

@@ -16,8 +16,10 @@ from app.diagnoses import service as diagnoses
 from app.jobs import service as jobs
 from app.models import Job
 from app.pages import chart
+from app.pages.downsample import thinned_steps
 from app.probes import service as probes
 from app.runs import service as runs
+from app.writeback.plot import curves_png
 
 Badge = Literal["healthy", "benign", "problem"]
 RUNS_PER_PAGE = 25
@@ -144,3 +146,16 @@ def comparison(session: Session, run_ids: list[str]) -> Comparison:
         shown.append(Compared(run_id, counts.run.name, badge(diagnosis), verdict(diagnosis)))
         curves.append([runs.epoch_row(r) for r in runs.read_epochs(session, run_id)])
     return Comparison(shown, chart.overlay([c.name for c in shown], curves))
+
+
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def curves_image(session: Session, run_id: str, image_format: str) -> tuple[bytes, str]:
+    """The run's curves drawn on the server (as written back to trackers): bytes, media type."""
+    counts = runs.get_run(session, run_id)
+    diagnosis = diagnoses.get_diagnosis(session, run_id)
+    epochs = [runs.epoch_row(record) for record in runs.read_epochs(session, run_id)]
+    steps = thinned_steps(runs.read_steps(session, run_id))
+    title = f"{counts.run.name}: {verdict(diagnosis)}"
+    return curves_png(epochs, title, steps, image_format), IMAGE_TYPES[image_format]

@@ -18,8 +18,12 @@ DPI = 120
 
 
 def curves_png(
-    epochs: Sequence[Mapping[str, float]], title: str, steps: Thinned | None = None
+    epochs: Sequence[Mapping[str, float]],
+    title: str,
+    steps: Thinned | None = None,
+    image_format: str = "png",
 ) -> bytes:
+    """The curves as an image: `png` (the default) or `svg`."""
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
     axes = figure.subplots()
     if steps is not None and len(steps.x):
@@ -40,5 +44,5 @@ def curves_png(
     axes.legend()
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format=image_format)
     return buffer.getvalue()

@@ -15,6 +15,8 @@
     onset: "#b03a2e",
     stopped: "#7d3c98",
     nonfinite: "#d62728",
+    gap: "rgba(176, 58, 46, 0.07)",
+    gapLabel: "rgba(176, 58, 46, 0.8)",
   };
   const SERIES = [
     ["steps", { label: "step loss", stroke: COLORS.steps, width: 1, points: { show: false } }],
@@ -49,6 +51,15 @@
     const top = u.bbox.top;
     const bottom = top + u.bbox.height;
     ctx.save();
+    if (payload.gap_region) {
+      const [from, to] = payload.gap_region.map((e) => u.valToPos(e, "x", true));
+      ctx.fillStyle = COLORS.gap;
+      ctx.fillRect(from, top, Math.max(to - from, 2 * devicePixelRatio), bottom - top);
+      ctx.fillStyle = COLORS.gapLabel;
+      ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+      ctx.textAlign = "right";
+      ctx.fillText("gap measured here", to - 3 * devicePixelRatio, top + 26 * devicePixelRatio);
+    }
     ctx.font = `${11 * devicePixelRatio}px sans-serif`;
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
