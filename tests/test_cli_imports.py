@@ -82,6 +82,7 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
         done = lossgap("import", str(path), "--url", server.url)
         assert done.returncode == 0, done.stderr
         assert "hf_trainer_state, 10 epochs" in done.stdout
+        assert f"{server.url}/runs/" in done.stdout  # the report page to open
         assert "Overfitting" in done.stdout
         runs = httpx.get(f"{server.url}/v1/runs").json()["items"]
         assert [r["name"] for r in runs] == [path.name]
@@ -89,7 +90,7 @@ def test_import_uploads_a_file_to_a_running_server(backend, tmp_path):
         shown = lossgap("diagnose", run_id, "--json", env={"LOSSGAP_URL": server.url})
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["causes"][0]["id"] == "overfitting"
-        gated = lossgap("diagnose", f"{server.url}/v1/runs/{run_id}", "--fail-on", "problem")
+        gated = lossgap("diagnose", f"{server.url}/runs/{run_id}", "--fail-on", "problem")
         assert gated.returncode == FAIL_EXIT and "overfitting" in gated.stderr
         unknown = lossgap("diagnose", str(uuid.uuid4()), "--url", server.url)
         assert unknown.returncode == 1 and "404" in unknown.stderr

@@ -73,6 +73,7 @@ def test_the_example_reports_its_training_and_prints_the_diagnosis(server, tmp_p
     assert stored["config"]["dropout"] == 0.5
     diagnosis = httpx.get(f"{server.url}/v1/runs/{run['id']}/diagnosis", timeout=30).json()
     assert summary == f"lossgap: {diagnosis['summary']}"
+    assert f"  report: {server.url}/runs/{run['id']}" in result.stdout.splitlines()
     assert not list((tmp_path / "spool").glob("*.json")), "rows were left unsent"
 
 

@@ -211,7 +211,7 @@ def test_write_back_puts_the_verdict_and_the_report_into_the_mlflow_run(client, 
     assert float(tags[f"lossgap.confidence.{top['id']}"]) == pytest.approx(
         top["confidence"], abs=1e-3
     )
-    assert tags["lossgap.run"].endswith(f"/v1/runs/{created['id']}")
+    assert tags["lossgap.run"].endswith(f"/runs/{created['id']}")
     stored = {a.path for a in mlflow.list_artifacts(tracking["run_id"], "lossgap")}
     assert stored == {"lossgap/diagnosis.json", "lossgap/curves.png"}
     folder = tracking["tmp"] / "download"

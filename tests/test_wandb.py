@@ -37,7 +37,7 @@ def test_the_verdict_and_top_causes_land_in_the_wandb_run_summary(
     assert summary["lossgap/summary"] == diagnosis["summary"]
     assert summary[f"lossgap/confidence/{top['id']}"] == pytest.approx(top["confidence"])
     assert summary["lossgap/verdict"].startswith("problem: overfitting")
-    assert summary["lossgap/run"] == f"{live_server.url}/v1/runs/{tracker.id}"
+    assert summary["lossgap/run"] == f"{live_server.url}/runs/{tracker.id}"  # the report page
     synced = log_file.read_bytes()  # what `wandb sync` uploads: the summary records included
     assert (
         b"lossgap/verdict" in synced and json.dumps(summary["lossgap/verdict"]).encode() in synced

@@ -85,7 +85,7 @@ def diagnose(
     destination = writeback.target(source) if write_back else None
     if stored is not None:
         result, epochs = _stored(*stored, api_key)
-        where = f"{stored[0]}/v1/runs/{stored[1]}"
+        where = f"{stored[0]}/runs/{stored[1]}"
     else:
         document = read_run(
             source, fmt, json_object(mapping, "--mapping"), json_object(config, "--config")

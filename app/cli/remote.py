@@ -100,7 +100,7 @@ def reevaluate(
         typer.echo(f"cannot reach {server}: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"job {job_id} re-evaluated run {run_id}")
-    show(diagnosis, epochs, f"{server}/v1/runs/{run_id}")
+    show(diagnosis, epochs, f"{server}/runs/{run_id}")
 
 
 @cli.command("import")
@@ -189,7 +189,7 @@ def import_(
     typer.echo(f"run {run_id} ({created['format']}, {created['epoch_count']} epochs)")
     for note in created["notes"]:
         typer.echo(f"  note: {note}")
-    show(diagnosis, epochs, f"{url}/v1/runs/{run_id}")
+    show(diagnosis, epochs, f"{url}/runs/{run_id}")
     if written is not None:
         files = ", ".join(written["artifacts"]) or "no artifacts"
         typer.echo(f"wrote {len(written['tags'])} tags and {files} to {written['run']}")

@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from app.imports.parsed import Parsed
 
-RUN_ADDRESS = "/v1/runs/"
+RUN_ADDRESS = re.compile(r"^(?P<base>https?://[^#]+?)(?:/v1)?/runs/(?P<id>[^/?#]+)")
 LOSSGAP_RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -57,11 +57,12 @@ def json_object(value: str | None, option: str) -> dict[str, Any]:
 
 
 def lossgap_run(source: str, url: str) -> tuple[str, str] | None:
-    """(server, run id) when SOURCE names a run stored by lossgap: its address
-    (http://host/v1/runs/<id>) or, when no such file exists, its id (on LOSSGAP_URL)."""
-    if RUN_ADDRESS in source:
-        base, _, rest = source.partition(RUN_ADDRESS)
-        return base, rest.strip("/").split("/")[0]
+    """(server, run id) when SOURCE names a run stored by lossgap: its report page or API
+    address (http://host/runs/<id>, …/v1/runs/<id>) or, when no such file exists, its id (on
+    LOSSGAP_URL). An MLflow UI address (…/#/experiments/…/runs/<id>) is not one."""
+    address = RUN_ADDRESS.match(source)
+    if address:
+        return address["base"], address["id"]
     if LOSSGAP_RUN_ID.fullmatch(source) and not Path(source).exists():
         return url, source
     return None

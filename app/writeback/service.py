@@ -30,7 +30,7 @@ def to_mlflow(
             ref,
             diagnosis,
             epochs,
-            run_url=f"{base_url.rstrip('/')}/v1/runs/{run_id}",
+            run_url=f"{base_url.rstrip('/')}/runs/{run_id}",
             timeout=settings.mlflow_timeout_seconds,
             auth={"token": target.token} if target.token else {},
             steps=steps,

@@ -124,10 +124,11 @@ class Tracker:
     def finish(self, *, show: bool = True, timeout: float = 10.0) -> dict[str, Any] | None:
         """Send everything, fetch the diagnosis, print it (`show`) and return it."""
         result = self.diagnosis(timeout)
+        report = f"{self.client.url}/runs/{self.id}"
         if show:
-            print(format_diagnosis(result))
+            print(format_diagnosis(result, report_url=report))
         if result is not None:
-            to_wandb(result, f"{self.client.url}/v1/runs/{self.id}")
+            to_wandb(result, report)
         if self._own_client:
             self.client.close()
         return result
