@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db.engine import writing
 from app.errors import LoginRequired, Unauthorized
 from app.jobs.queue import JobQueue
 from app.storage import ArtifactStore
@@ -39,13 +40,17 @@ def get_queue(request: Request) -> JobQueue:
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
 
 
+READS = ("GET", "HEAD", "OPTIONS")  # requests whose writes are at most a cache
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the route returns, rolled back when it raises.
 
     Declared with `scope="function"` so the commit happens before the response is sent: a
     client that sees 201 can rely on the data being stored.
     """
-    session: Session = request.app.state.sessionmaker()
+    sessions = request.app.state.sessionmaker
+    session: Session = sessions() if request.method in READS else writing(sessions)
     try:
         yield session
         session.commit()

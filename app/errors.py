@@ -199,4 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 request_id=request_id,
             ),
             status_code=500,
+            # The server is in an unknown state for this connection: say it will close, so a
+            # keep-alive client opens a new one instead of failing its next request on this one.
+            headers={"Connection": "close"},
         )

@@ -32,6 +32,7 @@ from app.system.metrics import Metrics
 from app.system.openapi import SHARED, errors
 from app.system.router import router as system_router
 from app.system.telemetry import TelemetryMiddleware
+from app.system.url_guard import UrlGuardMiddleware
 from app.writeback.router import router as writeback_router
 
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart headers and boundaries around the file
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_model_bytes, settings.max_data_bytes) + UPLOAD_OVERHEAD,
     )
+    app.add_middleware(UrlGuardMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
     return app

@@ -133,6 +133,7 @@ def test_an_unexpected_failure_is_a_json_500_with_the_request_id(backend, tmp_pa
     error = response.json()["error"]
     assert error["code"] == "internal_error" and error["request_id"] == "r-500"
     assert "bug" not in error["message"]
+    assert response.headers["connection"] == "close"  # a keep-alive client reconnects
 
 
 def test_a_failed_commit_is_reported_not_acknowledged(client):

@@ -3,7 +3,10 @@
 SQLite: WAL so readers never block the writer, a busy timeout so concurrent writers queue instead
 of failing, foreign keys on (cascading deletes rely on them), and an explicit BEGIN so that reads
 inside a transaction see one snapshot (pysqlite's own transaction handling starts transactions
-only at the first write).
+only at the first write). A transaction that reads and then writes must take the write lock at
+BEGIN (`BEGIN IMMEDIATE`, asked for with the WRITES execution option): a deferred one whose
+snapshot another writer moved on fails at its first write with "database is locked" at once,
+without waiting for the busy timeout.
 """
 
 from pathlib import Path
@@ -14,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
+
+WRITES = "lossgap_writes"  # execution option: this transaction will write (SQLite: IMMEDIATE)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -49,10 +54,18 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def writing(sessions: sessionmaker[Session]) -> Session:
+    """A session whose transaction will write after reading (on SQLite it begins IMMEDIATE and
+    waits for the lock then, instead of failing at its first write)."""
+    engine = sessions.kw["bind"]
+    return sessions(bind=engine.execution_options(**{WRITES: True}))

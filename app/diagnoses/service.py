@@ -5,10 +5,12 @@ otherwise the stored one is served. While re-evaluation jobs of the run are queu
 answer is `pending`.
 """
 
+import logging
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import analysis
@@ -17,6 +19,28 @@ from app.db.upsert import upsert
 from app.models import Job, JobStatus, Run, StoredDiagnosis
 from app.probes import service as probes
 from app.runs import service as runs
+
+log = logging.getLogger("lossgap.diagnoses")
+
+
+def _cache(session: Session, run_id: str, data_version: int, body: dict[str, Any]) -> None:
+    """Store the diagnosis for the next read, if the database lets us now. A read never fails
+    because its cache could not be written (on SQLite another writer may hold the lock, or
+    have moved this read's snapshot on): the next read computes it again."""
+    row = {
+        "run_id": run_id,
+        "data_version": data_version,
+        "engine_version": analysis.engine_version(),
+        "body": body,
+    }
+    statement = upsert(
+        session, StoredDiagnosis, ["run_id"], ["data_version", "engine_version", "body"]
+    )
+    try:
+        with session.begin_nested():
+            session.execute(statement, [row])
+    except OperationalError as exc:
+        log.info("diagnosis of run %s not cached: %s", run_id, exc.orig)
 
 
 def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
@@ -30,19 +54,7 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
         body = stored.body
     else:
         body = analysis.diagnose(load_history(session, run)).to_dict()
-        session.execute(
-            upsert(
-                session, StoredDiagnosis, ["run_id"], ["data_version", "engine_version", "body"]
-            ),
-            [
-                {
-                    "run_id": run_id,
-                    "data_version": run.data_version,
-                    "engine_version": analysis.engine_version(),
-                    "body": body,
-                }
-            ],
-        )
+        _cache(session, run_id, run.data_version, body)
     active = session.scalar(
         select(func.count())
         .select_from(Job)

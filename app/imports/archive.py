@@ -68,8 +68,13 @@ def parse(
         root = Path(tmp)
         try:
             _unpack(content, root, max_bytes)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
             raise ParseError(f"{filename} is not a readable archive ({exc})") from exc
+        except OSError as exc:  # its message names the server's folders: say what, not where
+            raise ParseError(
+                f"{filename} could not be unpacked ({exc.strerror or type(exc).__name__}): a "
+                "file and a folder of the same name, or a member that cannot be written"
+            ) from exc
         return parse_folder(root, filename, overrides, single)
 
 

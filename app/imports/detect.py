@@ -43,6 +43,7 @@ FORMATS: tuple[ModuleType, ...] = (
 BY_NAME = {module.NAME: module for module in FORMATS}
 LOSSES = ("train_loss", "val_loss")
 ARCHIVES = (b"PK\x03\x04", b"\x1f\x8b")
+MAX_ARCHIVE_DEPTH = 2  # a zipped folder holding one zipped log is as deep as uploads go
 
 
 class UnknownFormat(ValueError):
@@ -110,15 +111,23 @@ def _parse(
     fmt: str | None,
     overrides: Mapping[str, str] | None,
     max_unpacked_bytes: int,
+    depth: int = 0,
 ) -> Parsed:
     try:
         if content.startswith(ARCHIVES):
+            if depth >= MAX_ARCHIVE_DEPTH:
+                raise ParseError(
+                    f"{filename} is an archive inside {depth} archives; upload the run folder "
+                    "zipped once"
+                )
             return archive.parse(
                 content,
                 filename,
                 overrides,
                 max_unpacked_bytes,
-                lambda data, name: _parse(data, name, fmt, overrides, max_unpacked_bytes),
+                lambda data, name: _parse(
+                    data, name, fmt, overrides, max_unpacked_bytes, depth + 1
+                ),
             )
         if tensorboard.sniff_name(filename):
             return _events(content, filename, overrides)

@@ -20,7 +20,8 @@ from app.imports.formats import mlflow
 from app.imports.parsed import Parsed
 
 RUN_ID = re.compile(r"[0-9a-f]{32}")
-UI_RUN = re.compile(r"^(?P<base>https?://.+?)/*#/experiments/[^/]+/runs/(?P<run>[0-9a-f]{32})")
+UI_BASE = re.compile(r"https?://[^\s]+")
+UI_FRAGMENT = re.compile(r"/experiments/[^/]+/runs/(?P<run>[0-9a-f]{32})")
 PAGE = 25_000
 
 
@@ -44,9 +45,10 @@ class RunRef:
 
 def reference(text: str, tracking_uri: str | None = None) -> RunRef:
     text = text.strip()
-    match = UI_RUN.match(text)
-    if match:
-        return RunRef(match["base"].rstrip("/"), match["run"])
+    base, _, fragment = text.partition("#")  # the UI's address: base, then the route after #
+    match = UI_FRAGMENT.match(fragment)
+    if match and UI_BASE.fullmatch(base.rstrip("/")):
+        return RunRef(base.rstrip("/"), match["run"])
     run_id = text.removeprefix("runs:/").split("/")[0]
     if RUN_ID.fullmatch(run_id) and tracking_uri:
         return RunRef(tracking_uri.rstrip("/"), run_id)

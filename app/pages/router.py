@@ -17,6 +17,7 @@ from app.reevaluations.schemas import LOSSES
 
 HERE = Path(__file__).parent
 STATIC_URL = "/static"
+MAX_PAGE = 10**6
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 guarded = APIRouter(dependencies=[Depends(require_page_key)])
@@ -28,7 +29,7 @@ def runs(
     session: SessionDep,
     name: str | None = None,
     project: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     found = views.runs_page(session, name, project, page)
     return templates.TemplateResponse(request, "runs.html", {"page": found})

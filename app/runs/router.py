@@ -14,6 +14,7 @@ from app.runs.service import RunCounts
 from app.system.openapi import errors
 
 router = APIRouter(prefix="/runs", tags=["runs"])
+MAX_QUERY_INT = 2**31 - 1  # what every database's integer holds
 
 
 def _run_out(counts: RunCounts) -> RunOut:
@@ -75,8 +76,8 @@ def list_runs(
     settings: SettingsDep,
     name: str | None = None,
     project: str | None = None,
-    limit: Annotated[int, Query(ge=1)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUERY_INT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_QUERY_INT)] = 0,
 ) -> RunPage:
     limit = min(limit, settings.page_size_max)
     items, total = service.list_runs(

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -12,9 +13,12 @@ from pydantic import (
     Strict,
     Tag,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic.config import JsonDict
+
+from app.runs import text
 
 # A reported value: a JSON number (NaN and ±Infinity accepted: they are evidence) or null.
 Number = Annotated[float, Strict()] | None
@@ -84,6 +88,8 @@ class EpochRow(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_loss(self) -> "EpochRow":
+        for key in self.__pydantic_extra__ or {}:
+            text.checked(key)
         given = {"train_loss", "val_loss"} & self.model_fields_set
         if not given:
             raise ValueError("each epoch row needs `train_loss` or `val_loss`")
@@ -135,12 +141,22 @@ class RunCreate(BaseModel):
             "client can retry a create whose answer it never received.",
         ),
     ] = None
-    name: Annotated[str, Field(min_length=1, max_length=200)] = "unnamed"
-    project: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.checked)] = (
+        "unnamed"
+    )
+    project: (
+        Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.checked)] | None
+    ) = None
     task: Task = "other"
     config: dict[str, Any] = Field(default_factory=dict)
     epochs: Annotated[list[EpochRow], Field(min_length=1)]
     steps: Steps = Field(default_factory=list)
+
+    @field_validator("config")
+    @classmethod
+    def _storable_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        text.check_tree(config)
+        return config
 
 
 APPEND_EXAMPLE: JsonDict = {

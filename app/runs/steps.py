@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.errors import InvalidInput
+from app.runs.text import problem
 
 MAX_STEP = 2**53
 COMPACTION_FANOUT = 8
@@ -137,6 +138,9 @@ def _check_has_loss(rows: Sequence[dict[str, float | None]], columns: dict[str, 
 def _check_key(key: str, where: str) -> None:
     if not key or len(key) > 100:
         raise InvalidInput(f"{where}: metric names must be 1 to 100 characters (got {key!r}).")
+    why = problem(key)
+    if why is not None:
+        raise InvalidInput(f"{where}: the metric name {key!r} {why}.")
 
 
 def _dedupe(step: np.ndarray, columns: dict[str, Column]) -> StepTable:

@@ -18,8 +18,17 @@ from app.imports.parsed import Parsed, ParseError
 from app.imports.table import ZERO_BASED, epoch_rows, number
 
 NAME = "plain_log"
-NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf"
-PAIR = re.compile(rf"([^\s|:=,\-][^\s|:=,]*)\s*[:=]\s*({NUMBER})(?![\d./])")
+# Linear-time patterns: no quantified group can match the same text two ways, and a key is at
+# most KEY_CHARS long, so a hostile line (16 KB of one letter, a 100k-digit number) costs time
+# proportional to its length instead of its square.
+KEY_CHARS = 64
+MAX_LINE = 10_000  # characters of a line read for key/value pairs; a log line is far shorter
+NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf"
+PADDING = r"[ \t]{0,32}"  # aligned columns pad a key or a value with spaces
+PAIR = re.compile(
+    rf"(?<![^\s|:=,\-])([^\s|:=,\-][^\s|:=,]{{0,{KEY_CHARS - 1}}})"
+    rf"{PADDING}[:=]{PADDING}({NUMBER})(?![\d./])"
+)
 EPOCH_ON_LINE = re.compile(r"\bepoch\b[\s:=#]*(\d+)", re.IGNORECASE)
 EPOCH_HEADER = re.compile(r"^\s*Epoch\s+(\d+)(?:\s*/\s*\d+)?\s*$", re.IGNORECASE)
 LABELS = {
@@ -35,7 +44,7 @@ FIT_DONE = re.compile(r"^\s*(\d+)/\1\s+(?:\[|━|-)")
 
 
 def _pairs(line: str) -> dict[str, str]:
-    found = {LABELS.get(key, key).lower(): value for key, value in PAIR.findall(line)}
+    found = {LABELS.get(key, key).lower(): value for key, value in PAIR.findall(line[:MAX_LINE])}
     found.pop("epoch", None)
     return found
 

@@ -1,0 +1,139 @@
+"""What a hostile but honest tester found (issue 14), kept as the regression suite: hostile text
+is refused in linear time, and the embedded default serves a reader and a writer at once."""
+
+import io
+import threading
+import zipfile
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer, server_env
+
+HOSTILE = {
+    "one letter": "a" * 16_384,
+    "a key and 100k digits": "a=" + "1" * 100_000,
+    "pairs without values": "a " * 100_000,
+    "separators": "=" * 100_000,
+    "long keys": ("a" * 60 + ":") * 2_000,
+    "an MLflow-like address": "http://" + "/" * 100_000,
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_text_is_refused_without_stalling(client, name):
+    response = client.post("/v1/imports", files={"file": ("log.txt", HOSTILE[name].encode())})
+    assert response.status_code == 422
+    mlflow = client.post("/v1/imports/mlflow", json={"run": HOSTILE[name][:50_000]})
+    assert mlflow.status_code == 422
+
+
+@pytest.mark.slow
+def test_the_embedded_default_reads_diagnoses_while_another_client_writes(tmp_path):
+    live = LiveServer(server_env({"url": None}, tmp_path))
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            body = {"name": "busy", "epochs": [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}]}
+            run_id = client.post("/v1/runs", json=body).json()["id"]
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def write() -> None:
+            with httpx.Client(base_url=live.url, timeout=60) as writer:
+                epoch = 2
+                while not stop.is_set():
+                    row = {"epoch": epoch, "train_loss": 1 / epoch, "val_loss": 1.1 / epoch}
+                    sent = writer.post(f"/v1/runs/{run_id}/epochs", json={"epochs": [row]})
+                    statuses.append(sent.status_code)
+                    epoch += 1
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            with httpx.Client(base_url=live.url, timeout=60) as reader:
+                reads = [reader.get(f"/v1/runs/{run_id}/diagnosis").status_code for _ in range(60)]
+        finally:
+            stop.set()
+            writer.join()
+    finally:
+        live.stop()
+    assert reads == [200] * len(reads)
+    assert statuses and set(statuses) == {200}
+
+
+EPOCHS = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}]
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"a": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+RAW_BODIES = {
+    "a lone surrogate in config": (
+        '{"name": "x", "config": {"a": "\\udfff"}, '
+        '"epochs": [{"epoch": 1, "train_loss": 1, "val_loss": 1}]}'
+    ),
+    "a lone surrogate in a metric name": (
+        '{"epochs": [{"epoch": 1, "train_loss": 1, "\\ud800": 1}]}'
+    ),
+}
+JSON_BODIES = {
+    "a config 300 levels deep": {"name": "x", "config": nested(300), "epochs": EPOCHS},
+    "NUL in the name": {"name": "a\x00b", "epochs": EPOCHS},
+    "NUL in the project": {"name": "a", "project": "p\x00", "epochs": EPOCHS},
+    "NUL in a config key": {"name": "a", "config": {"k\x00": 1}, "epochs": EPOCHS},
+    "NUL in a step metric": {"name": "a", "epochs": EPOCHS, "steps": {"step": [1], "l\x00": [1]}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW_BODIES) + sorted(JSON_BODIES))
+def test_text_no_store_can_hold_is_a_422_and_stores_nothing(client, name):
+    if name in RAW_BODIES:
+        response = client.post(
+            "/v1/runs", content=RAW_BODIES[name], headers={"content-type": "application/json"}
+        )
+    else:
+        response = client.post("/v1/runs", json=JSON_BODIES[name])
+    assert response.status_code == 422, response.text
+    assert client.get("/v1/runs").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/runs?offset=9223372036854775808",
+        "/v1/runs?limit=9223372036854775808",
+        "/v1/runs/a%00b",
+        "/v1/runs/a%00b/diagnosis",
+        "/v1/jobs/a%00b",
+        "/v1/runs?name=%00",
+        "/runs/a%00b",
+        "/?page=9223372036854775808",
+    ],
+)
+def test_out_of_range_numbers_and_nul_in_urls_are_4xx(client, url):
+    assert 400 <= client.get(url).status_code < 500
+
+
+def test_archives_nested_deep_are_refused_and_errors_show_no_server_paths(client):
+    inner = b"epoch,train_loss,val_loss\n1,1,1\n2,0.5,0.6\n"
+    for level in range(400):
+        inner = zipped({"x.zip" if level else "a.csv": inner})
+    deep = client.post("/v1/imports", files={"file": ("n.zip", inner)})
+    assert deep.status_code == 422 and "zipped once" in deep.json()["error"]["message"]
+    clash = zipped({"a": b"x", "a/b.csv": b"epoch,train_loss\n1,1\n"})
+    refused = client.post("/v1/imports", files={"file": ("t.zip", clash)})
+    assert refused.status_code == 422
+    assert "/tmp" not in refused.text and "lossgap-import" not in refused.text
