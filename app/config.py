@@ -50,8 +50,9 @@ class Settings(BaseSettings):
 
     mlflow_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated MLflow tracking hosts `POST /v1/imports/mlflow` may fetch "
-        "from (`host` or `host:port`); empty means any.",
+        description="Comma-separated MLflow tracking hosts the service may call (`host` or "
+        "`host:port`); empty means any public host. Internal addresses (loopback, private, "
+        "link-local) are called only when listed here.",
     )
     mlflow_timeout_seconds: float = Field(
         30.0, gt=0, description="Time limit of each request to an MLflow tracking server."

@@ -132,7 +132,8 @@ def make_settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp,
         database_url=database_url if backend == "postgres" else None,
-        **{"auto_migrate": True, **extra},
+        # The tests' MLflow server listens on loopback, which the service calls only when listed.
+        **{"auto_migrate": True, "mlflow_allowed_hosts": ["127.0.0.1"], **extra},
     )
 
 
@@ -256,7 +257,11 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 
 def server_env(backend: dict[str, Any], data_dir: Path) -> dict[str, str]:
-    env = {"LOSSGAP_DATA_DIR": str(data_dir), "LOSSGAP_LOG_FORMAT": "json"}
+    env = {
+        "LOSSGAP_DATA_DIR": str(data_dir),
+        "LOSSGAP_LOG_FORMAT": "json",
+        "LOSSGAP_MLFLOW_ALLOWED_HOSTS": "127.0.0.1",
+    }
     if backend["url"]:
         env["LOSSGAP_DATABASE_URL"] = backend["url"]
         env["LOSSGAP_AUTO_MIGRATE"] = "true"

@@ -1,6 +1,7 @@
 """What a hostile but honest tester found (issue 14), kept as the regression suite: hostile text
 is refused in linear time, and the embedded default serves a reader and a writer at once."""
 
+import http.server
 import io
 import threading
 import zipfile
@@ -8,7 +9,7 @@ import zipfile
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, server_env
+from tests.conftest import LiveServer, make_settings, server_env
 
 HOSTILE = {
     "one letter": "a" * 16_384,
@@ -137,3 +138,58 @@ def test_archives_nested_deep_are_refused_and_errors_show_no_server_paths(client
     refused = client.post("/v1/imports", files={"file": ("t.zip", clash)})
     assert refused.status_code == 422
     assert "/tmp" not in refused.text and "lossgap-import" not in refused.text
+
+
+class _NotMlflow(http.server.BaseHTTPRequestHandler):
+    """Some other service on the network: answers every path with a body of its own."""
+
+    def do_GET(self) -> None:
+        body = b"SECRET-ADMIN-PAGE"
+        self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def other_service():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotMlflow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def open_settings(backend):
+    from app.main import create_app
+
+    settings = make_settings(backend["name"], backend["tmp"], backend["url"])
+    return create_app(settings.model_copy(update={"mlflow_allowed_hosts": []}))
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://127.0.0.1:9", "http://localhost:9", "http://169.254.169.254", "http://10.0.0.7"]
+)
+def test_internal_addresses_are_not_fetched_unless_allowed(backend, uri):
+    from fastapi.testclient import TestClient
+
+    with TestClient(open_settings(backend)) as open_client:
+        body = {"run": "a" * 32, "tracking_uri": uri}
+        response = open_client.post("/v1/imports/mlflow", json=body)
+    assert response.status_code == 422
+    assert "LOSSGAP_MLFLOW_ALLOWED_HOSTS" in response.json()["error"]["message"]
+
+
+def test_an_allowed_host_that_is_not_mlflow_has_its_answer_kept_to_itself(client, other_service):
+    response = client.post(
+        "/v1/imports/mlflow", json={"run": "a" * 32, "tracking_uri": other_service}
+    )
+    assert response.status_code == 422
+    assert "SECRET" not in response.text and "answered 404" in response.text
+    closed = client.post(
+        "/v1/imports/mlflow", json={"run": "a" * 32, "tracking_uri": "http://127.0.0.1:9"}
+    )
+    assert closed.status_code == 502
+    assert closed.json()["error"]["message"].endswith("could not be reached.")

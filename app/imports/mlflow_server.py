@@ -41,6 +41,7 @@ class UpstreamError(RuntimeError):
 class RunRef:
     tracking_uri: str
     run_id: str
+    address: str | None = None  # the checked IP to connect to (the server's own fetches)
 
 
 def reference(text: str, tracking_uri: str | None = None) -> RunRef:
@@ -64,11 +65,6 @@ def reference(text: str, tracking_uri: str | None = None) -> RunRef:
     )
 
 
-def host_of(tracking_uri: str) -> str:
-    parts = urlsplit(tracking_uri)
-    return parts.netloc.rsplit("@", 1)[-1].lower()
-
-
 class Api:
     """The tracking server's REST API: JSON calls under /api/2.0/mlflow and, for artifacts, the
     proxied artifact store under /api/2.0/mlflow-artifacts (`mlflow server --serve-artifacts`)."""
@@ -77,8 +73,17 @@ class Api:
         headers = {"Authorization": f"Bearer {auth['token']}"} if auth.get("token") else {}
         basic = (auth["username"], auth.get("password", "")) if auth.get("username") else None
         self.ref = ref
+        base = f"{ref.tracking_uri}/api/2.0"
+        self.extensions: dict[str, Any] = {}
+        if ref.address is not None:  # connect to the checked address, name the host as asked
+            parts = urlsplit(ref.tracking_uri)
+            headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+            literal = f"[{ref.address}]" if ":" in ref.address else ref.address
+            port = f":{parts.port}" if parts.port else ""
+            base = f"{parts.scheme}://{literal}{port}{parts.path.rstrip('/')}/api/2.0"
+            self.extensions = {"sni_hostname": parts.hostname}
         self.http = httpx.Client(
-            base_url=f"{ref.tracking_uri}/api/2.0",
+            base_url=base,
             headers=headers,
             auth=basic,
             timeout=timeout,
@@ -104,23 +109,25 @@ class Api:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            response = self.http.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
+            response = self.http.request(method, url, extensions=self.extensions, **kwargs)
+        except httpx.HTTPError as exc:  # one message for every failure: no port scanning
             raise UpstreamError(
-                f"The MLflow server at {self.ref.tracking_uri} could not be reached ({exc})."
+                f"The MLflow server at {self.ref.tracking_uri} could not be reached."
             ) from exc
         try:
             body: dict[str, Any] = response.json()
         except ValueError:
             body = {}
-        if response.status_code == 200:
+        if response.status_code == 200 and isinstance(body, dict):
             return body
-        message = body.get("message") or response.text[:200] or response.reason_phrase
-        user_error = response.status_code in (400, 401, 403, 404)
+        # Only MLflow's own error (its JSON `error_code` and message) is passed on: the body
+        # of whatever else answered is never echoed.
+        said = isinstance(body, dict) and "error_code" in body
+        detail = f": {str(body.get('message', ''))[:300]}" if said else ""
         raise UpstreamError(
             f"The MLflow server at {self.ref.tracking_uri} answered {response.status_code} "
-            f"for run {self.ref.run_id}: {message}",
-            user_error=user_error,
+            f"for run {self.ref.run_id}{detail}",
+            user_error=response.status_code in (400, 401, 403, 404),
         )
 
     def history(self, key: str, limit: int, page_size: int) -> dict[float, float]:

@@ -1,14 +1,14 @@
 """Import a file: detect and parse it (pure), then store it as a run like `POST /v1/runs` does."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import InvalidInput, UpstreamFailed
-from app.imports import detect, mlflow_server
+from app.imports import detect, mlflow_server, outbound
 from app.imports.mapping import MappingError
 from app.imports.mlflow_server import RunRef
 from app.imports.parsed import Parsed, ParseError
@@ -63,13 +63,17 @@ def mlflow_reference(settings: Settings, run: str, tracking_uri: str | None) -> 
         ref = mlflow_server.reference(run, tracking_uri)
     except mlflow_server.NotARun as exc:
         raise InvalidInput(str(exc)) from exc
-    allowed = [h.lower() for h in settings.mlflow_allowed_hosts]
-    if allowed and mlflow_server.host_of(ref.tracking_uri) not in allowed:
+    allowed = settings.mlflow_allowed_hosts
+    if allowed and not outbound.allowed_by_list(ref.tracking_uri, allowed):
         raise InvalidInput(
             f"{ref.tracking_uri} is not an MLflow server this service may call; allowed: "
             f"{', '.join(allowed)} (LOSSGAP_MLFLOW_ALLOWED_HOSTS)."
         )
-    return ref
+    try:
+        address = outbound.pinned_address(ref.tracking_uri, allowed)
+    except outbound.Refused as exc:
+        raise InvalidInput(str(exc)) from exc
+    return replace(ref, address=address)
 
 
 def import_mlflow(
