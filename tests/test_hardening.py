@@ -193,3 +193,62 @@ def test_an_allowed_host_that_is_not_mlflow_has_its_answer_kept_to_itself(client
     )
     assert closed.status_code == 502
     assert closed.json()["error"]["message"].endswith("could not be reached.")
+
+
+def zeros_zip(size: int) -> bytes:
+    """A zip of one member of `size` zero bytes (about a thousandth of that packed)."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("a.csv", "w", force_zip64=True) as member,
+    ):
+        chunk = b"\0" * (1 << 20)
+        for _ in range(size >> 20):
+            member.write(chunk)
+    return buffer.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_without_unpacking_it(client):
+    import tracemalloc
+
+    from app.imports import detect
+
+    bomb = zeros_zip(256 << 20)
+    assert len(bomb) < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(detect.UnknownFormat, match="decompression bomb"):
+            detect.parse(bomb, "bomb.zip", None, None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 << 20
+    refused = client.post("/v1/imports", files={"file": ("bomb.zip", bomb)})
+    assert refused.status_code == 422 and "decompression bomb" in refused.text
+
+
+def test_an_archive_of_too_many_files_is_refused(client):
+    many = zipped({f"f{i}.txt": b"" for i in range(10_001)})
+    refused = client.post("/v1/imports", files={"file": ("many.zip", many)})
+    assert refused.status_code == 422 and "10001 files" in refused.text
+
+
+class _Zeros(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        buffer[:] = b"\0" * len(buffer)
+        return len(buffer)
+
+
+def test_a_tar_gz_bomb_is_stopped_while_it_unpacks(client):
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("a.csv")
+        info.size = 256 << 20
+        tar.addfile(info, io.BufferedReader(_Zeros()))
+    refused = client.post("/v1/imports", files={"file": ("bomb.tar.gz", buffer.getvalue())})
+    assert refused.status_code == 422 and "decompression bomb" in refused.text
