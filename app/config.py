@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated bearer tokens; empty means no authentication.",
     )
+    protect_docs: bool = Field(
+        False,
+        description="With API keys set, also require one for /docs, /redoc, /openapi.json and "
+        "/metrics (scrapers then send `Authorization: Bearer <key>`).",
+    )
     session_cookie_seconds: int = Field(
         7 * 24 * 3600, gt=0, description="How long the pages' login lasts in a browser."
     )

@@ -27,6 +27,7 @@ from app.runs.router import router as runs_router
 from app.storage import open_store
 from app.system.body_limit import BodyLimitMiddleware
 from app.system.docs import install_docs
+from app.system.key_guard import KeyGuardMiddleware
 from app.system.logging import configure_logging
 from app.system.metrics import Metrics
 from app.system.openapi import SHARED, errors
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_model_bytes, settings.max_data_bytes) + UPLOAD_OVERHEAD,
     )
+    app.add_middleware(KeyGuardMiddleware, settings=settings)
     app.add_middleware(UrlGuardMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)

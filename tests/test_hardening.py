@@ -252,3 +252,36 @@ def test_a_tar_gz_bomb_is_stopped_while_it_unpacks(client):
         tar.addfile(info, io.BufferedReader(_Zeros()))
     refused = client.post("/v1/imports", files={"file": ("bomb.tar.gz", buffer.getvalue())})
     assert refused.status_code == 422 and "decompression bomb" in refused.text
+
+
+def keyed_client(backend, **extra):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings(backend["name"], backend["tmp"], backend["url"], api_keys=["k1"])
+    return TestClient(create_app(settings.model_copy(update=extra)))
+
+
+def test_keys_are_checked_before_a_body_is_read(backend):
+    with keyed_client(backend) as keyed:
+        malformed = keyed.post(
+            "/v1/runs", content=b"{" * 1_000_000, headers={"content-type": "application/json"}
+        )
+        assert malformed.status_code == 401  # not 400: the body was never parsed
+        wrong = keyed.post(
+            "/v1/imports",
+            files={"file": ("x.csv", b"x" * 1_000_000)},
+            headers={"Authorization": "Bearer nope"},
+        )
+        assert wrong.status_code == 401 and "not valid" in wrong.text
+        assert keyed.get("/openapi.json").status_code == 200  # open unless protected
+        assert keyed.get("/metrics").status_code == 200
+
+
+def test_protected_docs_and_metrics_need_a_key(backend):
+    with keyed_client(backend, protect_docs=True) as keyed:
+        for path in ("/docs", "/redoc", "/openapi.json", "/metrics"):
+            assert keyed.get(path).status_code == 401, path
+            assert keyed.get(path, headers={"Authorization": "Bearer k1"}).status_code == 200
+        assert keyed.get("/healthz").status_code == 200  # probes stay open
