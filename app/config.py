@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     )
     max_steps_per_run: int = Field(20_000_000, gt=0, description="Step rows one run may hold.")
     max_metrics_per_row: int = Field(64, gt=0, description="Distinct keys in one epoch/step row.")
+    max_import_bytes: int = Field(
+        64 * MiB, gt=0, description="Largest log file or zipped run folder an import accepts."
+    )
     max_config_bytes: int = Field(64 * 1024, gt=0, description="Size of a run's `config` as JSON.")
     page_size_max: int = Field(500, gt=0, description="Largest `limit` of a list request.")
 

@@ -285,3 +285,26 @@ def test_protected_docs_and_metrics_need_a_key(backend):
             assert keyed.get(path).status_code == 401, path
             assert keyed.get(path, headers={"Authorization": "Bearer k1"}).status_code == 200
         assert keyed.get("/healthz").status_code == 200  # probes stay open
+
+
+@pytest.mark.timeout(30)
+def test_costly_imports_are_refused_quickly(backend):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings(
+        backend["name"], backend["tmp"], backend["url"], max_import_bytes=8 << 20
+    )
+    with TestClient(create_app(settings)) as small:
+        huge = small.post("/v1/imports", files={"file": ("big.log", b"x" * (9 << 20))})
+        assert huge.status_code == 413 and "LOSSGAP_MAX_IMPORT_BYTES" in huge.text
+        line = small.post("/v1/imports", files={"file": ("line.log", b"x" * (7 << 20))})
+        assert line.status_code == 422
+        wide = ",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("1" * 100_000) + "\n"
+        columns = small.post(
+            "/v1/imports",
+            files={"file": ("wide.csv", wide.encode())},
+            data={"format": "plain_csv", "mapping": '{"train_loss": "c1"}'},
+        )
+        assert columns.status_code == 422 and "columns" in columns.json()["error"]["message"]

@@ -113,7 +113,7 @@ def import_file(
         session,
         settings,
         filename=file.filename or "upload",
-        content=file.file.read(),
+        content=file.file.read(settings.max_import_bytes + 1),
         fmt=format,
         name=name,
         config=config,

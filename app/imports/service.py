@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import InvalidInput, UpstreamFailed
+from app.errors import InvalidInput, LimitExceeded, UpstreamFailed
 from app.imports import detect, mlflow_server, outbound
 from app.imports.mapping import MappingError
 from app.imports.mlflow_server import RunRef
@@ -45,6 +45,11 @@ def import_file(
     config: str | None,
     mapping: str | None,
 ) -> Imported:
+    if len(content) > settings.max_import_bytes:
+        raise LimitExceeded(
+            f"{filename} is larger than LOSSGAP_MAX_IMPORT_BYTES={settings.max_import_bytes} "
+            "bytes; a training log is far smaller: send the log itself, or zip the run folder."
+        )
     overrides = {str(k): str(v) for k, v in _json_object(mapping, "mapping").items()}
     try:
         parsed = detect.parse(content, filename, fmt, overrides, settings.max_data_unpacked_bytes)

@@ -24,6 +24,8 @@ BOOKKEEPING = {"epoch", "step", "time", "_step", "_runtime", "_timestamp", "glob
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
 WHITESPACE = r"\s+"
 SNIFF_LINES = 20
+MAX_COLUMNS = 2000  # a training log has tens of metrics; thousands of columns are not one
+SNIFF_CHARS = 64 * 1024  # the sniffers look at the start of a file, never all of it
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(e[-+]?\d+)?\s*$", re.IGNORECASE)
 
 
@@ -39,7 +41,7 @@ class Table:
 def delimiter_of(text: str) -> str:
     """Comma, tab, semicolon or bar, as the csv module's sniffer finds it over the first lines;
     runs of whitespace when none of them splits the header."""
-    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    sample = "\n".join(text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES])
     try:
         return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
@@ -50,7 +52,7 @@ def delimiter_of(text: str) -> str:
 
 def _lines(text: str, count: int) -> list[list[str]]:
     """The first `count` non-blank lines' cells, split as `read_table` would split them."""
-    text = text.lstrip("\ufeff")
+    text = text[:SNIFF_CHARS].lstrip("\ufeff")
     lines = [line.strip() for line in text.splitlines()[:SNIFF_LINES] if line.strip()][:count]
     if not lines:
         return []
@@ -90,6 +92,11 @@ def read_table(text: str) -> Table:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ParseError("the file is empty")
+    width = len(header_of(text))
+    if width > MAX_COLUMNS:
+        raise ParseError(
+            f"the table has {width} columns, more than {MAX_COLUMNS}; send the loss columns only"
+        )
     delimiter = delimiter_of(text)
     try:
         frame = pd.read_csv(

@@ -89,7 +89,7 @@ def import_file(
             session,
             settings,
             filename=file.filename or "upload",
-            content=file.file.read(),
+            content=file.file.read(settings.max_import_bytes + 1),
             fmt=format or None,
             name=name or None,
             config=config or None,
