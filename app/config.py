@@ -31,6 +31,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated bearer tokens; empty means no authentication.",
     )
+    header_read_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection whose request headers are not complete by then "
+        "is closed (slow clients cannot hold sockets).",
+    )
+    body_read_seconds: float = Field(
+        60.0, gt=0, description="Longest wait for the next part of a request body (408 after)."
+    )
     protect_docs: bool = Field(
         False,
         description="With API keys set, also require one for /docs, /redoc, /openapi.json and "

@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_model_bytes, settings.max_data_bytes) + UPLOAD_OVERHEAD,
+        read_seconds=settings.body_read_seconds,
     )
     app.add_middleware(KeyGuardMiddleware, settings=settings)
     app.add_middleware(UrlGuardMiddleware)

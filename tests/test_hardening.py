@@ -308,3 +308,36 @@ def test_costly_imports_are_refused_quickly(backend):
             data={"format": "plain_csv", "mapping": '{"train_loss": "c1"}'},
         )
         assert columns.status_code == 422 and "columns" in columns.json()["error"]["message"]
+
+
+@pytest.mark.slow
+def test_slow_clients_are_cut_off_and_the_service_stays_up(tmp_path):
+    import socket
+    import time
+
+    env = {
+        **server_env({"url": None}, tmp_path),
+        "LOSSGAP_HEADER_READ_SECONDS": "1",
+        "LOSSGAP_BODY_READ_SECONDS": "1",
+    }
+    live = LiveServer(env)
+    try:
+        host, port = "127.0.0.1", live.port
+        slow_headers = socket.create_connection((host, port))
+        slow_headers.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
+        slow_body = socket.create_connection((host, port))
+        slow_body.sendall(
+            b"POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"name": '
+        )
+        time.sleep(3)
+        slow_headers.settimeout(5)
+        assert slow_headers.recv(1024) == b""  # closed by the server
+        slow_body.settimeout(5)
+        answer = slow_body.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200
+        slow_headers.close()
+        slow_body.close()
+    finally:
+        live.stop()

@@ -22,6 +22,7 @@ def serve(
     import uvicorn
 
     from app.db import migrate
+    from app.system.protocol import DeadlineProtocol
 
     settings = configured()
     if settings.should_auto_migrate:
@@ -48,6 +49,7 @@ def serve(
             workers=workers,
             log_config=None,
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+            http=DeadlineProtocol,
         )
     finally:
         if consumer is not None:
