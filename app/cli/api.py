@@ -1,6 +1,8 @@
 """Talking to a lossgap server from the command line: the address and key every command takes
 (LOSSGAP_URL, LOSSGAP_API_KEY), the bearer header, a run's report and the API's error text."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -41,3 +43,18 @@ def fetch_report(client: Any, run_id: str) -> tuple[dict[str, Any], list[dict[st
             raise ApiFailed(f"run {run_id}: {api_error(response)}")
     diagnosis, run = (response.json() for response in responses)
     return diagnosis, run["epochs"]
+
+
+@contextmanager
+def failures_reported(server: str) -> Iterator[None]:
+    """The server's refusal or an unreachable server: one line on stderr, exit status 1."""
+    import httpx
+
+    try:
+        yield
+    except ApiFailed as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except (httpx.HTTPError, OSError) as exc:
+        typer.echo(f"cannot reach {server}: {exc}", err=True)
+        raise typer.Exit(1) from exc

@@ -8,10 +8,10 @@ from app.cli import writeback
 from app.cli.api import (
     DEFAULT_URL,
     HTTP_TIMEOUT_SECONDS,
-    ApiFailed,
     ApiKey,
     Url,
     auth,
+    failures_reported,
     fetch_report,
 )
 from app.cli.root import DEFAULT_FAIL_CONFIDENCE, FAIL_EXIT, cli
@@ -120,17 +120,13 @@ def _stored(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import httpx
 
-    try:
-        with httpx.Client(
+    with (
+        failures_reported(server),
+        httpx.Client(
             base_url=server, headers=auth(api_key), timeout=HTTP_TIMEOUT_SECONDS
-        ) as client:
-            return fetch_report(client, run_id)
-    except ApiFailed as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except httpx.HTTPError as exc:
-        typer.echo(f"cannot reach {server}: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        ) as client,
+    ):
+        return fetch_report(client, run_id)
 
 
 def _gate(causes: list[dict[str, Any]], what: str, confidence: float) -> None:

@@ -15,6 +15,7 @@ from app.cli.api import (
     Url,
     api_error,
     auth,
+    failures_reported,
     fetch_report,
 )
 from app.cli.root import JOB_POLL_SECONDS, cli
@@ -55,50 +56,46 @@ def reevaluate(
     from app.terminal import show
 
     server, run_id = lossgap_run(run, url) or (url, run)
-    try:
-        with httpx.Client(
+    with (
+        failures_reported(server),
+        httpx.Client(
             base_url=server, headers=auth(api_key), timeout=HTTP_TIMEOUT_SECONDS
-        ) as client:
-            for kind, path in (("model", model), ("data", data)):
-                response = client.post(
-                    f"/v1/runs/{run_id}/artifacts",
-                    data={"kind": kind},
-                    files={"file": (path.name, path.read_bytes())},
-                )
-                if response.status_code != 201:
-                    typer.echo(f"upload of the {kind} failed ({api_error(response)})", err=True)
-                    raise typer.Exit(1)
+        ) as client,
+    ):
+        for kind, path in (("model", model), ("data", data)):
             response = client.post(
-                f"/v1/runs/{run_id}/reevaluations", json={"loss": loss, "device": device}
+                f"/v1/runs/{run_id}/artifacts",
+                data={"kind": kind},
+                files={"file": (path.name, path.read_bytes())},
             )
-            if response.status_code not in (200, 201, 202):
-                typer.echo(f"the re-evaluation was refused ({api_error(response)})", err=True)
+            if response.status_code != 201:
+                typer.echo(f"upload of the {kind} failed ({api_error(response)})", err=True)
                 raise typer.Exit(1)
-            job_id = response.json()["job_id"]
-            deadline = time.monotonic() + timeout
-            with Progress(transient=True) as bar:
-                task = bar.add_task("re-evaluating", total=1.0)
-                while True:
-                    job = client.get(f"/v1/jobs/{job_id}").json()
-                    bar.update(
-                        task,
-                        completed=job["progress"],
-                        description=job.get("stage") or job["status"],
-                    )
-                    if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-                        break
-                    time.sleep(JOB_POLL_SECONDS)
-            if job["status"] != "succeeded":
-                why = job["error"] or f"still {job['status']} after {timeout:g} s"
-                typer.echo(f"job {job_id}: {why}", err=True)
-                raise typer.Exit(1)
-            diagnosis, epochs = fetch_report(client, run_id)
-    except ApiFailed as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except (httpx.HTTPError, OSError) as exc:
-        typer.echo(f"cannot reach {server}: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        response = client.post(
+            f"/v1/runs/{run_id}/reevaluations", json={"loss": loss, "device": device}
+        )
+        if response.status_code not in (200, 201, 202):
+            typer.echo(f"the re-evaluation was refused ({api_error(response)})", err=True)
+            raise typer.Exit(1)
+        job_id = response.json()["job_id"]
+        deadline = time.monotonic() + timeout
+        with Progress(transient=True) as bar:
+            task = bar.add_task("re-evaluating", total=1.0)
+            while True:
+                job = client.get(f"/v1/jobs/{job_id}").json()
+                bar.update(
+                    task,
+                    completed=job["progress"],
+                    description=job.get("stage") or job["status"],
+                )
+                if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+                    break
+                time.sleep(JOB_POLL_SECONDS)
+        if job["status"] != "succeeded":
+            why = job["error"] or f"still {job['status']} after {timeout:g} s"
+            typer.echo(f"job {job_id}: {why}", err=True)
+            raise typer.Exit(1)
+        diagnosis, epochs = fetch_report(client, run_id)
     typer.echo(f"job {job_id} re-evaluated run {run_id}")
     show(diagnosis, epochs, f"{server}/runs/{run_id}")
 
@@ -144,48 +141,42 @@ def import_(
             "with MLFLOW_TRACKING_URI set), not a file"
         )
     written = None
-    try:
-        with httpx.Client(
-            base_url=url, headers=auth(api_key), timeout=HTTP_TIMEOUT_SECONDS
-        ) as client:
-            if ref is not None:
-                body = {
+    with (
+        failures_reported(url),
+        httpx.Client(base_url=url, headers=auth(api_key), timeout=HTTP_TIMEOUT_SECONDS) as client,
+    ):
+        if ref is not None:
+            body = {
+                "run": ref.run_id,
+                "tracking_uri": ref.tracking_uri,
+                "name": name,
+                "mapping": roles,
+                "config": settings,
+                "token": os.environ.get("MLFLOW_TRACKING_TOKEN") or None,
+            }
+            response = client.post("/v1/imports/mlflow", json=body)
+        else:
+            path = Path(file)
+            response = client.post(
+                "/v1/imports", files={"file": (path.name, path.read_bytes())}, data=data
+            )
+        if response.status_code != 201:
+            raise ApiFailed(f"import failed ({api_error(response)})")
+        created = response.json()
+        run_id = created["id"]
+        diagnosis, epochs = fetch_report(client, run_id)
+        if write_back and ref is not None:
+            response = client.post(
+                f"/v1/runs/{run_id}/writeback/mlflow",
+                json={
                     "run": ref.run_id,
                     "tracking_uri": ref.tracking_uri,
-                    "name": name,
-                    "mapping": roles,
-                    "config": settings,
                     "token": os.environ.get("MLFLOW_TRACKING_TOKEN") or None,
-                }
-                response = client.post("/v1/imports/mlflow", json=body)
-            else:
-                path = Path(file)
-                response = client.post(
-                    "/v1/imports", files={"file": (path.name, path.read_bytes())}, data=data
-                )
-            if response.status_code != 201:
-                raise ApiFailed(f"import failed ({api_error(response)})")
-            created = response.json()
-            run_id = created["id"]
-            diagnosis, epochs = fetch_report(client, run_id)
-            if write_back and ref is not None:
-                response = client.post(
-                    f"/v1/runs/{run_id}/writeback/mlflow",
-                    json={
-                        "run": ref.run_id,
-                        "tracking_uri": ref.tracking_uri,
-                        "token": os.environ.get("MLFLOW_TRACKING_TOKEN") or None,
-                    },
-                )
-                if response.status_code != 200:
-                    raise ApiFailed(f"write-back failed ({api_error(response)})")
-                written = response.json()
-    except ApiFailed as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except (httpx.HTTPError, OSError) as exc:
-        typer.echo(f"cannot reach {url}: {exc}", err=True)
-        raise typer.Exit(1) from exc
+                },
+            )
+            if response.status_code != 200:
+                raise ApiFailed(f"write-back failed ({api_error(response)})")
+            written = response.json()
     typer.echo(f"run {run_id} ({created['format']}, {created['epoch_count']} epochs)")
     for note in created["notes"]:
         typer.echo(f"  note: {note}")
