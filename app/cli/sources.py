@@ -147,15 +147,19 @@ def _parse_file(file: Path, fmt: str | None, overrides: dict[str, str]) -> "Pars
         raise typer.BadParameter(str(exc)) from exc
 
 
-def _fetch_mlflow(ref: Any, overrides: dict[str, str]) -> tuple["Parsed", str]:
-    from app.imports import mlflow_server
-
-    auth = {
+def mlflow_auth() -> dict[str, str]:
+    """The tracking server's credentials, from the variables MLflow's own client reads."""
+    return {
         "token": os.environ.get("MLFLOW_TRACKING_TOKEN", ""),
         "username": os.environ.get("MLFLOW_TRACKING_USERNAME", ""),
         "password": os.environ.get("MLFLOW_TRACKING_PASSWORD", ""),
     }
+
+
+def _fetch_mlflow(ref: Any, overrides: dict[str, str]) -> tuple["Parsed", str]:
+    from app.imports import mlflow_server
+
     try:
-        return mlflow_server.fetch(ref, overrides, auth=auth)
+        return mlflow_server.fetch(ref, overrides, auth=mlflow_auth())
     except (mlflow_server.UpstreamError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

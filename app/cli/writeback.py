@@ -2,14 +2,13 @@
 log dir (a text summary beside the scalars) or an MLflow run (tags and artifacts, written from
 this machine with MLFLOW_TRACKING_* credentials)."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from app.cli.sources import mlflow_ref
+from app.cli.sources import mlflow_auth, mlflow_ref
 
 MLFLOW_TIMEOUT_SECONDS = 30.0
 
@@ -45,14 +44,14 @@ def write(to: Target, diagnosis: dict[str, Any], epochs: list[dict[str, Any]]) -
     from app.imports.mlflow_server import UpstreamError
     from app.writeback import mlflow
 
-    auth = {
-        "token": os.environ.get("MLFLOW_TRACKING_TOKEN", ""),
-        "username": os.environ.get("MLFLOW_TRACKING_USERNAME", ""),
-        "password": os.environ.get("MLFLOW_TRACKING_PASSWORD", ""),
-    }
     try:
         done = mlflow.write_back(
-            to.mlflow, diagnosis, epochs, run_url=None, timeout=MLFLOW_TIMEOUT_SECONDS, auth=auth
+            to.mlflow,
+            diagnosis,
+            epochs,
+            run_url=None,
+            timeout=MLFLOW_TIMEOUT_SECONDS,
+            auth=mlflow_auth(),
         )
     except UpstreamError as exc:
         typer.echo(f"write-back failed: {exc}", err=True)
