@@ -95,3 +95,19 @@ def test_the_api_pages_load_their_scripts_from_the_service_itself(client, page):
         if asset.endswith((".js", ".css")):
             response = client.get(asset)
             assert response.status_code == 200 and len(response.content) > 10_000, asset
+
+
+def test_links_lead_from_a_created_run_and_a_queued_job_to_real_operations(spec):
+    every = list(operations(spec))
+    known = {op["operationId"] for _, _, op in every}
+    linked = []
+    for path, method, op in every:
+        for status, response in op["responses"].items():
+            for link in response.get("links", {}).values():
+                assert link["operationId"] in known, link
+                linked.append((method, path, status, link["operationId"]))
+    targets = {operation for *_, operation in linked}
+    assert {"get_job_v1_jobs__job_id__get", "post_probe_v1_runs__run_id__probes_post"} <= targets
+    assert ("post", "/v1/runs", "201") in {(m, p, s) for m, p, s, _ in linked}
+    created = spec["paths"]["/v1/runs"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]  # the model is kept beside the links

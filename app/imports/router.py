@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.deps import SessionDep, SettingsDep
 from app.imports import service
 from app.imports.detect import BY_NAME
-from app.system.openapi import errors
+from app.system.openapi import created_run, errors
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -77,7 +77,7 @@ def _out(imported: service.Imported, response: Response) -> ImportOut:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Import a training tool's log file",
-    responses=errors(413),
+    responses={**errors(413), **created_run("The run the file became.")},
 )
 def import_file(
     file: Annotated[UploadFile, File(description="The log file.")],
@@ -126,7 +126,7 @@ def import_file(
     "/mlflow",
     status_code=status.HTTP_201_CREATED,
     summary="Import a run from an MLflow tracking server",
-    responses=errors(400, 502),
+    responses={**errors(400, 502), **created_run("The run the MLflow run became.")},
 )
 def import_mlflow(
     body: MlflowImport, session: SessionDep, settings: SettingsDep, response: Response

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from app.deps import QueueDep, SessionDep, SettingsDep
 from app.reevaluations import service
 from app.reevaluations.schemas import ReevaluationCreate, ReevaluationOut
-from app.system.openapi import errors
+from app.system.openapi import errors, started_job
 
 router = APIRouter(prefix="/runs", tags=["re-evaluation"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/runs", tags=["re-evaluation"])
     "/{run_id}/reevaluations",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a re-evaluation of the latest model and data of the run",
-    responses=errors(400, 404, 409),
+    responses={**errors(400, 404, 409), **started_job("The job, queued.")},
 )
 def start_reevaluation(
     run_id: str,

@@ -11,7 +11,7 @@ from app.runs import service
 from app.runs import steps as step_columns
 from app.runs.schemas import AppendOut, HistoryAppend, RunCreate, RunHistoryOut, RunOut, RunPage
 from app.runs.service import RunCounts
-from app.system.openapi import errors
+from app.system.openapi import created_run, errors
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 MAX_QUERY_INT = 2**31 - 1  # what every database's integer holds
@@ -37,7 +37,7 @@ def _run_out(counts: RunCounts) -> RunOut:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a run from a loss history",
-    responses=errors(400, 413),
+    responses={**errors(400, 413), **created_run("The run, created.")},
 )
 def create_run(
     body: RunCreate, session: SessionDep, settings: SettingsDep, response: Response

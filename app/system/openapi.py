@@ -108,3 +108,36 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {"application/json": {"example": {"error": example}}},
         }
     return out
+
+
+# What a created run's id opens (OpenAPI links: clients and schemathesis' stateful phase follow
+# them from a response to the operations that take its id).
+RUN_OPERATIONS = {
+    "AppendHistory": "append_history_v1_runs__run_id__epochs_post",
+    "GetRun": "get_run_v1_runs__run_id__get",
+    "GetDiagnosis": "get_diagnosis_v1_runs__run_id__diagnosis_get",
+    "UploadArtifact": "upload_artifact_v1_runs__run_id__artifacts_post",
+    "ListArtifacts": "list_artifacts_v1_runs__run_id__artifacts_get",
+    "StartReevaluation": "start_reevaluation_v1_runs__run_id__reevaluations_post",
+    "PostProbe": "post_probe_v1_runs__run_id__probes_post",
+    "ListProbes": "list_probes_v1_runs__run_id__probes_get",
+    "DeleteRun": "delete_run_v1_runs__run_id__delete",
+}
+
+
+def created_run(description: str) -> dict[int | str, dict[str, Any]]:
+    """The 201 of an operation that creates a run, with links to what its `id` opens."""
+    links = {
+        name: {"operationId": operation, "parameters": {"run_id": "$response.body#/id"}}
+        for name, operation in RUN_OPERATIONS.items()
+    }
+    return {201: {"description": description, "links": links}}
+
+
+def started_job(description: str) -> dict[int | str, dict[str, Any]]:
+    """The 202 of an operation that queues a job, with a link to poll it."""
+    link = {
+        "operationId": "get_job_v1_jobs__job_id__get",
+        "parameters": {"job_id": "$response.body#/job_id"},
+    }
+    return {202: {"description": description, "links": {"GetJob": link}}}
