@@ -29,7 +29,13 @@ class Settings(BaseSettings):
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated bearer tokens; empty means no authentication.",
+        description="Comma-separated admin bearer keys (they see every project). With neither "
+        "these nor REQUIRE_KEYS, the service asks for no key.",
+    )
+    require_keys: bool = Field(
+        False,
+        description="Every /v1 route and page needs a key: an admin key above or one made by "
+        "`lossgap keys create` (stored hashed, bound to projects).",
     )
     header_read_seconds: float = Field(
         10.0,
@@ -42,7 +48,7 @@ class Settings(BaseSettings):
     )
     protect_docs: bool = Field(
         False,
-        description="With API keys set, also require one for /docs, /redoc, /openapi.json and "
+        description="With keys required, also require one for /docs, /redoc, /openapi.json and "
         "/metrics (scrapers then send `Authorization: Bearer <key>`).",
     )
     session_cookie_seconds: int = Field(
@@ -157,6 +163,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def keys_required(self) -> bool:
+        return self.require_keys or bool(self.api_keys)
 
     @property
     def should_auto_migrate(self) -> bool:

@@ -1,6 +1,5 @@
 """Request-scoped dependencies, as `Annotated` aliases routes can declare."""
 
-import secrets
 from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import urlencode
@@ -12,8 +11,12 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.engine import writing
 from app.errors import LoginRequired, Unauthorized
+from app.jobs import service as jobs
 from app.jobs.queue import JobQueue
+from app.keys.access import Access
+from app.runs import service as runs
 from app.storage import ArtifactStore
+from app.system.key_guard import ACCESS, INVALID, KEY_COOKIE, MISSING
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -63,43 +66,59 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="One of LOSSGAP_API_KEYS, when it is set.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An admin key (LOSSGAP_API_KEYS) or a project key from `lossgap keys create`, "
+    "when the server requires keys.",
+)
 
 
-KEY_COOKIE = "lossgap_key"  # set by the pages' login form: HttpOnly, SameSite=Strict
-
-
-def valid_key(settings: Settings, given: str | None) -> bool:
-    """Whether `given` is one of LOSSGAP_API_KEYS (compared in constant time)."""
-    return given is not None and any(
-        secrets.compare_digest(given.encode(), key.encode()) for key in settings.api_keys
-    )
+def _access(request: Request) -> Access | None:
+    access: Access | None = request.scope.get("state", {}).get(ACCESS)
+    return access
 
 
 def require_api_key(
     request: Request,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """A bearer key, or the pages' login cookie (which a strict SameSite keeps to this site)."""
-    if not settings.api_keys:
-        return
-    challenge = {"WWW-Authenticate": "Bearer"}
-    cookie = request.cookies.get(KEY_COOKIE)
-    if credentials is None and cookie is None:
+) -> Access:
+    """What the request's key may see. KeyGuardMiddleware recognised the key before the body
+    was read and already answered 401 without one; this declares the security scheme."""
+    access = _access(request)
+    if access is None:
         raise Unauthorized(
-            "This server requires an API key: send `Authorization: Bearer <key>`.",
-            headers=challenge,
+            INVALID if credentials or request.cookies.get(KEY_COOKIE) else MISSING,
+            headers={"WWW-Authenticate": "Bearer"},
         )
-    if not valid_key(settings, credentials.credentials if credentials else cookie):
-        raise Unauthorized("The API key is not valid for this server.", headers=challenge)
+    return access
 
 
-def require_page_key(request: Request, settings: SettingsDep) -> None:
-    """Pages need the login cookie when keys are set; without it, the login form."""
-    if settings.api_keys and not valid_key(settings, request.cookies.get(KEY_COOKIE)):
+AccessDep = Annotated[Access, Depends(require_api_key)]
+
+
+def require_page_key(request: Request) -> Access:
+    """Pages need a key when the server asks for keys; without one, the login form."""
+    access = _access(request)
+    if access is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(
             "Log in with an API key to see the runs.",
             headers={"Location": f"/login?{urlencode({'next': target})}"},
         )
+    return access
+
+
+PageAccessDep = Annotated[Access, Depends(require_page_key)]
+
+
+def visible_run(run_id: str, session: SessionDep, access: AccessDep) -> None:
+    """For routes under /runs/{run_id}: another project's run is a 404, like a missing one."""
+    runs.check_visible(session, access, run_id)
+
+
+def visible_page_run(run_id: str, session: SessionDep, access: PageAccessDep) -> None:
+    runs.check_visible(session, access, run_id)
+
+
+def visible_job(job_id: str, session: SessionDep, access: AccessDep) -> None:
+    jobs.check_visible(session, access, job_id)

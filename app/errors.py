@@ -74,6 +74,13 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class Forbidden(AppError):
+    """The key is valid but may not do this (write to another team's project)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class LoginRequired(AppError):
     """A page asked for without the login cookie: the browser is sent to the login form."""
 

@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
 from app.artifacts import service
 from app.artifacts.schemas import ArtifactKind, ArtifactOut
-from app.deps import SessionDep, SettingsDep, StoreDep
+from app.deps import SessionDep, SettingsDep, StoreDep, visible_run
 from app.system.openapi import errors
 
-router = APIRouter(prefix="/runs", tags=["re-evaluation"])
+router = APIRouter(prefix="/runs", tags=["re-evaluation"], dependencies=[Depends(visible_run)])
 
 
 @router.post(

@@ -3,12 +3,12 @@ manage the schema. Importing the command modules registers them on `cli`, in the
 lists them."""
 
 # isort: off
-from app.cli import server, diagnose, remote
+from app.cli import server, diagnose, remote, keys
 from app.cli.root import FAIL_EXIT, cli
 
 # isort: on
 
-__all__ = ["FAIL_EXIT", "cli", "diagnose", "main", "remote", "server"]
+__all__ = ["FAIL_EXIT", "cli", "diagnose", "keys", "main", "remote", "server"]
 
 
 def main() -> None:

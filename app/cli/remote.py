@@ -114,6 +114,10 @@ def import_(
         str | None, typer.Option("--format", help="The log format; detected when absent.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Run name; default: the file name.")] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(help="Store the run under this project; default: the key's only one."),
+    ] = None,
     mapping: MappingOption = None,
     config: ConfigOption = None,
     write_back: Annotated[
@@ -132,7 +136,7 @@ def import_(
     from app.terminal import show
 
     roles, settings = json_object(mapping, "--mapping"), json_object(config, "--config")
-    data = {k: v for k, v in (("format", fmt), ("name", name)) if v}
+    data = {k: v for k, v in (("format", fmt), ("name", name), ("project", project)) if v}
     data |= {k: json.dumps(v) for k, v in (("mapping", roles), ("config", settings)) if v}
     ref = mlflow_ref(file)
     if write_back and ref is None:
@@ -150,6 +154,7 @@ def import_(
                 "run": ref.run_id,
                 "tracking_uri": ref.tracking_uri,
                 "name": name,
+                "project": project,
                 "mapping": roles,
                 "config": settings,
                 "token": os.environ.get("MLFLOW_TRACKING_TOKEN") or None,

@@ -1,13 +1,13 @@
 """GET a run's diagnosis."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from app.deps import SessionDep
+from app.deps import SessionDep, visible_run
 from app.diagnoses import service
 from app.diagnoses.schemas import DiagnosisOut
 from app.system.openapi import errors
 
-router = APIRouter(prefix="/runs", tags=["diagnosis"])
+router = APIRouter(prefix="/runs", tags=["diagnosis"], dependencies=[Depends(visible_run)])
 
 
 @router.get(

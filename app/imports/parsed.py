@@ -38,11 +38,17 @@ class Parsed:
             "steps": self.steps,
         }
 
-    def run(self, name: str, config: dict[str, Any] | None, source: str) -> RunCreate:
+    def run(
+        self,
+        name: str,
+        config: dict[str, Any] | None,
+        source: str,
+        project: str | None = None,
+    ) -> RunCreate:
         """The run the API would store, or a ParseError saying why the history is unusable (the
         same message from the API and the command line)."""
         try:
-            return RunCreate.model_validate(self.document(name, config))
+            return RunCreate.model_validate({**self.document(name, config), "project": project})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"]))

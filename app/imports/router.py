@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import AccessDep, SessionDep, SettingsDep
 from app.imports import service
 from app.imports.detect import BY_NAME
+from app.runs.schemas import ProjectName
 from app.system.openapi import created_run, errors
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -52,6 +53,9 @@ class MlflowImport(BaseModel):
     )
     tracking_uri: str | None = Field(None, description="e.g. `http://mlflow:5000`.")
     name: str | None = Field(None, description="Run name; default: the MLflow run's name.")
+    project: ProjectName | None = Field(
+        None, description="Store the run under this project (a project key: one of its own)."
+    )
     config: dict[str, Any] = Field(default_factory=dict, description="Merged over params.")
     mapping: dict[str, str] = Field(default_factory=dict, description="Override series roles.")
     token: str | None = Field(
@@ -77,12 +81,13 @@ def _out(imported: service.Imported, response: Response) -> ImportOut:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Import a training tool's log file",
-    responses={**errors(413), **created_run("The run the file became.")},
+    responses={**errors(403, 413), **created_run("The run the file became.")},
 )
 def import_file(
     file: Annotated[UploadFile, File(description="The log file.")],
     session: SessionDep,
     settings: SettingsDep,
+    access: AccessDep,
     response: Response,
     format: Annotated[
         str | None,
@@ -93,6 +98,13 @@ def import_file(
     ] = None,
     name: Annotated[
         str | None, Form(description="Run name; default: the file name.", examples=["resnet18"])
+    ] = None,
+    project: Annotated[
+        str | None,
+        Form(
+            description="Store the run under this project (a project key: one of its own).",
+            examples=["vision"],
+        ),
     ] = None,
     config: Annotated[
         str | None,
@@ -112,10 +124,12 @@ def import_file(
     imported = service.import_file(
         session,
         settings,
+        access,
         filename=file.filename or "upload",
         content=file.file.read(settings.max_import_bytes + 1),
         fmt=format,
         name=name,
+        project=project,
         config=config,
         mapping=mapping,
     )
@@ -126,11 +140,15 @@ def import_file(
     "/mlflow",
     status_code=status.HTTP_201_CREATED,
     summary="Import a run from an MLflow tracking server",
-    responses={**errors(400, 502), **created_run("The run the MLflow run became.")},
+    responses={**errors(400, 403, 502), **created_run("The run the MLflow run became.")},
 )
 def import_mlflow(
-    body: MlflowImport, session: SessionDep, settings: SettingsDep, response: Response
+    body: MlflowImport,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: AccessDep,
+    response: Response,
 ) -> ImportOut:
     """The server fetches the run's metric histories and params over MLflow's REST API."""
-    imported = service.import_mlflow(session, settings, **body.model_dump())
+    imported = service.import_mlflow(session, settings, access, **body.model_dump())
     return _out(imported, response)

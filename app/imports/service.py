@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -12,14 +13,28 @@ from app.imports import detect, mlflow_server, outbound
 from app.imports.mapping import MappingError
 from app.imports.mlflow_server import RunRef
 from app.imports.parsed import Parsed, ParseError
+from app.keys.access import Access
 from app.runs import service as runs
+from app.runs.schemas import ProjectName
 from app.runs.service import RunCounts
+
+PROJECT: TypeAdapter[str] = TypeAdapter(ProjectName)
 
 
 @dataclass(frozen=True)
 class Imported:
     counts: RunCounts
     parsed: Parsed
+
+
+def _project(access: Access, project: str | None) -> str | None:
+    """The project the import is stored under: a valid name this key may write to."""
+    if project is not None:
+        try:
+            project = PROJECT.validate_python(project)
+        except ValidationError as exc:
+            raise InvalidInput(f"`project`: {exc.errors()[0]['msg']}.") from exc
+    return access.project_for(project)
 
 
 def _json_object(raw: str | None, field: str) -> dict[str, Any]:
@@ -37,14 +52,17 @@ def _json_object(raw: str | None, field: str) -> dict[str, Any]:
 def import_file(
     session: Session,
     settings: Settings,
+    access: Access,
     *,
     filename: str,
     content: bytes,
     fmt: str | None,
     name: str | None,
+    project: str | None,
     config: str | None,
     mapping: str | None,
 ) -> Imported:
+    project = _project(access, project)  # refused before any parsing
     if len(content) > settings.max_import_bytes:
         raise LimitExceeded(
             f"{filename} is larger than LOSSGAP_MAX_IMPORT_BYTES={settings.max_import_bytes} "
@@ -59,7 +77,8 @@ def import_file(
     except MappingError as exc:
         raise InvalidInput(str(exc)) from exc
     extra = _json_object(config, "config")
-    return _store(session, settings, parsed, name or filename or "import", extra, filename)
+    stored_as = Stored(name or filename or "import", project, extra, filename)
+    return _store(session, settings, access, parsed, stored_as)
 
 
 def mlflow_reference(settings: Settings, run: str, tracking_uri: str | None) -> RunRef:
@@ -84,14 +103,17 @@ def mlflow_reference(settings: Settings, run: str, tracking_uri: str | None) -> 
 def import_mlflow(
     session: Session,
     settings: Settings,
+    access: Access,
     *,
     run: str,
     tracking_uri: str | None,
     name: str | None,
+    project: str | None,
     config: dict[str, Any],
     mapping: dict[str, str],
     token: str | None,
 ) -> Imported:
+    project = _project(access, project)  # refused before the tracking server is called
     ref = mlflow_reference(settings, run, tracking_uri)
     try:
         parsed, mlflow_name = mlflow_server.fetch(
@@ -106,19 +128,25 @@ def import_mlflow(
         raise (InvalidInput if exc.user_error else UpstreamFailed)(str(exc)) from exc
     except (ParseError, MappingError) as exc:
         raise InvalidInput(f"MLflow run {ref.run_id}: {exc}") from exc
-    return _store(session, settings, parsed, name or mlflow_name, config, f"run {ref.run_id}")
+    stored_as = Stored(name or mlflow_name, project, config, f"run {ref.run_id}")
+    return _store(session, settings, access, parsed, stored_as)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """How an import is stored: the run's name, project and config, and the source's name."""
+
+    name: str
+    project: str | None
+    config: dict[str, Any]
+    source: str
 
 
 def _store(
-    session: Session,
-    settings: Settings,
-    parsed: Parsed,
-    name: str,
-    config: dict[str, Any],
-    source: str,
+    session: Session, settings: Settings, access: Access, parsed: Parsed, stored: Stored
 ) -> Imported:
     try:
-        body = parsed.run(name, config, source)
+        body = parsed.run(stored.name, stored.config, stored.source, stored.project)
     except ParseError as exc:
         raise InvalidInput(str(exc)) from exc
-    return Imported(runs.create_run(session, settings, body), parsed)
+    return Imported(runs.create_run(session, settings, body, access), parsed)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from app.db.types import utcnow
 from app.errors import NotFound
 from app.jobs.queue import JobQueue, enqueue_after_commit
-from app.models import Job, JobStatus
+from app.keys.access import Access
+from app.models import Job, JobStatus, Run
 
 
 def create_job(
@@ -45,8 +46,23 @@ def create_job(
 def get_job(session: Session, job_id: str) -> Job:
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFound(f"No job with id {job_id!r}.")
+        raise _not_found(job_id)
     return job
+
+
+def check_visible(session: Session, access: Access, job_id: str) -> None:
+    """A job belongs to its run's project; another project's job is answered like a missing one."""
+    if access.admin:
+        return
+    found = session.execute(
+        select(Run.project).join(Job, Job.run_id == Run.id).where(Job.id == job_id)
+    ).first()
+    if found is None or not access.sees(found.project):
+        raise _not_found(job_id)
+
+
+def _not_found(job_id: str) -> NotFound:
+    return NotFound(f"No job with id {job_id!r}.")
 
 
 def latest_for_run(session: Session, run_id: str) -> Job | None:

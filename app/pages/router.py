@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.deps import KEY_COOKIE, SessionDep, SettingsDep, require_page_key, valid_key
+from app.deps import PageAccessDep, SessionDep, SettingsDep, require_page_key, visible_page_run
 from app.errors import AppError
 from app.imports import service as imports
 from app.imports.detect import BY_NAME
+from app.keys import service as keys
 from app.pages import views
 from app.reevaluations.schemas import LOSSES
+from app.system.key_guard import KEY_COOKIE
 
 HERE = Path(__file__).parent
 STATIC_URL = "/static"
@@ -27,15 +29,19 @@ guarded = APIRouter(dependencies=[Depends(require_page_key)])
 def runs(
     request: Request,
     session: SessionDep,
+    access: PageAccessDep,
     name: str | None = None,
     project: str | None = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    found = views.runs_page(session, name, project, page)
+    found = views.runs_page(session, access, name, project, page)
     return templates.TemplateResponse(request, "runs.html", {"page": found})
 
 
-@guarded.get("/runs/{run_id}")
+VISIBLE = [Depends(visible_page_run)]  # another project's run is "not found"
+
+
+@guarded.get("/runs/{run_id}", dependencies=VISIBLE)
 def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     shown = views.report(session, run_id)
     return templates.TemplateResponse(
@@ -43,7 +49,7 @@ def report(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
     )
 
 
-@guarded.get("/runs/{run_id}/curves.{image_format}", response_model=None)
+@guarded.get("/runs/{run_id}/curves.{image_format}", response_model=None, dependencies=VISIBLE)
 def curves(run_id: str, image_format: Literal["png", "svg"], session: SessionDep) -> Response:
     """The curves as a file, drawn on the server (the plot written back to trackers)."""
     content, media_type = views.curves_image(session, run_id, image_format)
@@ -54,12 +60,13 @@ def curves(run_id: str, image_format: Literal["png", "svg"], session: SessionDep
 def compare(
     request: Request,
     session: SessionDep,
+    access: PageAccessDep,
     runs: str = "",
     run: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     """`?runs=a,b,…` (or `?run=a&run=b`, the runs page's checkboxes): up to four overlaid."""
     chosen = [r.strip() for r in [*runs.split(","), *(run or [])] if r.strip()]
-    found = views.comparison(session, chosen)
+    found = views.comparison(session, access, chosen)
     return templates.TemplateResponse(
         request, "compare.html", {"comparison": found, "limit": views.MAX_COMPARED}
     )
@@ -75,23 +82,28 @@ def import_file(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    access: PageAccessDep,
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
+    project: Annotated[str, Form()] = "",
     config: Annotated[str, Form()] = "",
     mapping: Annotated[str, Form()] = "",
 ) -> Response:
     """The API's import, from a form: on success the run's report, else the form again with the
     API's message (and, for unknown columns, the mapping it proposes filled in)."""
-    form = {"format": format, "name": name, "config": config, "mapping": mapping}
+    form = {"format": format, "name": name, "project": project, "config": config}
+    form["mapping"] = mapping
     try:
         imported = imports.import_file(
             session,
             settings,
+            access,
             filename=file.filename or "upload",
             content=file.file.read(settings.max_import_bytes + 1),
             fmt=format or None,
             name=name or None,
+            project=project or None,
             config=config or None,
             mapping=mapping or None,
         )
@@ -132,13 +144,14 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login(
     request: Request,
+    session: SessionDep,
     settings: SettingsDep,
     key: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """A valid key becomes an HttpOnly, SameSite=Strict cookie; the pages and their calls to
-    the API carry it."""
-    if not valid_key(settings, key):
+    the API carry it, and show what that key may see."""
+    if keys.resolve(session, settings, key) is None:
         context = {"next": _local(next), "error": "That key is not valid for this server."}
         return templates.TemplateResponse(request, "login.html", context, status_code=401)
     response = RedirectResponse(_local(next), status_code=status.HTTP_303_SEE_OTHER)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.artifacts import service as artifacts
 from app.diagnoses import service as diagnoses
 from app.jobs import service as jobs
+from app.keys.access import Access
 from app.models import Job
 from app.pages import chart
 from app.pages.downsample import thinned_steps
@@ -57,9 +58,12 @@ class RunsPage:
     project: str | None
 
 
-def runs_page(session: Session, name: str | None, project: str | None, page: int) -> RunsPage:
+def runs_page(
+    session: Session, access: Access, name: str | None, project: str | None, page: int
+) -> RunsPage:
     found, total = runs.list_runs(
         session,
+        access,
         name=name or None,
         project=project or None,
         limit=RUNS_PER_PAGE,
@@ -137,10 +141,11 @@ class Comparison:
     chart: dict[str, Any]
 
 
-def comparison(session: Session, run_ids: list[str]) -> Comparison:
+def comparison(session: Session, access: Access, run_ids: list[str]) -> Comparison:
     """Up to four runs' training and validation curves on one epoch axis, each with its verdict."""
     shown, curves = [], []
     for run_id in run_ids[:MAX_COMPARED]:
+        runs.check_visible(session, access, run_id)
         counts = runs.get_run(session, run_id)
         diagnosis = diagnoses.get_diagnosis(session, run_id)
         shown.append(Compared(run_id, counts.run.name, badge(diagnosis), verdict(diagnosis)))

@@ -3,15 +3,15 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from lossgap_client.probe_report import ProbeReport
 from pydantic import BaseModel, ConfigDict
 
-from app.deps import SessionDep
+from app.deps import SessionDep, visible_run
 from app.probes import service
 from app.system.openapi import errors
 
-router = APIRouter(prefix="/runs", tags=["re-evaluation"])
+router = APIRouter(prefix="/runs", tags=["re-evaluation"], dependencies=[Depends(visible_run)])
 
 
 class ProbeOut(BaseModel):

@@ -1,13 +1,13 @@
 """Start a re-evaluation of the run's uploaded model on its uploaded data."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
-from app.deps import QueueDep, SessionDep, SettingsDep
+from app.deps import QueueDep, SessionDep, SettingsDep, visible_run
 from app.reevaluations import service
 from app.reevaluations.schemas import ReevaluationCreate, ReevaluationOut
 from app.system.openapi import errors, started_job
 
-router = APIRouter(prefix="/runs", tags=["re-evaluation"])
+router = APIRouter(prefix="/runs", tags=["re-evaluation"], dependencies=[Depends(visible_run)])
 
 
 @router.post(

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.artifacts import service as artifacts
-from app.deps import SessionDep, SettingsDep, StoreDep
+from app.deps import AccessDep, SessionDep, SettingsDep, StoreDep, visible_run
 from app.responses import JSONResponse
 from app.runs import service
 from app.runs import steps as step_columns
@@ -15,6 +15,7 @@ from app.system.openapi import created_run, errors
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 MAX_QUERY_INT = 2**31 - 1  # what every database's integer holds
+VISIBLE = [Depends(visible_run)]  # another project's run answers 404, like a missing one
 
 
 def _run_out(counts: RunCounts) -> RunOut:
@@ -37,13 +38,18 @@ def _run_out(counts: RunCounts) -> RunOut:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a run from a loss history",
-    responses={**errors(400, 413), **created_run("The run, created.")},
+    responses={**errors(400, 403, 413), **created_run("The run, created.")},
 )
 def create_run(
-    body: RunCreate, session: SessionDep, settings: SettingsDep, response: Response
+    body: RunCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: AccessDep,
+    response: Response,
 ) -> RunOut:
-    """With a client-chosen `id` already stored, the rows are appended (200) instead."""
-    created = service.create_run(session, settings, body)
+    """With a client-chosen `id` already stored, the rows are appended (200) instead. A project
+    key stores the run under its project (its only one when `project` is absent)."""
+    created = service.create_run(session, settings, body, access)
     response.headers["Location"] = f"/v1/runs/{created.run.id}"
     if not created.created:
         response.status_code = status.HTTP_200_OK
@@ -54,6 +60,7 @@ def create_run(
     "/{run_id}/epochs",
     summary="Append epochs and steps while training",
     responses=errors(400, 404, 413),
+    dependencies=VISIBLE,
 )
 def append_history(
     run_id: str, body: HistoryAppend, session: SessionDep, settings: SettingsDep
@@ -70,10 +77,11 @@ def append_history(
     )
 
 
-@router.get("", summary="List runs, newest first")
+@router.get("", summary="List runs, newest first (a project key: its projects' runs)")
 def list_runs(
     session: SessionDep,
     settings: SettingsDep,
+    access: AccessDep,
     name: str | None = None,
     project: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_QUERY_INT)] = 50,
@@ -81,7 +89,7 @@ def list_runs(
 ) -> RunPage:
     limit = min(limit, settings.page_size_max)
     items, total = service.list_runs(
-        session, name=name, project=project, limit=limit, offset=offset
+        session, access, name=name, project=project, limit=limit, offset=offset
     )
     return RunPage(items=[_run_out(c) for c in items], total=total, limit=limit, offset=offset)
 
@@ -91,6 +99,7 @@ def list_runs(
     response_model=RunHistoryOut,
     summary="Read a run and its history",
     responses=errors(404),
+    dependencies=VISIBLE,
 )
 def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSONResponse:
     counts = service.get_run(session, run_id)
@@ -107,6 +116,7 @@ def get_run(run_id: str, session: SessionDep, include_steps: bool = True) -> JSO
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a run",
     responses=errors(404),
+    dependencies=VISIBLE,
 )
 def delete_run(run_id: str, session: SessionDep, store: StoreDep) -> Response:
     """Deletes the history, artifacts (and their files), jobs and probe reports of the run."""

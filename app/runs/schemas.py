@@ -129,6 +129,13 @@ RUN_EXAMPLE: dict[str, Any] = {
 }
 
 
+ProjectName = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="Runs are grouped, and keys scoped, by it."),
+    AfterValidator(text.checked),
+]
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": RUN_EXAMPLE})
 
@@ -144,9 +151,7 @@ class RunCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.checked)] = (
         "unnamed"
     )
-    project: (
-        Annotated[str, Field(min_length=1, max_length=200), AfterValidator(text.checked)] | None
-    ) = None
+    project: ProjectName | None = None
     task: Task = "other"
     config: dict[str, Any] = Field(default_factory=dict)
     epochs: Annotated[list[EpochRow], Field(min_length=1)]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db.types import utcnow
 from app.db.upsert import upsert
 from app.errors import InvalidInput, LimitExceeded, NotFound
+from app.keys.access import Access
 from app.models import EpochRecord, Run, StepChunk
 from app.runs import steps as step_columns
 from app.runs.schemas import EpochRow, HistoryAppend, RunCreate, Steps, step_count
@@ -43,10 +44,12 @@ class AppendResult:
     data_version: int
 
 
-def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCounts:
+def create_run(session: Session, settings: Settings, body: RunCreate, access: Access) -> RunCounts:
     """With a client-chosen id the INSERT is tried first (a write first takes SQLite's write
     lock, where a read first would deadlock with a concurrent retry); a clash means the run
-    exists, and the rows are appended to it."""
+    exists, and the rows are appended to it when the key sees it (404 otherwise, as for any
+    run of another project)."""
+    project = access.project_for(body.project)
     _check_config(body.config, settings)
     epochs = _dedupe_epochs(body.epochs)
     _check_epoch_rows(epochs, settings)
@@ -55,7 +58,7 @@ def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCoun
     run = Run(
         id=body.id or str(uuid.uuid4()),
         name=body.name,
-        project=body.project,
+        project=project,
         task=body.task,
         config=body.config,
         data_version=1,
@@ -69,6 +72,7 @@ def create_run(session: Session, settings: Settings, body: RunCreate) -> RunCoun
     except IntegrityError:
         if body.id is None:
             raise
+        check_visible(session, access, body.id)
         return _retried_create(session, settings, body)
     if epochs:
         session.execute(insert(EpochRecord), [_epoch_values(run.id, row) for row in epochs])
@@ -122,6 +126,15 @@ def find_run(session: Session, run_id: str) -> Run:
     return run
 
 
+def check_visible(session: Session, access: Access, run_id: str) -> None:
+    """A run the key may not see is answered like a run that does not exist."""
+    if access.admin:
+        return
+    project = session.scalar(select(Run.project).where(Run.id == run_id))
+    if not access.sees(project):
+        raise _not_found(run_id)
+
+
 def get_run(session: Session, run_id: str) -> RunCounts:
     run = find_run(session, run_id)
     epoch_count, step_count, _ = _counts(session, run_id)
@@ -129,9 +142,17 @@ def get_run(session: Session, run_id: str) -> RunCounts:
 
 
 def list_runs(
-    session: Session, *, name: str | None, project: str | None, limit: int, offset: int
+    session: Session,
+    access: Access,
+    *,
+    name: str | None,
+    project: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[RunCounts], int]:
-    filters = []
+    filters: list[ColumnElement[bool]] = []
+    if access.projects is not None:
+        filters.append(Run.project.in_(sorted(access.projects)))
     if name is not None:
         filters.append(Run.name == name)
     if project is not None:

@@ -1,22 +1,31 @@
-"""With LOSSGAP_API_KEYS set, a `/v1` request without a valid key is answered 401 before its
-body is read: an unauthenticated client cannot make the service buffer or parse a large upload
-(the route dependency then checks the same key again, for the OpenAPI security scheme). With
-LOSSGAP_PROTECT_DOCS the schema, the API pages and /metrics need a key too."""
+"""When keys are required, every request's key is recognised here, once, before its body is read.
 
+An unauthenticated client therefore cannot make the service buffer or parse a large upload. What
+the key may see (`Access`) is put on the request's state for the routes; a `/v1` request (and,
+with LOSSGAP_PROTECT_DOCS, the schema, the API pages and /metrics) without a valid key is answered
+401 here. Pages do their own check, since theirs is a redirect to the login form.
+"""
+
+from anyio import to_thread
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
-from app.deps import KEY_COOKIE, valid_key
 from app.errors import error_body
+from app.keys.access import EVERYTHING, Access
+from app.keys.service import configured_key, resolve
 from app.responses import JSONResponse
 
 API = ("/v1/",)
 DOCS = ("/docs", "/redoc", "/openapi.json", "/metrics", "/docs-assets/")
+KEY_COOKIE = "lossgap_key"  # set by the pages' login form: HttpOnly, SameSite=Strict
 MISSING = "This server requires an API key: send `Authorization: Bearer <key>`."
-INVALID = "The API key is not valid for this server."
+INVALID = "The API key is not valid for this server (unknown or revoked)."
+ACCESS = "access"  # the request state's member holding the key's Access (None: no valid key)
 
 
-def _given(scope: Scope) -> str | None:
+def given_key(scope: Scope) -> str | None:
+    """The bearer key, or else the pages' login cookie."""
     headers: dict[bytes, bytes] = dict(scope.get("headers", []))
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     if authorization.lower().startswith("bearer "):
@@ -28,6 +37,11 @@ def _given(scope: Scope) -> str | None:
     return None
 
 
+def recognise(sessions: sessionmaker[Session], settings: Settings, given: str) -> Access | None:
+    with sessions() as session:
+        return resolve(session, settings, given)
+
+
 class KeyGuardMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -35,20 +49,28 @@ class KeyGuardMiddleware:
         self.guarded = API + (DOCS if settings.protect_docs else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not self.settings.api_keys
-            or not scope["path"].startswith(self.guarded)
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = _given(scope)
-        if valid_key(self.settings, given):
-            await self.app(scope, receive, send)
+        given = given_key(scope) if self.settings.keys_required else None
+        access = await self._access(scope, given)
+        scope.setdefault("state", {})[ACCESS] = access
+        if access is None and scope["path"].startswith(self.guarded):
+            response = JSONResponse(
+                error_body("unauthorized", MISSING if given is None else INVALID),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
             return
-        response = JSONResponse(
-            error_body("unauthorized", MISSING if given is None else INVALID),
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-        await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _access(self, scope: Scope, given: str | None) -> Access | None:
+        if not self.settings.keys_required:
+            return EVERYTHING
+        if not given:
+            return None
+        if configured_key(self.settings, given):  # no database needed for an admin key
+            return EVERYTHING
+        sessions = scope["app"].state.sessionmaker
+        return await to_thread.run_sync(recognise, sessions, self.settings, given)

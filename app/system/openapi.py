@@ -43,12 +43,18 @@ EXAMPLES: dict[int, tuple[str, str, str]] = {
         "object.",
     ),
     401: (
-        "LOSSGAP_API_KEYS is set and the request has no valid `Authorization: Bearer <key>`.",
+        "The server requires keys and the request has no valid `Authorization: Bearer <key>`.",
         "unauthorized",
         "This server requires an API key: send `Authorization: Bearer <key>`.",
     ),
+    403: (
+        "The key may not write to the project named.",
+        "forbidden",
+        "This key may not write to project 'vision'; it writes to nlp. Ask for a key of that "
+        "project.",
+    ),
     404: (
-        "No such run or job.",
+        "No such run or job (or it belongs to a project the key does not see).",
         "not_found",
         "No run with id '3f0c8a1e-…'; list runs with GET /v1/runs.",
     ),

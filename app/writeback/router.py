@@ -1,13 +1,13 @@
 """`POST /v1/runs/{id}/writeback/mlflow`: the verdict into the user's MLflow run."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, visible_run
 from app.system.openapi import errors
 from app.writeback import service
 from app.writeback.schemas import MlflowTarget, WriteBackOut
 
-router = APIRouter(prefix="/runs", tags=["write-back"])
+router = APIRouter(prefix="/runs", tags=["write-back"], dependencies=[Depends(visible_run)])
 
 
 @router.post(
