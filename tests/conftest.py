@@ -101,7 +101,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         )
 
 
-TABLES = ["api_keys", "probe_reports", "diagnoses", "jobs", "artifacts", "step_chunks", "epoch_records", "runs"]
+TABLES = [
+    "api_keys",
+    "probe_reports",
+    "diagnoses",
+    "jobs",
+    "artifacts",
+    "step_chunks",
+    "epoch_records",
+    "runs",
+]
 
 
 class PostgresDatabase:

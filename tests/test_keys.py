@@ -153,9 +153,7 @@ def test_a_project_key_writes_only_to_its_projects(keyed, teams):
 
 def test_imports_are_stored_under_the_keys_project(keyed):
     vision = make_key(keyed, ["vision"])
-    imported = keyed.post(
-        "/v1/imports", files={"file": ("log.csv", CSV)}, headers=bearer(vision)
-    )
+    imported = keyed.post("/v1/imports", files={"file": ("log.csv", CSV)}, headers=bearer(vision))
     assert imported.status_code == 201, imported.text
     run = keyed.get(f"/v1/runs/{imported.json()['id']}", headers=bearer(vision)).json()
     assert run["project"] == "vision"
