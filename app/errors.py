@@ -110,7 +110,7 @@ def field_path(loc: Sequence[str | int]) -> str:
     parts = [
         p
         for i, p in enumerate(parts)
-        if not (i and parts[i - 1] == "steps" and p in ("rows", "columns"))
+        if not (i and parts[i - 1] == "steps" and p in ("rows", "columns", "streamed"))
     ]
     out = ""
     for part in parts:

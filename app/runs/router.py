@@ -9,11 +9,12 @@ from app.deps import AccessDep, SessionDep, SettingsDep, StoreDep, visible_run
 from app.responses import JSONResponse
 from app.runs import service
 from app.runs import steps as step_columns
+from app.runs.body_route import StreamedBodyRoute
 from app.runs.schemas import AppendOut, HistoryAppend, RunCreate, RunHistoryOut, RunOut, RunPage
 from app.runs.service import RunCounts
 from app.system.openapi import created_run, errors
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = APIRouter(prefix="/runs", tags=["runs"], route_class=StreamedBodyRoute)
 MAX_QUERY_INT = 2**31 - 1  # what every database's integer holds
 VISIBLE = [Depends(visible_run)]  # another project's run answers 404, like a missing one
 

@@ -10,15 +10,21 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    InstanceOf,
     Strict,
     Tag,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.runs import text
+from app.runs.streamed import StreamedSteps
 
 # A reported value: a JSON number (NaN and ±Infinity accepted: they are evidence) or null.
 Number = Annotated[float, Strict()] | None
@@ -58,16 +64,55 @@ StepColumns = Annotated[
         }
     ),
 ]
+_STEP_ROW: TypeAdapter[dict[str, float | None]] = TypeAdapter(StepRow)
+
+
+def _checked_stream(steps: StreamedSteps) -> StreamedSteps:
+    """Rows the body reader already turned into columns (`app.runs.streamed`). Its first
+    irregular row is validated here, so a wrong type is reported at its index as if every row
+    had been validated; a row of valid types fails later, in the column checks."""
+    if steps.bad is not None:
+        try:
+            _STEP_ROW.validate_python(steps.bad.row)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(
+                exc.title,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(error["type"], error["msg"]),
+                        loc=(steps.bad.index, *error["loc"]),
+                        input=error["input"],
+                    )
+                    for error in exc.errors()
+                ],
+            ) from None
+    return steps
+
+
+def _steps_form(value: object) -> str:
+    if isinstance(value, StreamedSteps):
+        return "streamed"
+    return "columns" if isinstance(value, dict) else "rows"
+
+
 # Rows or columns, told apart by the JSON type; the tag names appear in error locations and
-# `app.errors.field_path` leaves them out.
+# `app.errors.field_path` leaves them out. Rows arrive as `StreamedSteps` from the runs routes.
 Steps = Annotated[
-    Annotated[list[StepRow], Tag("rows")] | Annotated[StepColumns, Tag("columns")],
-    Discriminator(lambda value: "columns" if isinstance(value, dict) else "rows"),
+    Annotated[list[StepRow], Tag("rows")]
+    | Annotated[StepColumns, Tag("columns")]
+    | Annotated[
+        SkipJsonSchema[InstanceOf[StreamedSteps]],
+        AfterValidator(_checked_stream),
+        Tag("streamed"),
+    ],
+    Discriminator(_steps_form),
 ]
 
 
 def step_count(steps: Steps) -> int:
-    """Rows in either form (the columnar form's length is that of its `step` array)."""
+    """Rows in any form (the columnar form's length is that of its `step` array)."""
+    if isinstance(steps, StreamedSteps):
+        return steps.rows
     return len(steps.get("step", [])) if isinstance(steps, dict) else len(steps)
 
 

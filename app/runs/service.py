@@ -24,6 +24,7 @@ from app.models import EpochRecord, Run, StepChunk
 from app.runs import steps as step_columns
 from app.runs.schemas import EpochRow, HistoryAppend, RunCreate, Steps, step_count
 from app.runs.steps import StepTable
+from app.runs.streamed import StreamedSteps
 
 
 @dataclass(frozen=True)
@@ -285,11 +286,21 @@ def _step_table(steps: Steps, settings: Settings) -> StepTable | None:
             f"{count} step rows exceed LOSSGAP_MAX_STEPS_PER_REQUEST="
             f"{settings.max_steps_per_request}; split them over several appends."
         )
-    if isinstance(steps, dict):
+    table: StepTable | None
+    if isinstance(steps, StreamedSteps):
+        table = _streamed_table(steps, settings.max_metrics_per_row)
+    elif isinstance(steps, dict):
         table = step_columns.from_columns(steps, settings.max_metrics_per_row) if steps else None
     else:
         table = step_columns.from_rows(steps, settings.max_metrics_per_row) if steps else None
     return table if table is not None and len(table) else None
+
+
+def _streamed_table(steps: StreamedSteps, max_keys: int) -> StepTable | None:
+    if steps.bad is None:
+        return step_columns.from_arrays(steps.step, steps.columns, steps.keys, max_keys)
+    step_columns.from_rows([steps.bad.row], max_keys, first_index=steps.bad.index)
+    raise InvalidInput(f"steps[{steps.bad.index}]: this step row cannot be stored.")
 
 
 def _epoch_values(run_id: str, row: EpochRow) -> dict[str, Any]:

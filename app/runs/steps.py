@@ -8,7 +8,7 @@ and NaN stay distinct: NaN is a value that was reported, absence is not.
 
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +50,10 @@ class StepTable:
 
 
 def _column(rows: Sequence[dict[str, float | None]], key: str) -> Column:
-    return _values([row.get(key) for row in rows])
+    return values_column([row.get(key) for row in rows])
 
 
-def _values(raw: list[float | None]) -> Column:
+def values_column(raw: list[float | None]) -> Column:
     if None not in raw:  # numpy would silently turn None into NaN
         return Column(np.array(raw, dtype=np.float64))
     objects = np.array(raw, dtype=object)
@@ -66,20 +66,34 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def from_rows(rows: Sequence[dict[str, float | None]], max_keys: int) -> StepTable:
+def from_rows(
+    rows: Sequence[dict[str, float | None]], max_keys: int, first_index: int = 0
+) -> StepTable:
     """Validate step rows (already type-checked as numbers or null) and turn them into columns.
 
-    A step number sent twice in one request keeps its last row, as a re-sent row would.
+    A step number sent twice in one request keeps its last row, as a re-sent row would. Errors
+    name a row by its index in the request: `first_index` is that of `rows[0]`.
     """
     keys: set[str] = set().union(*rows)
     _check_keys(keys, max_keys)
     step_col = _column(rows, "step")
     bad = ~step_col.mask()
     if bad.any():
-        raise InvalidInput(f"steps[{_first_bad(bad)}].step: every step row needs a `step` number.")
-    steps = _whole_steps(step_col.values, lambda i: f"steps[{i}].step")
+        i = first_index + _first_bad(bad)
+        raise InvalidInput(f"steps[{i}].step: every step row needs a `step` number.")
+    steps = _whole_steps(step_col.values, lambda i: f"steps[{first_index + i}].step")
     columns = {key: _column(rows, key) for key in sorted(keys - {"step"})}
-    _check_has_loss(rows, columns)
+    _check_has_loss(rows, columns, first_index)
+    return _dedupe(steps, columns)
+
+
+def from_arrays(
+    step: np.ndarray, columns: dict[str, Column], keys: Set[str], max_keys: int
+) -> StepTable:
+    """The same from rows a streaming reader already turned into columns (`app.runs.streamed`),
+    each row known to have a whole `step` and a loss key; `keys` are all the keys it saw."""
+    _check_keys(set(keys), max_keys)
+    steps = _whole_steps(step, lambda i: f"steps[{i}].step")
     return _dedupe(steps, columns)
 
 
@@ -98,11 +112,11 @@ def from_columns(columns: Mapping[str, list[float | None]], max_keys: int) -> St
     for key, values in columns.items():
         if len(values) != n:
             raise InvalidInput(f"steps.{key}: {len(values)} values, but `step` has {n}.")
-    step_col = _values(columns["step"])
+    step_col = values_column(columns["step"])
     if step_col.present is not None and not step_col.present.all():
         raise InvalidInput(f"steps.step[{_first_bad(~step_col.present)}]: null is not a step.")
     steps = _whole_steps(step_col.values, lambda i: f"steps.step[{i}]")
-    return _dedupe(steps, {key: _values(columns[key]) for key in sorted(keys - {"step"})})
+    return _dedupe(steps, {key: values_column(columns[key]) for key in sorted(keys - {"step"})})
 
 
 def _check_keys(keys: set[str], max_keys: int) -> None:
@@ -125,14 +139,18 @@ def _whole_steps(steps: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
     return steps.astype(np.int64)
 
 
-def _check_has_loss(rows: Sequence[dict[str, float | None]], columns: dict[str, Column]) -> None:
+def _check_has_loss(
+    rows: Sequence[dict[str, float | None]], columns: dict[str, Column], first_index: int
+) -> None:
     reported = np.zeros(len(rows), bool)
     for key in LOSS_KEYS:
         if key in columns:
             reported |= columns[key].mask()
     for i in np.flatnonzero(~reported).tolist():  # rows without a loss value; null counts
         if not any(key in rows[i] for key in LOSS_KEYS):
-            raise InvalidInput(f"steps[{i}]: each step row needs `train_loss` or `val_loss`.")
+            raise InvalidInput(
+                f"steps[{first_index + i}]: each step row needs `train_loss` or `val_loss`."
+            )
 
 
 def _check_key(key: str, where: str) -> None:
