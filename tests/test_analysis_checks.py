@@ -190,3 +190,32 @@ def test_short_histories_are_skipped_not_crashed(n):
     c = curves(decay(E[:n]), decay(E[:n]))
     for check in CHECKS:
         assert check(c).status in ("skipped", "passed", "flagged")
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 101])
+def test_robust_sigma_is_scipys_median_abs_deviation(n):
+    from scipy import stats as scipy_stats
+
+    from app.analysis.stats import robust_sigma
+
+    rng = np.random.default_rng(n)
+    for values in (rng.normal(0, 2.5, n), rng.standard_cauchy(n), np.repeat(1.5, n)):
+        expected = scipy_stats.median_abs_deviation(values, scale="normal")
+        assert robust_sigma(values) == expected  # the same operations, bit for bit
+    with_nan = np.append(rng.normal(size=n), np.nan)
+    assert math.isnan(robust_sigma(with_nan))
+    assert math.isnan(scipy_stats.median_abs_deviation(with_nan, scale="normal"))
+
+
+@pytest.mark.parametrize("n", [3, 4, 30, 250, 900])
+def test_theil_sen_is_scipys_theilslopes_slope(n):
+    from scipy import stats as scipy_stats
+
+    from app.analysis.stats import MAX_PAIRWISE, _thin, theil_sen
+
+    rng = np.random.default_rng(n)
+    x = np.arange(n, dtype=float)
+    for y in (0.3 - 0.01 * x + rng.normal(0, 0.05, n), np.exp(-x / 10), np.repeat(2.0, n)):
+        tx, ty = _thin(x, y)
+        assert len(tx) == min(n, MAX_PAIRWISE)
+        assert theil_sen(x, y) == scipy_stats.theilslopes(ty, tx).slope

@@ -18,11 +18,20 @@ def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def theil_sen(x: FloatArray, y: FloatArray) -> float:
-    """Theil-Sen slope (median of pairwise slopes): robust to spikes, unlike least squares."""
+    """Theil-Sen slope (median of pairwise slopes): robust to spikes, unlike least squares.
+
+    The slope of `scipy.stats.theilslopes(y, x)`, computed as scipy does but without the
+    confidence interval it always adds (most of its cost: the analysis only reads the slope;
+    tests/test_analysis_checks.py checks the two agree).
+    """
     if len(x) < 3:
         return 0.0 if len(x) < 2 else float((y[-1] - y[0]) / (x[-1] - x[0]))
-    tx, ty = _thin(x, y)
-    return float(stats.theilslopes(ty, tx).slope)
+    tx, ty = _thin(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    dx = tx[:, np.newaxis] - tx
+    dy = ty[:, np.newaxis] - ty
+    ascending = dx > 0
+    slopes = dy[ascending] / dx[ascending]
+    return float(np.median(slopes)) if slopes.size else math.nan
 
 
 MK_MIN_POINTS = 4  # below this no ordering is significant: the test answers (0, 1)
@@ -37,11 +46,20 @@ def mann_kendall(y: FloatArray) -> tuple[float, float]:
     return (0.0, 1.0) if math.isnan(tau) else (tau, p)
 
 
+NORMAL_MAD_SCALE = 0.6744897501960817  # the normal's upper quartile, scipy's scale="normal"
+
+
 def robust_sigma(values: FloatArray) -> float:
-    """Standard deviation estimated from the median absolute deviation (robust to spikes)."""
+    """Standard deviation estimated from the median absolute deviation (robust to spikes).
+
+    `scipy.stats.median_abs_deviation(values, scale="normal")`, computed as scipy does, without
+    its argument-handling wrapper: a diagnosis calls this a dozen times, and the wrapper cost
+    a fifth of the whole analysis (tests/test_analysis_checks.py checks the two agree).
+    """
     if len(values) < 2:
         return 0.0
-    return float(stats.median_abs_deviation(values, scale="normal"))
+    median = np.median(values)
+    return float(np.median(np.abs(values - median)) / NORMAL_MAD_SCALE)
 
 
 def noise_sigma(y: FloatArray) -> float:
