@@ -22,6 +22,7 @@ KEY_COOKIE = "lossgap_key"  # set by the pages' login form: HttpOnly, SameSite=S
 MISSING = "This server requires an API key: send `Authorization: Bearer <key>`."
 INVALID = "The API key is not valid for this server (unknown or revoked)."
 ACCESS = "access"  # the request state's member holding the key's Access (None: no valid key)
+OPEN = ("/static/", "/healthz", "/readyz")  # never need a key: none is looked up
 
 
 def given_key(scope: Scope) -> str | None:
@@ -49,7 +50,7 @@ class KeyGuardMiddleware:
         self.guarded = API + (DOCS if settings.protect_docs else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(OPEN):
             await self.app(scope, receive, send)
             return
         given = given_key(scope) if self.settings.keys_required else None
