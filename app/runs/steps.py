@@ -8,6 +8,7 @@ and NaN stay distinct: NaN is a value that was reported, absence is not.
 
 import io
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
@@ -246,8 +247,15 @@ def encode(table: StepTable) -> bytes:
     return buffer.getvalue()
 
 
+# numpy reads each array's header with ast.literal_eval, and CPython 3.11's AST constructor keeps
+# its recursion depth per interpreter, not per thread: two request threads decoding at once can
+# fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905; seen
+# in bench/soak.py). Decoding a chunk takes well under a millisecond, so it is serialized.
+_DECODING = threading.Lock()
+
+
 def decode(blob: bytes) -> StepTable:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+    with _DECODING, np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         names = [str(n) for n in npz["names"]]
         columns = {
             name: Column(npz[f"v{i}"], npz[f"m{i}"] if f"m{i}" in npz.files else None)
