@@ -58,6 +58,10 @@ def timed(
 
 
 def trainer(url: str, stop: threading.Event, tally: Tally, sent: dict[str, int]) -> None:
+    # Trainers start at random moments within a second, as independent jobs do; started in
+    # lockstep, all N would append in the same instant every second and measure only the queue.
+    if stop.wait(random.uniform(0, 1)):
+        return
     with httpx.Client(base_url=url, timeout=30) as client:
         body = {"name": "soak", "epochs": [{"epoch": 1, "train_loss": 2.0, "val_loss": 2.1}]}
         created = timed(tally, "create", client, "POST", "/v1/runs", json=body)
@@ -83,6 +87,8 @@ def trainer(url: str, stop: threading.Event, tally: Tally, sent: dict[str, int])
 
 
 def reader(url: str, stop: threading.Event, tally: Tally, sent: dict[str, int]) -> None:
+    if stop.wait(random.uniform(0, 1)):
+        return
     with httpx.Client(base_url=url, timeout=30) as client:
         while not stop.wait(0.5):
             if sent:
@@ -99,9 +105,13 @@ def importer(url: str, stop: threading.Event, tally: Tally) -> None:
 
 
 def serve(
-    backend: str, data_dir: Path, port: int
+    backend: str, data_dir: Path, port: int, processes: int
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    env = {**os.environ, "LOSSGAP_DATA_DIR": str(data_dir), "LOSSGAP_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "LOSSGAP_DATA_DIR": str(data_dir),
+        "LOSSGAP_LOG_LEVEL": os.environ.get("SOAK_LOG_LEVEL", "WARNING"),
+    }
     args = ["serve", "--port", str(port)]
     if backend == "postgres":
         from sqlalchemy import create_engine, text
@@ -114,7 +124,7 @@ def serve(
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         env["LOSSGAP_DATABASE_URL"] = admin.rsplit("/", 1)[0] + f"/{name}"
         subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True)
-        args += ["--workers", "2"]
+        args += ["--workers", str(processes)]
     process = subprocess.Popen([sys.executable, "-m", "app", *args], env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -142,9 +152,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--readers", type=int, default=None, help="Diagnosis readers; default: trainers / 5."
+    )
+    parser.add_argument(
+        "--processes", type=int, default=2, help="API processes on Postgres (SQLite: always 1)."
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, env = serve(options.backend, Path(tmp), options.port)
+        process, env = serve(options.backend, Path(tmp), options.port, options.processes)
         url = f"http://127.0.0.1:{options.port}"
         tally, stop, sent = Tally(), threading.Event(), {}
         threads = [
@@ -154,7 +170,9 @@ def main() -> None:
             ),
             *(
                 threading.Thread(target=reader, args=(url, stop, tally, sent))
-                for _ in range(max(1, options.trainers // 5))
+                for _ in range(
+                    max(1, options.trainers // 5) if options.readers is None else options.readers
+                )
             ),
             threading.Thread(target=importer, args=(url, stop, tally)),
         ]
@@ -179,7 +197,11 @@ def main() -> None:
         for (kind, status), n in tally.statuses.items()
         if status >= 400 or status == 0
     }
-    print(f"backend {options.backend}, {options.trainers} trainers, {options.seconds:g} s")
+    processes = options.processes if options.backend == "postgres" else 1
+    print(
+        f"backend {options.backend} ({processes} API processes), {options.trainers} trainers, "
+        f"{options.seconds:g} s"
+    )
     print(f"requests {total}, errors {sum(errors.values())} {errors or ''}, epoch rows lost {lost}")
     print(f"{'kind':10} {'n':>7} {'p50 ms':>8} {'p99 ms':>8}")
     for kind, values in sorted(tally.latency.items()):
