@@ -175,3 +175,45 @@ def test_hostile_archives_are_refused(client):
         settings.max_data_unpacked_bytes = original
     assert response.status_code == 422
     assert "MAX_DATA_UNPACKED_BYTES" in response.json()["error"]["message"]
+
+
+def keras_logdir(root: Path, history: dict[str, list[float]]) -> Path:
+    """What Keras' TensorBoard callback writes: logs/train and logs/validation event files, each
+    with `epoch_<metric>` scalar tensors at step = epoch index (from 0)."""
+    import numpy as np
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from tensorboard.util import tensor_util
+
+    logdir = root / "logs"
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        writer = EventFileWriter(str(logdir / split))
+        for name, values in history.items():
+            if not name.startswith(prefix) or (not prefix and name.startswith("val_")):
+                continue
+            tag = "epoch_" + name.removeprefix(prefix)
+            for epoch, value in enumerate(values):
+                tensor = tensor_util.make_tensor_proto(np.float32(value))
+                summary = summary_pb2.Summary(
+                    value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor)]
+                )
+                writer.add_event(event_pb2.Event(step=epoch, summary=summary))
+        writer.close()
+    return logdir
+
+
+def test_keras_tensorboard_logs_read_as_its_history(client, tmp_path):
+    history = {
+        "loss": [1.2, 0.8, 0.6, 0.5],
+        "accuracy": [0.5, 0.7, 0.8, 0.85],
+        "val_loss": [1.0, 0.9, 0.95, 1.1],
+        "val_accuracy": [0.6, 0.65, 0.66, 0.64],
+        "learning_rate": [0.001] * 4,
+    }
+    body, epochs, _ = upload(client, "logs.zip", zipped(keras_logdir(tmp_path, history)))
+    assert body["format"] == "tensorboard" and body["epoch_count"] == 4
+    assert body["mapping"]["train_loss"] == "loss" and body["mapping"]["val_loss"] == "val_loss"
+    assert [r["epoch"] for r in epochs] == [1, 2, 3, 4]
+    for row, train, val in zip(epochs, history["loss"], history["val_loss"], strict=True):
+        assert row["train_loss"] == pytest.approx(train) and row["val_loss"] == pytest.approx(val)
+    assert [r["val_accuracy"] for r in epochs] == pytest.approx(history["val_accuracy"])

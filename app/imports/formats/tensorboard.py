@@ -4,6 +4,11 @@ Scalars are grouped into epochs by the `epoch` tag where one is logged (Lightnin
 step when training tags repeat a step many times (Ultralytics logs every batch at step = epoch),
 else each validation point is an epoch row whose training loss is the mean of the training
 points since the previous one. Ultralytics loss components are summed like its CSV.
+
+Event files in several folders keep their folder in the tag (`runA/loss`), except the layout of
+Keras' TensorBoard callback: `train/` and `validation/` both log `epoch_loss`, `epoch_accuracy`,
+…, one point per epoch numbered from 0, which are read as Keras' history names (`loss`,
+`val_loss`, `accuracy`, …) with epochs from 1, like its CSV log.
 """
 
 import bisect
@@ -19,6 +24,21 @@ NAME = "tensorboard"
 Points = list[tuple[float, float]]  # (step, value) in file order
 EpochOf = Callable[[float], float | None]
 IGNORED = ("hp_metric", "_hparams_")
+KERAS_SPLITS = {"train": "", "validation": "val_"}  # folder -> prefix of Keras' history names
+KERAS_EPOCH = "epoch_"  # Keras' prefix of per-epoch tags (per-batch ones are `batch_*`)
+
+
+def _renamer(paths: Sequence[Path]) -> Callable[[Path, str], str] | None:
+    """How tags are named when event files sit in several folders; None for one folder."""
+    if len({path.parent for path in paths}) < 2:
+        return None
+    if _keras_layout(paths):
+        return lambda path, tag: (
+            KERAS_SPLITS[path.parent.name] + tag.removeprefix(KERAS_EPOCH)
+            if tag.startswith(KERAS_EPOCH)
+            else f"{path.parent.name}/{tag}"
+        )
+    return lambda path, tag: f"{path.parent.name}/{tag}"
 
 
 def sniff_name(filename: str) -> bool:
@@ -30,6 +50,7 @@ def read(paths: Sequence[Path]) -> dict[str, Points]:
     from tensorboard.util import tensor_util
 
     scalars: dict[str, Points] = defaultdict(list)
+    rename = _renamer(paths)
     for path in paths:
         try:
             for event in EventFileLoader(str(path)).Load():
@@ -45,7 +66,8 @@ def read(paths: Sequence[Path]) -> dict[str, Points]:
                     else:
                         continue
                     if not value.tag.startswith(IGNORED):
-                        scalars[value.tag].append((float(event.step), number))
+                        tag = value.tag if rename is None else rename(path, value.tag)
+                        scalars[tag].append((float(event.step), number))
         except Exception as exc:  # the loader raises its own and protobuf errors
             raise ParseError(
                 f"{path.name} is not a readable TensorBoard event file ({exc})"
@@ -64,7 +86,7 @@ def parse_events(paths: Sequence[Path], overrides: Mapping[str, str] | None = No
         notes.append(note)
     if not val_parts and not train_parts:
         raise ParseError(f"no loss among the tags: {', '.join(tags)}")
-    epoch_of, shift = _epochs(scalars, train_parts, notes)
+    epoch_of, shift = _epochs(scalars, train_parts, notes, keras=_keras_layout(paths))
     rename = {t: role for role, t in mapping.items()}
     per_epoch: dict[float, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     steps: list[Row] = []
@@ -108,8 +130,13 @@ def parse_events(paths: Sequence[Path], overrides: Mapping[str, str] | None = No
     return Parsed(NAME, rows, steps, mapping=mapping, notes=notes)
 
 
+def _keras_layout(paths: Sequence[Path]) -> bool:
+    folders = {path.parent for path in paths}
+    return len(folders) > 1 and {folder.name for folder in folders} <= set(KERAS_SPLITS)
+
+
 def _epochs(
-    scalars: Mapping[str, Points], train_parts: list[str], notes: list[str]
+    scalars: Mapping[str, Points], train_parts: list[str], notes: list[str], keras: bool
 ) -> tuple[EpochOf, float]:
     if "epoch" in scalars:
         marks = sorted(scalars["epoch"])
@@ -125,6 +152,10 @@ def _epochs(
     if repeated:
         notes.append("training points repeat each step: the step is the epoch")
         return (lambda step: step), 0.0
+    if keras:
+        notes.append("Keras' TensorBoard layout (train/ and validation/): the step is the epoch")
+        notes.append(ZERO_BASED)
+        return (lambda step: step), 1.0
     notes.append("no `epoch` tag: the step is the epoch")
     return (lambda step: step), 0.0
 
