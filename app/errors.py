@@ -12,12 +12,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.responses import JSONResponse
 
 log = logging.getLogger("lossgap.errors")
+SQLITE_BUSY = "database is locked"
+BUSY_RETRY_SECONDS = 1
 
 
 class AppError(Exception):
@@ -193,6 +196,23 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, message),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(request: Request, exc: OperationalError) -> JSONResponse:
+        """SQLite's write lock not granted within LOSSGAP_SQLITE_BUSY_TIMEOUT_MS is overload,
+        not a bug: a 503 the client library retries. Anything else is unexpected."""
+        if SQLITE_BUSY not in str(exc.orig):
+            return await _unexpected(request, exc)
+        log.warning("database busy at %r: %s %s", exc.statement, request.method, request.url.path)
+        return JSONResponse(
+            error_body(
+                "busy",
+                "The database is busy with other writes and this request waited too long; "
+                "nothing was stored. Retry in a moment.",
+            ),
+            status_code=503,
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

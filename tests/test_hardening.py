@@ -341,3 +341,63 @@ def test_slow_clients_are_cut_off_and_the_service_stays_up(tmp_path):
         slow_body.close()
     finally:
         live.stop()
+
+
+def test_a_write_that_waits_out_the_sqlite_lock_is_a_503_to_retry(tmp_path):
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings("sqlite", tmp_path, sqlite_busy_timeout_ms=200)
+    with TestClient(create_app(settings)) as client:
+        body = {"name": "locked", "epochs": [{"epoch": 1, "train_loss": 1.0}]}
+        run_id = client.post("/v1/runs", json=body).json()["id"]
+        holder = sqlite3.connect(tmp_path / "lossgap.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            append = {"epochs": [{"epoch": 2, "train_loss": 0.5}]}
+            answer = client.post(f"/v1/runs/{run_id}/epochs", json=append)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+        assert answer.json()["error"]["code"] == "busy"
+        assert client.get(f"/v1/runs/{run_id}").json()["epoch_count"] == 1
+        assert client.post(f"/v1/runs/{run_id}/epochs", json=append).status_code == 200
+
+
+def test_many_writers_on_sqlite_all_get_their_turn(tmp_path):
+    """Writers of one process queue for the database in turn: none waits out a short busy
+    timeout while others keep getting in, and every row is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings("sqlite", tmp_path, sqlite_busy_timeout_ms=5_000)
+    with TestClient(create_app(settings)) as client:
+        runs = [
+            client.post("/v1/runs", json={"epochs": [{"epoch": 1, "train_loss": 1.0}]}).json()["id"]
+            for _ in range(8)
+        ]
+
+        def train(run_id: str) -> list[int]:
+            statuses = []
+            for epoch in range(2, 27):
+                row = {"epoch": epoch, "train_loss": 1 / epoch}
+                steps = {"step": [epoch * 10 + i for i in range(10)], "train_loss": [0.5] * 10}
+                sent = client.post(
+                    f"/v1/runs/{run_id}/epochs", json={"epochs": [row], "steps": steps}
+                )
+                statuses.append(sent.status_code)
+            return statuses
+
+        with ThreadPoolExecutor(len(runs)) as pool:
+            statuses = [s for result in pool.map(train, runs) for s in result]
+        assert statuses == [200] * 200
+        for run_id in runs:
+            stored = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
+            assert (stored["epoch_count"], stored["step_count"]) == (26, 250)

@@ -6,19 +6,26 @@ inside a transaction see one snapshot (pysqlite's own transaction handling start
 only at the first write). A transaction that reads and then writes must take the write lock at
 BEGIN (`BEGIN IMMEDIATE`, asked for with the WRITES execution option): a deferred one whose
 snapshot another writer moved on fails at its first write with "database is locked" at once,
-without waiting for the busy timeout.
+without waiting for the busy timeout. Within one process, writers queue for a lock of their own
+before BEGIN IMMEDIATE: SQLite's busy handler polls with growing sleeps, so under many writers
+some wait out the timeout while later ones get in (seen with 50 trainers in bench/soak.py); a
+lock hands the database to the waiting writers in turn.
 """
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 
 WRITES = "lossgap_writes"  # execution option: this transaction will write (SQLite: IMMEDIATE)
+GATE = "lossgap_write_gate"  # connection info: this connection holds the process's write lock
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -39,7 +46,13 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # A connection per request thread: SQLite's are cheap, and a bounded pool would make requests
+    # queue for a connection while the one writer at a time works (the write lock is the queue).
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1e3},
+        max_overflow=-1,
+    )
     busy_ms = settings.sqlite_busy_timeout_ms
 
     @event.listens_for(engine, "connect")
@@ -52,10 +65,33 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
 
+    gate = threading.Lock()
+
+    def release(info: dict[Any, Any]) -> None:
+        if info.pop(GATE, False):
+            gate.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(WRITES, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(WRITES, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not gate.acquire(timeout=busy_ms / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        connection.info[GATE] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            release(connection.info)
+            raise
+
+    # The transaction's end hands the lock on; a connection returned to the pool in any other
+    # way (invalidated, closed mid-transaction) hands it on too.
+    event.listen(engine, "commit", lambda connection: release(connection.info))
+    event.listen(engine, "rollback", lambda connection: release(connection.info))
+    event.listen(engine, "checkin", lambda _dbapi, record: release(record.info))
 
     return engine
 

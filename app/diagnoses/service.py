@@ -6,6 +6,7 @@ answer is `pending`.
 """
 
 import logging
+import threading
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,14 @@ from app.probes import service as probes
 from app.runs import service as runs
 
 log = logging.getLogger("lossgap.diagnoses")
+
+# One analysis at a time in a process. It is Python and numpy on small arrays, holding the
+# interpreter lock nearly throughout: two at once finish no sooner than one after the other,
+# while every other request (an append holding SQLite's write lock, say) gets a fraction of the
+# interpreter. Under 50 trainers and 10 readers on SQLite, concurrent analyses stretched writes
+# until writers waited out the 30 s busy timeout (bench/soak.py); now diagnoses queue here.
+ANALYSES_AT_ONCE = 1
+_analysing = threading.BoundedSemaphore(ANALYSES_AT_ONCE)
 
 
 def _cache(session: Session, run_id: str, data_version: int, body: dict[str, Any]) -> None:
@@ -53,7 +62,8 @@ def get_diagnosis(session: Session, run_id: str) -> dict[str, Any]:
     ):
         body = stored.body
     else:
-        body = analysis.diagnose(load_history(session, run)).to_dict()
+        with _analysing:
+            body = analysis.diagnose(load_history(session, run)).to_dict()
         _cache(session, run_id, run.data_version, body)
     active = session.scalar(
         select(func.count())
