@@ -82,7 +82,7 @@ def trainer(url: str, stop: threading.Event, tally: Tally, sent: dict[str, int])
                 tally, "append", client, "POST", f"/v1/runs/{run_id}/epochs", json=payload
             )
             if answer is not None and answer.status_code == 200:
-                sent[run_id] = epoch
+                sent[run_id] += 1  # epoch rows the server said it stored
             epoch += 1
 
 
@@ -146,6 +146,40 @@ def drop(database_url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def run(options: argparse.Namespace, url: str) -> tuple[Tally, int]:
+    """The load itself; then the epoch rows each trainer was told were stored, compared with
+    what its run holds (a run the server cannot answer for in 5 minutes counts them all lost)."""
+    tally, stop, sent = Tally(), threading.Event(), {}
+    threads = [
+        *(
+            threading.Thread(target=trainer, args=(url, stop, tally, sent))
+            for _ in range(options.trainers)
+        ),
+        *(
+            threading.Thread(target=reader, args=(url, stop, tally, sent))
+            for _ in range(
+                max(1, options.trainers // 5) if options.readers is None else options.readers
+            )
+        ),
+        threading.Thread(target=importer, args=(url, stop, tally)),
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(options.seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    lost = 0
+    with httpx.Client(base_url=url, timeout=300) as client:
+        for run_id, stored in sent.items():
+            try:
+                answer = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"})
+                lost += max(0, stored - answer.json()["epoch_count"])
+            except (httpx.HTTPError, KeyError, ValueError):
+                lost += stored
+    return tally, lost
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trainers", type=int, default=50)
@@ -161,36 +195,13 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         process, env = serve(options.backend, Path(tmp), options.port, options.processes)
-        url = f"http://127.0.0.1:{options.port}"
-        tally, stop, sent = Tally(), threading.Event(), {}
-        threads = [
-            *(
-                threading.Thread(target=trainer, args=(url, stop, tally, sent))
-                for _ in range(options.trainers)
-            ),
-            *(
-                threading.Thread(target=reader, args=(url, stop, tally, sent))
-                for _ in range(
-                    max(1, options.trainers // 5) if options.readers is None else options.readers
-                )
-            ),
-            threading.Thread(target=importer, args=(url, stop, tally)),
-        ]
-        for thread in threads:
-            thread.start()
-        time.sleep(options.seconds)
-        stop.set()
-        for thread in threads:
-            thread.join()
-        lost = 0
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for run_id, last in sent.items():
-                stored = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
-                lost += last - stored["epoch_count"]
-        process.terminate()
-        process.wait(timeout=30)
-        if options.backend == "postgres":
-            drop(env["LOSSGAP_DATABASE_URL"])
+        try:
+            tally, lost = run(options, f"http://127.0.0.1:{options.port}")
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            if options.backend == "postgres":
+                drop(env["LOSSGAP_DATABASE_URL"])
     total = sum(tally.statuses.values())
     errors = {
         f"{kind} {status}": n
