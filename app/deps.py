@@ -1,9 +1,10 @@
 """Request-scoped dependencies, as `Annotated` aliases routes can declare."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
+from anyio import CancelScope, CapacityLimiter, Lock, to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -48,22 +49,67 @@ QueueDep = Annotated[JobQueue, Depends(get_queue)]
 
 
 READS = ("GET", "HEAD", "OPTIONS")  # requests whose writes are at most a cache
+FINISHING_THREADS = 64  # transactions ending at once (each one is short)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# Commits and rollbacks run in threads of their own allowance, and on SQLite writing requests
+# take turns in the event loop, before any thread is used. Both for one reason: a request that
+# holds the write lock needs pool threads to finish (its response is serialized in one, then it
+# commits), and when every pool thread was a request blocked waiting for that lock, nothing
+# moved until the busy timeout (50 trainers on SQLite in bench/soak.py).
+
+
+def _app_limits(request: Request) -> tuple[CapacityLimiter, Lock | None]:
+    """The app's thread allowance for ending transactions and its SQLite writers' turn, made
+    in its event loop on first use."""
+    state = request.app.state
+    if not hasattr(state, "finishing"):
+        state.finishing = CapacityLimiter(FINISHING_THREADS)
+        state.write_turn = Lock() if state.settings.is_sqlite else None
+    return state.finishing, state.write_turn
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the route returns, rolled back when it raises.
 
     Declared with `scope="function"` so the commit happens before the response is sent: a
-    client that sees 201 can rely on the data being stored.
+    client that sees 201 can rely on the data being stored. The end of the transaction is
+    shielded: a client that hangs up cannot leave it, or a connection, open.
     """
     sessions = request.app.state.sessionmaker
-    session: Session = sessions() if request.method in READS else writing(sessions)
+    finishing, write_turn = _app_limits(request)
+    reading = request.method in READS
+    turn = None if reading else write_turn
+    if turn is not None:
+        await turn.acquire()
     try:
-        yield session
+        session: Session = sessions() if reading else writing(sessions)
+        try:
+            yield session
+        except BaseException:
+            with CancelScope(shield=True):
+                await to_thread.run_sync(_discard, session, limiter=finishing)
+            raise
+        with CancelScope(shield=True):
+            await to_thread.run_sync(_keep, session, limiter=finishing)
+    finally:
+        if turn is not None:
+            turn.release()
+
+
+def _keep(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 
