@@ -401,3 +401,23 @@ def test_many_writers_on_sqlite_all_get_their_turn(tmp_path):
         for run_id in runs:
             stored = client.get(f"/v1/runs/{run_id}", params={"include_steps": "false"}).json()
             assert (stored["epoch_count"], stored["step_count"]) == (26, 250)
+
+
+def test_more_concurrent_writers_than_pool_threads_do_not_stall_sqlite(tmp_path):
+    """Writers beyond the thread pool's 40 threads wait their turn without holding a thread:
+    the writer holding the lock still gets the threads it needs to answer and commit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings = make_settings("sqlite", tmp_path, sqlite_busy_timeout_ms=5_000)
+    body = {"name": "crowd", "epochs": [{"epoch": 1, "train_loss": 1.0}]}
+    with TestClient(create_app(settings)) as client:
+        with ThreadPoolExecutor(80) as pool:
+            statuses = list(
+                pool.map(lambda _: client.post("/v1/runs", json=body).status_code, range(80))
+            )
+        assert statuses == [201] * 80
+        assert client.get("/v1/runs").json()["total"] == 80
