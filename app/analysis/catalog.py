@@ -80,6 +80,10 @@ def _any(*symptoms: str) -> frozenset[str]:
 # Validation below training somewhere: at the end, over the first epochs, or at the first one.
 VAL_BELOW = _any("val_below_train", "val_below_train_early", "val_below_train_first")
 ANY_GAP = VAL_BELOW | _any("val_above_train", "val_above_train_early")
+# Validation below training beyond the first epoch. At the first epoch alone it is the epoch-mean
+# training loss's lag (the first epoch's mean includes the untrained start); leaked samples, an
+# easier split or noisy training labels keep validation below training for longer.
+VAL_BELOW_SUSTAINED = _any("val_below_train", "val_below_train_early")
 # The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
 # only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
 # the curves then show says nothing about the split, regularization or convergence.
@@ -359,7 +363,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Search for exact and near-duplicate samples across the split (upload a "
             "checkpoint and data for re-evaluation), and split before any augmentation.",
         ),
-        requires=(VAL_BELOW | _any("gap_within_noise", "duplicates"),),
+        requires=(VAL_BELOW_SUSTAINED | _any("gap_within_noise", "duplicates"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("duplicates"),
         settle=f"{REEVALUATE}: a search for validation samples copied in the training set",
@@ -405,7 +409,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in eval mode: if it still scores worse than "
             "validation, compare the splits (adversarial validation) and re-split at random.",
         ),
-        requires=(VAL_BELOW | _any("eval_val_below"),),
+        requires=(VAL_BELOW_SUSTAINED | _any("eval_val_below"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
@@ -529,7 +533,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Look for training samples the model confidently assigns to another class "
             "(re-evaluation does this) and relabel or drop them.",
         ),
-        requires=(VAL_BELOW | _any("high_plateau", "noisy_labels", "eval_val_below"),),
+        requires=(VAL_BELOW_SUSTAINED | _any("high_plateau", "noisy_labels", "eval_val_below"),),
         excludes=BROKE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),
@@ -676,6 +680,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "cv_train_logp",
             "cv_val_logp",
             "cv_both",
+            "cv_val_material",
             "of_frac_after",
             "pg_improve_ratio",
         ),

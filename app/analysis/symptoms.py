@@ -27,7 +27,10 @@ MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or mo
 TREND_P = 0.05
 MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
 MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations
-MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the level or more
+MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the level or more ...
+# ... and a share of where the curve started: a fall from 0.015 to 0.012 on a run that began at
+# 0.8 is large next to the final loss level and irrelevant in practice.
+MATERIAL_IMPROVEMENT = 0.02
 MIN_TREND_POINTS = 4
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
@@ -198,7 +201,8 @@ def _validation_shape(c: Curves) -> list[Symptom]:
 def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Symptom | None:
     """The last quarter's gain, as a share of the loss level. Clear when the trend is
     significant (Mann-Kendall) or, in a short run where no test can be, when every step of the
-    window went down."""
+    window went down, and when the gain matters: a share of the curve's first loss (effect
+    size, not significance: a cosine schedule's last tiny decline is significant too)."""
     finite = np.isfinite(values)
     if int(finite.sum()) < MIN_TREND_POINTS:
         return None
@@ -207,16 +211,19 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     slope = theil_sen(epochs[-k:], y[-k:])
     tau, p = mann_kendall(y[-k:])
     monotone = bool(np.all(np.diff(y[-k:]) < 0))
-    gain = -slope * float(epochs[-1] - epochs[-k]) / c.level()
+    fall = -slope * float(epochs[-1] - epochs[-k])
+    gain = fall / c.level()
+    start = abs(float(y[0]))
+    material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
     trend = f"trend {pvalue(p)}" if k >= MK_MIN_POINTS else "too few epochs for a trend test"
     return Symptom(
         name,
-        (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT,
+        (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT and material,
         round(gain, 4),
         "of the loss level over the last quarter",
         f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
-        f"{abs(gain):.1%} of the level "
-        f"({trend}{', every epoch lower' if monotone else ''})",
+        f"{abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its first "
+        f"value ({trend}{', every epoch lower' if monotone else ''})",
     )
 
 

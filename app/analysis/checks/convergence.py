@@ -7,7 +7,14 @@ from app.analysis.finding import Finding, skipped
 from app.analysis.stats import log10p, mann_kendall, theil_sen
 from app.analysis.wording import pvalue
 
-FEATURES = ("cv_train_slope", "cv_val_slope", "cv_train_logp", "cv_val_logp", "cv_both")
+FEATURES = (
+    "cv_train_slope",
+    "cv_val_slope",
+    "cv_train_logp",
+    "cv_val_logp",
+    "cv_both",
+    "cv_val_material",
+)
 
 
 MIN_GAIN = 0.02  # "clearly improving": the window's trend is worth 2% of the loss level or more
@@ -40,7 +47,13 @@ def check(c: Curves) -> Finding:
         and val_p < 0.05
         and -val_slope * k >= MIN_GAIN
     )
+    # What the window's fall is worth next to where validation started: whether more epochs
+    # could matter in practice, not only whether the decline is significant.
+    finite_val = c.val[np.isfinite(c.val)]
+    start = abs(float(finite_val[0])) if len(finite_val) else 0.0
+    material = -val_slope * level * k / start if start else 0.0
     features = {
+        "cv_val_material": float(np.clip(material * 10, -2, 2)),
         "cv_train_slope": float(np.clip(-train_slope * 10, -2, 2)),
         "cv_val_slope": float(np.clip(-val_slope * 10, -2, 2)),
         "cv_train_logp": log10p(train_p) / 10,
