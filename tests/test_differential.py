@@ -99,6 +99,28 @@ def probe_like(template_run: str, **changes: float) -> ProbeReport:
     return ProbeReport.model_validate(report)
 
 
+def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does():
+    # Training ends at 0.0012 while the checkpoint recomputes 0.0005: a factor of 2.4, worth
+    # 0.07% of where training started. A loss summed instead of averaged is apart by far more.
+    epochs = np.arange(1, 21)
+    train = 0.001 + 1.0 * np.exp(-epochs / 2)
+    val = 1.2 * train
+
+    def mismatch(reported: float, recomputed: float) -> bool:
+        probe = probe_like(
+            "loss_computation_mismatch-1",
+            loss_recompute__train_reported=reported,
+            loss_recompute__train_recomputed=recomputed,
+            loss_recompute__train_log_ratio=math.log(reported / recomputed),
+            loss_recompute__val_log_ratio=0.0,
+        )
+        result = diagnose(history(train, val, probe=probe))
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert not mismatch(0.0012, 0.0005)
+    assert mismatch(0.0012 * 32, 0.0012)
+
+
 def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():
     # The newcomer's digits MLP: the training set scores 0.0008 in eval mode, validation 0.119,
     # and dropout adds only +0.013 to the reported training loss.
@@ -178,6 +200,24 @@ def test_a_fall_large_next_to_a_tiny_final_loss_but_not_next_to_the_start_is_not
     assert not still.present  # ... and not material next to the start
     assert "of its first value" in still.detail
     assert "not_converged" not in ids(result)
+
+
+def test_a_rise_after_the_minimum_too_small_to_matter_is_not_overfitting():
+    # Validation falls from 2.0 to 0.1 and creeps up by 0.012: significant next to its tiny
+    # jitter, a tenth of the loss level, and 0.6% of where it started. The best checkpoint would
+    # be no better in practice; ten times that rise would be.
+    epochs = np.arange(1, 41)
+    train = 0.006 + 2.1 * np.exp(-(epochs - 1) / 3)
+    val = 0.1 + 1.9 * np.exp(-(epochs - 1) / 3)
+
+    def rise(scale: float):
+        bumped = val + scale * 0.012 * np.clip(epochs - 20, 0, 20) / 20
+        result = diagnose(history(train, bumped))
+        return next(s for s in result.symptoms if s.id == "val_rises_after_min")
+
+    small = rise(1.0)
+    assert small.value is not None and small.value >= 0.05 and not small.present
+    assert rise(10.0).present
 
 
 def test_a_curve_still_falling_fast_is_unfinished_training():

@@ -60,6 +60,8 @@ class Probe:
     median_log_scale: float
     train_log_ratio: float | None
     val_log_ratio: float | None
+    train_recompute_diff: float | None  # reported minus recomputed training loss
+    val_recompute_diff: float | None
     noise_train: float | None
     noise_val: float | None
 
@@ -84,6 +86,12 @@ def _interval(interval: Interval | None) -> tuple[float, float, float] | None:
     if parts[0] is None or parts[1] is None or parts[2] is None:
         return None
     return parts[0], parts[1], parts[2]
+
+
+def _difference(reported: float | None, recomputed: float | None) -> float | None:
+    if reported is None or recomputed is None:
+        return None
+    return _finite(reported - recomputed)
 
 
 def read(report: ProbeReport | None) -> Probe | None:
@@ -131,6 +139,12 @@ def read(report: ProbeReport | None) -> Probe | None:
         median_log_scale=_finite(shift.median_abs_log_scale_ratio) or 0.0 if shift else 0.0,
         train_log_ratio=_finite(recompute.train_log_ratio) if recompute else None,
         val_log_ratio=_finite(recompute.val_log_ratio) if recompute else None,
+        train_recompute_diff=_difference(recompute.train_reported, recompute.train_recomputed)
+        if recompute
+        else None,
+        val_recompute_diff=_difference(recompute.val_reported, recompute.val_recomputed)
+        if recompute
+        else None,
         noise_train=_finite(noise.train_confident_wrong) if noise else None,
         noise_val=_finite(noise.val_confident_wrong) if noise else None,
     )

@@ -26,7 +26,8 @@ MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
 MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more
 TREND_P = 0.05
 MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
-MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations
+MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations ...
+MATERIAL_RISE = 0.01  # ... and 1% of where validation started (stopping earlier must matter)
 MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the level or more ...
 # ... and a share of where the curve started: a fall from 0.015 to 0.012 on a run that began at
 # 0.8 is large next to the final loss level and irrelevant in practice.
@@ -41,7 +42,10 @@ DIVERGENCE = 0.1  # Kendall's tau product of loss and accuracy trends
 LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training
 SHIFT_AUC = 0.75  # a classifier tells the splits apart
 STEPS_MISMATCH = 0.2  # epoch means of the step losses differ from the reported loss by 20%
-RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a factor of 2)
+RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a factor of 2) ...
+# ... apart by a share of the curve's first loss: 0.0001 against 0.00005 is a factor of 2 and
+# nothing a loss computed differently would produce (dropout and noise do, at that level).
+MATERIAL_RECOMPUTE = 0.02
 SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
 SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
@@ -159,7 +163,11 @@ def _validation_shape(c: Curves) -> list[Symptom]:
     after = val[best:]
     sigma = noise_sigma(val)
     rise = float(np.median(after[-3:]) - val[best]) if len(after) >= 3 else 0.0
-    rises = rise / level >= MIN_RISE_REL and rise >= MIN_RISE_SIGMAS * sigma
+    rises = (
+        rise / level >= MIN_RISE_REL
+        and rise >= MIN_RISE_SIGMAS * sigma
+        and rise >= MATERIAL_RISE * abs(float(val[0]))
+    )
     out = [
         Symptom(
             "val_rises_after_min",
@@ -434,6 +442,28 @@ def _batches_per_epoch(c: Curves) -> float:
     return float(size) / float(batch)
 
 
+def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
+    """A re-evaluation recomputed a loss a factor apart from the reported one, by an amount
+    that matters next to where that curve started."""
+    p = probes.read(c.probe)
+    if p is None:
+        return False
+    sides = (
+        ("pr_train_logratio", p.train_recompute_diff, c.train),
+        ("pr_val_logratio", p.val_recompute_diff, c.val),
+    )
+    for feature, diff, curve in sides:
+        finite = curve[np.isfinite(curve)]
+        start = abs(float(finite[0])) if len(finite) else 0.0
+        if (
+            _feature(findings, "reeval_loss", feature) >= RECOMPUTE_MISMATCH
+            and diff is not None
+            and abs(diff) >= MATERIAL_RECOMPUTE * start
+        ):
+            return True
+    return False
+
+
 def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
     epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
@@ -441,13 +471,7 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     reported), step losses whose epoch means are not the reported loss, or a re-evaluation that
     recomputes another loss than the one reported."""
     steps = _feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
-    recomputed = (
-        max(
-            _feature(findings, "reeval_loss", "pr_train_logratio"),
-            _feature(findings, "reeval_loss", "pr_val_logratio"),
-        )
-        >= RECOMPUTE_MISMATCH
-    )
+    recomputed = _recomputed_differs(c, findings)
     parts, seen, value = [], False, None
     both = c.both & (c.train > 0) & (c.val > 0)
     if int(both.sum()) >= MIN_TREND_POINTS:
