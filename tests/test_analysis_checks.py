@@ -138,8 +138,16 @@ def test_oscillation_and_spikes_mean_an_unstable_learning_rate():
     assert stability.check(curves(wobbly, wobbly)).status == "flagged"
     spiky = decay(E)
     spiky[[10, 25]] += 2.0
-    assert stability.check(curves(spiky, decay(E))).features["st_spikes"] > 0
+    twice = stability.check(curves(spiky, decay(E)))
+    assert twice.features["st_spikes"] > 0 and twice.status == "flagged"
     assert stability.check(curves(decay(E), decay(E))).status == "passed"
+
+
+def test_one_spike_is_a_bad_batch_not_a_learning_rate_that_overshoots():
+    once = decay(E)
+    once[25] += 2.0
+    finding = stability.check(curves(once, decay(E)))
+    assert "1 spike" in finding.detail and finding.status == "passed"
 
 
 def test_still_falling_at_the_end_is_not_converged():
