@@ -220,6 +220,24 @@ def test_a_rise_after_the_minimum_too_small_to_matter_is_not_overfitting():
     assert rise(10.0).present
 
 
+def test_a_run_that_trained_every_planned_epoch_was_not_stopped_early():
+    # Validation falls steeply, bottoms out three epochs before the end and bumps up a little:
+    # what early stopping with a small patience leaves. It fired only if the run ended before
+    # the epochs its config plans.
+    epochs = np.arange(1, 21)
+    val = 0.4 + 1.6 * np.exp(-epochs / 4)
+    val[-3:] = val[-4] + np.array([0.004, 0.006, 0.008])
+    train = val - 0.05
+
+    def premature(planned: int) -> bool:
+        result = diagnose(history(train, val, {"epochs": planned, "early_stopping_patience": 3}))
+        assert next(s for s in result.symptoms if s.id == "ended_after_bump").present
+        return "premature_early_stopping" in ids(result)
+
+    assert premature(100)
+    assert not premature(20)
+
+
 def test_a_curve_still_falling_fast_is_unfinished_training():
     epochs = np.arange(1, 9)
     train = 1.4 * np.exp(-epochs / 12)

@@ -715,8 +715,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "averaged over a few epochs.",
         ),
         requires=(_any("ended_after_bump"),),
-        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
-        settle="the config key early_stopping_patience, or a rerun with more patience",
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("ran_as_planned"),
+        settle="the config keys epochs and early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(
         "numerical_instability",

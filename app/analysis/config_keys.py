@@ -97,6 +97,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
             "batch_size",
             "val_size",
             "early_stopping_patience",
+            "epochs",
             "train_loss_aggregation",
             "loss_reduction",
             "frozen_layers",

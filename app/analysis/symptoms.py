@@ -52,6 +52,7 @@ BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch .
 JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
+PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 
 
 @dataclass(frozen=True)
@@ -510,6 +511,31 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     )
 
 
+def _planned_epochs(c: Curves) -> int | None:
+    planned = c.config.get(PLANNED_EPOCHS_KEY)
+    if isinstance(planned, bool) or not isinstance(planned, int | float):
+        return None
+    return int(planned) if planned >= 1 else None
+
+
+def _schedule(c: Curves) -> list[Symptom]:
+    """Whether the run trained every epoch it was set to (config `epochs`): early stopping that
+    fires ends a run before its plan, so one that ran as planned was not stopped early."""
+    planned = _planned_epochs(c)
+    if planned is None or c.n == 0:
+        return []
+    share = c.n / planned
+    return [
+        Symptom(
+            "ran_as_planned",
+            share >= 1,
+            round(share, 4),
+            "of the planned epochs",
+            f"{count(c.n, 'epoch')} logged of the {planned} the config plans",
+        )
+    ]
+
+
 def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
     """Every symptom measured on this run, by id."""
     found = [
@@ -518,6 +544,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *_gap_trend(c),
         *_validation_shape(c),
         *_training_shape(c),
+        *_schedule(c),
         *_from_checks(findings),
         *_from_probe(c),
     ]
