@@ -10,11 +10,9 @@ tests and the benchmarks need no torch. Runs whose variant index ends in 7, 8 or
 held-out part.
 """
 
-import json
 import math
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from train import Recipe, Split, augmented, train
 
 from app.analysis.catalog import CAUSES
+from bench.scenarios.driver import jobs, write_runs
 
 OUT = Path(__file__).parent / "runs"
 VARIANTS = 20
@@ -585,25 +584,13 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
 
 def main() -> None:
     """`generate.py [CAUSE ...]` regenerates only those causes' runs."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    only = set(sys.argv[1:])
-    jobs = [
-        (cause, v)
-        for cause in PLANTS
-        if not only or cause in only
-        for v in range(MORE_VARIANTS.get(cause, VARIANTS))
-    ]
-    written = dropped = 0
-    with ProcessPoolExecutor(2) as pool:
-        for job, run in zip(jobs, pool.map(generate, jobs), strict=True):
-            if run is None:
-                dropped += 1
-                print(f"dropped {job[0]}-{job[1]}: the planted phenomenon never became visible")
-                continue
-            (OUT / f"{run['name']}.json").write_text(json.dumps(run, separators=(",", ":")))
-            written += 1
-            print(f"{run['name']:<32} {run['split']:<8} truth={','.join(run['truth']) or '-'}")
-    print(f"\n{written} runs written to {OUT}, {dropped} dropped")
+    write_runs(
+        jobs(PLANTS, VARIANTS, MORE_VARIANTS),
+        generate,
+        OUT,
+        "the planted phenomenon never became visible",
+        lambda run: f"{run['name']:<32} {run['split']:<8} truth={','.join(run['truth']) or '-'}",
+    )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ to `bench/scenarios/runs/` beside the first generator's, marked `"generator": "s
 with their family (the kind of data), so that bench/accuracy.py can leave either out.
 """
 
-import json
 import math
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
 
+from bench.scenarios.driver import jobs, write_runs
 from bench.scenarios.second.data import Data
 from bench.scenarios.second.labels import Reruns, label
 from bench.scenarios.second.loop import Recipe, augment, train
@@ -170,29 +168,13 @@ MORE_VARIANTS = {"healthy": 16}
 
 def main() -> None:
     """`python -m bench.scenarios.second.generate [CAUSE ...]` regenerates only those causes."""
-    only = set(sys.argv[1:])
-    jobs = [
-        (cause, v)
-        for cause in PLANTS
-        if not only or cause in only
-        for v in range(MORE_VARIANTS.get(cause, VARIANTS))
-    ]
-    written = dropped = 0
-    with ProcessPoolExecutor(2) as pool:
-        for job, run in zip(jobs, pool.map(generate, jobs), strict=True):
-            if run is None:
-                dropped += 1
-                print(
-                    f"dropped {job[0]}-{job[1]}: its counterfactual never confirmed it", flush=True
-                )
-                continue
-            (RUNS / f"{run['name']}.json").write_text(json.dumps(run, separators=(",", ":")))
-            written += 1
-            print(
-                f"{run['name']:<40} {run['family']:<14} truth={','.join(run['truth']) or '-'}",
-                flush=True,
-            )
-    print(f"\n{written} runs written to {RUNS}, {dropped} dropped")
+    write_runs(
+        jobs(PLANTS, VARIANTS, MORE_VARIANTS),
+        generate,
+        RUNS,
+        "its counterfactual never confirmed it",
+        lambda run: f"{run['name']:<40} {run['family']:<14} truth={','.join(run['truth']) or '-'}",
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,50 @@
+"""The loop both scenario generators run: every (cause, variant) job in two processes, each kept
+run written as one JSON file, each dropped one said out loud.
+
+`python generate.py [CAUSE ...]` regenerates only those causes' runs; the generators differ in
+how a run is made and labelled (their `generate` functions), never in how runs are stored.
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+PROCESSES = 2
+
+Job = tuple[str, int]
+Run = dict[str, Any]
+
+
+def jobs(causes: Iterable[str], variants: int, more: Mapping[str, int]) -> list[Job]:
+    """Every variant of the causes named on the command line (all of them when none is)."""
+    only = set(sys.argv[1:])
+    return [
+        (cause, v)
+        for cause in causes
+        if not only or cause in only
+        for v in range(more.get(cause, variants))
+    ]
+
+
+def write_runs(
+    todo: list[Job],
+    generate: Callable[[Job], Run | None],
+    folder: Path,
+    why_dropped: str,
+    describe: Callable[[Run], str],
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = dropped = 0
+    with ProcessPoolExecutor(PROCESSES) as pool:
+        for (cause, variant), run in zip(todo, pool.map(generate, todo), strict=True):
+            if run is None:
+                dropped += 1
+                print(f"dropped {cause}-{variant}: {why_dropped}", flush=True)
+                continue
+            (folder / f"{run['name']}.json").write_text(json.dumps(run, separators=(",", ":")))
+            written += 1
+            print(describe(run), flush=True)
+    print(f"\n{written} runs written to {folder}, {dropped} dropped")
