@@ -1,12 +1,14 @@
 """The loop both scenario generators run: every (cause, variant) job in two processes, each kept
 run written as one JSON file, each dropped one said out loud.
 
-`python generate.py [CAUSE ...]` regenerates only those causes' runs; the generators differ in
-how a run is made and labelled (their `generate` functions), never in how runs are stored.
+`generate [--variants FROM:TO] [CAUSE ...]` (re)generates only those causes' runs, and only the
+variant indices in [FROM, TO) when given (new indices add runs beside those already stored); the
+generators differ in how a run is made and labelled (their `generate` functions), never in how
+runs are stored.
 """
 
+import argparse
 import json
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -19,13 +21,19 @@ Run = dict[str, Any]
 
 
 def jobs(causes: Iterable[str], variants: int, more: Mapping[str, int]) -> list[Job]:
-    """Every variant of the causes named on the command line (all of them when none is)."""
-    only = set(sys.argv[1:])
+    """Every variant of the causes named on the command line (all of them when none is); with
+    `--variants FROM:TO`, only those indices, for every cause."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", help="FROM:TO, variant indices to generate")
+    parser.add_argument("causes", nargs="*")
+    args = parser.parse_args()
+    only = set(args.causes)
+    first, last = (int(x) for x in args.variants.split(":")) if args.variants else (0, None)
     return [
         (cause, v)
         for cause in causes
         if not only or cause in only
-        for v in range(more.get(cause, variants))
+        for v in range(first, more.get(cause, variants) if last is None else last)
     ]
 
 
