@@ -121,6 +121,30 @@ def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does(
     assert mismatch(0.0012 * 32, 0.0012)
 
 
+def test_one_significantly_shifted_feature_is_no_shift_between_the_splits():
+    # With thousands of samples a test finds one of 58 input features shifted while a
+    # classifier cannot tell the splits apart (AUC 0.5): preprocessing that differs between the
+    # splits moves nearly every feature, and this re-evaluation found no sign of it.
+    epochs = np.arange(1, 21)
+    train = 0.2 + 1.0 * np.exp(-epochs / 3)
+    val = 0.35 + 0.9 * np.exp(-epochs / 3)
+
+    def diagnosis(auc: float, shifted: int):
+        probe = probe_like(
+            "preprocessing_mismatch-0",
+            split_shift__adversarial_auc=auc,
+            split_shift__features_shifted=shifted,
+            split_shift__features_tested=58,
+        )
+        result = diagnose(history(train, val, probe=probe))
+        return next(s for s in result.symptoms if s.id == "split_shift").present, ids(result)
+
+    shift, causes = diagnosis(0.5, 1)
+    assert not shift and "preprocessing_mismatch" not in causes
+    assert diagnosis(0.5, 30)[0]
+    assert diagnosis(0.99, 58)[0]
+
+
 def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():
     # The newcomer's digits MLP: the training set scores 0.0008 in eval mode, validation 0.119,
     # and dropout adds only +0.013 to the reported training loss.
