@@ -145,6 +145,27 @@ def test_one_significantly_shifted_feature_is_no_shift_between_the_splits():
     assert diagnosis(0.99, 58)[0]
 
 
+def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only_if_there_is_any():
+    # A model with no dropout, batch norm, smoothing or augmentation whose training loss is
+    # reported summed over a batch: the reported loss sits far above the eval-mode one, and
+    # nothing that happens only in training can be why.
+    epochs = np.arange(1, 21)
+    val = 0.2 + 1.0 * np.exp(-epochs / 4)
+    train = 32 * (0.15 + 1.0 * np.exp(-epochs / 4))
+    probe = probe_like("loss_computation_mismatch-0")
+
+    def effect(config):
+        result = diagnose(history(train, val, config, probe=probe))
+        symptom = next(s for s in result.symptoms if s.id == "train_time_effect")
+        return symptom, result
+
+    bare, result = effect({})
+    assert not bare.present and "how the loss is reported" in bare.detail
+    assert "training-time behaviour" not in result.summary
+    assert not {"regularization_train_only", "augmentation_train_only"} & set(ids(result))
+    assert effect({"dropout": 0.5})[0].present
+
+
 def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():
     # The newcomer's digits MLP: the training set scores 0.0008 in eval mode, validation 0.119,
     # and dropout adds only +0.013 to the reported training loss.

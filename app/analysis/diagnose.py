@@ -23,7 +23,7 @@ from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
-from app.analysis.symptoms import Symptoms, measure
+from app.analysis.symptoms import Symptoms, measure, trains_differently
 
 ENGINE_VERSION = "0.6.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
@@ -224,7 +224,7 @@ def _decomposition(a: Assessment) -> str:
         return symptom in a.symptoms and a.symptoms[symptom].present
 
     scores = f"the training set scores {p.train_eval:.4g} and validation {p.val_eval:.4g}"
-    added = p.train_time[0] if p.train_time else None
+    added = p.train_time[0] if p.train_time and trains_differently(p, a.findings) else None
     if found("eval_val_above"):
         text = f" Re-evaluated in eval mode, {scores}: the gap is generalization"
         if added is not None and added > 0:

@@ -375,7 +375,23 @@ def _copies_scored(p: probes.Probe) -> str:
     )
 
 
-def _from_probe(c: Curves) -> list[Symptom]:
+def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool:
+    """Whether anything can make the training loss differ from an eval-mode pass: dropout or
+    batch norm in the model, label smoothing, measured augmentation, or what the config
+    declares (dropout, smoothing, an L2 term in the loss, mixup, augmentation, batch norm).
+    Without any, a reported training loss above the eval-mode one is how it was reported (its
+    half-epoch lag, or a loss computed differently), not training-time behaviour."""
+    declared = ("cfg_regularized", "cfg_augmentation", "cfg_batch_norm")
+    return (
+        p.has_dropout
+        or p.has_batchnorm
+        or p.label_smoothing > 0
+        or p.augmentation is not None
+        or any(_feature(findings, "config", name) > 0 for name in declared)
+    )
+
+
+def _from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     p = probes.read(c.probe)
     if p is None:
         return []
@@ -386,8 +402,17 @@ def _from_probe(c: Curves) -> list[Symptom]:
         f"{p.val_eval:.4g} (difference {value:+.3g}, 95% CI {low:+.3g} to {high:+.3g})"
     )
     train_time = p.train_time[0] if p.train_time else 0.0
-    time_sig = bool(p.train_time and p.train_time[1] > 0.1 * p.scale)
+    possible = trains_differently(p, findings)
+    time_sig = bool(p.train_time and p.train_time[1] > 0.1 * p.scale) and possible
     aug_sig = bool(p.augmentation and p.augmentation[1] > 0.1 * p.scale)
+    time_detail = (
+        f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
+        f"{train_time:+.3g} to the reported training loss"
+        if possible
+        else f"the reported training loss is {train_time:+.3g} from the eval-mode one, and the "
+        "model has no dropout, batch norm, smoothing or augmentation: that is how the loss is "
+        "reported (its lag, or a loss computed differently)"
+    )
     out = [
         Symptom(
             "eval_val_above",
@@ -408,8 +433,7 @@ def _from_probe(c: Curves) -> list[Symptom]:
             time_sig or aug_sig,
             round(train_time / p.scale, 4),
             "of the per-sample loss",
-            f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
-            f"{train_time:+.3g} to the reported training loss",
+            time_detail,
         ),
     ]
     if p.leaked_fraction is not None:
@@ -551,6 +575,6 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *_training_shape(c),
         *_schedule(c),
         *_from_checks(findings),
-        *_from_probe(c),
+        *_from_probe(c, findings),
     ]
     return {s.id: s for s in found}
