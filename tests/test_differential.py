@@ -166,6 +166,42 @@ def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only
     assert effect({"dropout": 0.5})[0].present
 
 
+def test_augmented_training_inputs_do_not_make_validation_look_easier():
+    # The probe scores the training set on one augmented draw, as training saw it, and on the
+    # raw inputs: augmentation makes the training set score worse than validation, the raw
+    # inputs do not. Whether the splits differ is a question about the raw inputs.
+    run = next(r for r in SUITE if r.name == "augmentation_train_only-0")
+    report = run.history.probe
+    assert report is not None and report.decomposition.augmentation_effect is not None
+
+    def easier(probe: ProbeReport) -> bool:
+        result = diagnose(history(*curves_of(run), probe=probe))
+        return next(s for s in result.symptoms if s.id == "eval_val_below").present
+
+    assert not easier(report)
+    assert easier(probe_like("augmentation_train_only-0", decomposition__augmentation_effect=None))
+
+
+def test_a_shift_measured_on_an_augmented_draw_is_the_augmentation_not_the_split():
+    # A report that compared an augmented draw with validation (probes before they compared
+    # the raw inputs) measured what augmentation does to the inputs: the splits were not
+    # compared. One that compared the raw inputs did compare them.
+    run = next(r for r in SUITE if r.name == "augmentation_train_only-0")
+
+    def shift(probe: ProbeReport | None) -> bool | None:
+        result = diagnose(history(*curves_of(run), probe=probe))
+        found = [s.present for s in result.symptoms if s.id == "split_shift"]
+        return found[0] if found else None
+
+    assert shift(run.history.probe) is None
+    assert shift(probe_like("augmentation_train_only-0", split_shift__raw_inputs=True)) is True
+
+
+def curves_of(run) -> tuple[np.ndarray, np.ndarray]:
+    series = run.history.epoch_series
+    return series["train_loss"].values, series["val_loss"].values
+
+
 def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dropout():
     # The newcomer's digits MLP: the training set scores 0.0008 in eval mode, validation 0.119,
     # and dropout adds only +0.013 to the reported training loss.

@@ -117,3 +117,27 @@ def test_a_probe_from_the_training_script_finds_planted_leakage(tmp_path):
         assert check["status"] == "flagged"
     finally:
         server.stop()
+
+
+def test_copies_and_shift_are_looked_for_in_the_training_inputs_before_augmentation():
+    # Training saw an augmented draw (every input scaled and shifted); the raw inputs hold every
+    # validation sample. Compared with the augmented draw, the splits look different and the
+    # copies are hidden; compared with the raw inputs, the copies are found and no shift is.
+    planted = leakage(seed=1, epochs=5)
+    model = torch.jit.load(io.BytesIO(planted.model))
+    a = planted.arrays
+    augmented = (a["x_train"] * 1.5 + 1.0).astype(np.float32)
+    settings = Settings("cross_entropy", 0.0, 32, 512, 50, 0.995, "classification", None, None)
+
+    def report(raw: np.ndarray | None) -> ProbeReport:
+        data = Data(augmented, a["y_train"], a["x_val"], a["y_val"], raw, False)
+        return build(model, data, settings, torch.device("cpu"), lambda *_: None, lambda: None)
+
+    raw = report(a["x_train"])
+    assert raw.split_shift and raw.split_shift.raw_inputs is True
+    assert raw.split_shift.adversarial_auc is not None and raw.split_shift.adversarial_auc < 0.75
+    assert raw.leakage and raw.leakage.exact_duplicates == 200
+    blind = report(None)
+    assert blind.split_shift and blind.split_shift.raw_inputs is False
+    assert blind.split_shift.adversarial_auc is not None and blind.split_shift.adversarial_auc > 0.9
+    assert blind.leakage and blind.leakage.exact_duplicates == 0

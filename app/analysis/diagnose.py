@@ -223,7 +223,7 @@ def _decomposition(a: Assessment) -> str:
     def found(symptom: str) -> bool:
         return symptom in a.symptoms and a.symptoms[symptom].present
 
-    scores = f"the training set scores {p.train_eval:.4g} and validation {p.val_eval:.4g}"
+    scores = f"the training set scores {p.train_eval_raw:.4g} and validation {p.val_eval:.4g}"
     added = p.train_time[0] if p.train_time and trains_differently(p, a.findings) else None
     if found("eval_val_above"):
         text = f" Re-evaluated in eval mode, {scores}: the gap is generalization"

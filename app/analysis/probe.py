@@ -42,6 +42,8 @@ class Probe:
     label_smoothing: float
     reported_train: float | None
     train_time: tuple[float, float, float] | None  # value, ci_low, ci_high
+    # Training minus validation loss in eval mode, on the training inputs before augmentation
+    # when the probe measured it: whether the splits differ, not what augmentation adds.
     eval_gap: tuple[float, float, float]
     augmentation: tuple[float, float, float] | None
     perm_z: float | None
@@ -66,6 +68,12 @@ class Probe:
     noise_val: float | None
 
     @property
+    def train_eval_raw(self) -> float:
+        """The training set in eval mode on its inputs before augmentation (as measured when
+        the probe had them; else what training saw)."""
+        return self.train_eval - (self.augmentation[0] if self.augmentation else 0.0)
+
+    @property
     def scale(self) -> float:
         """A typical per-sample loss of this model on this data, to express effects relatively."""
         return max((self.train_eval + self.val_eval) / 2, 1e-3)
@@ -88,6 +96,17 @@ def _interval(interval: Interval | None) -> tuple[float, float, float] | None:
     return parts[0], parts[1], parts[2]
 
 
+def _before_augmentation(
+    gap: tuple[float, float, float], augmentation: tuple[float, float, float] | None
+) -> tuple[float, float, float]:
+    """The eval-mode gap with what augmentation adds to the training loss taken out (the
+    probe scores one augmented draw, as training saw it, and the raw inputs beside it)."""
+    if augmentation is None:
+        return gap
+    added = augmentation[0]
+    return gap[0] - added, gap[1] - added, gap[2] - added
+
+
 def _difference(reported: float | None, recomputed: float | None) -> float | None:
     if reported is None or recomputed is None:
         return None
@@ -101,9 +120,14 @@ def read(report: ProbeReport | None) -> Probe | None:
     passes, parts = report.passes, report.decomposition
     train_eval, val_eval = _mean(passes.train_eval), _mean(passes.val_eval)
     eval_gap = _interval(parts.eval_gap)
+    augmentation = _interval(parts.augmentation_effect)
     if train_eval is None or val_eval is None or eval_gap is None:
         return None
     leak, shift = report.leakage, report.split_shift
+    if augmentation is not None and shift is not None and not shift.raw_inputs:
+        # Compared on an augmented draw: the shift measured is the augmentation's, so the
+        # splits were not compared (reports from probes before they compared raw inputs).
+        shift = None
     recompute, noise, split = report.loss_recompute, report.label_noise, report.shuffled_split
     return Probe(
         n_train=report.n_train,
@@ -121,8 +145,8 @@ def read(report: ProbeReport | None) -> Probe | None:
         label_smoothing=report.label_smoothing,
         reported_train=_finite(parts.reported_train),
         train_time=_interval(parts.train_time_effect),
-        eval_gap=eval_gap,
-        augmentation=_interval(parts.augmentation_effect),
+        eval_gap=_before_augmentation(eval_gap, augmentation),
+        augmentation=augmentation,
         perm_z=_finite(split.z) if split else None,
         perm_p=_finite(split.p_value) if split else None,
         leaked_fraction=_finite(leak.leaked_fraction) if leak else None,

@@ -398,7 +398,7 @@ def _from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     value, low, high = p.eval_gap  # training minus validation loss, both in eval mode
     rel = value / p.scale
     eval_detail = (
-        f"re-evaluated in eval mode, the training set scores {p.train_eval:.4g} and validation "
+        f"re-evaluated in eval mode, the training set scores {p.train_eval_raw:.4g} and validation "
         f"{p.val_eval:.4g} (difference {value:+.3g}, 95% CI {low:+.3g} to {high:+.3g})"
     )
     train_time = p.train_time[0] if p.train_time else 0.0

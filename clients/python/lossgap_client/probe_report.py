@@ -103,6 +103,11 @@ class SplitShift(Strict):
     max_abs_mean_shift: NonNegative = Field(0.0, description="In training standard deviations.")
     median_abs_log_scale_ratio: NonNegative = 0.0
     max_abs_log_scale_ratio: NonNegative = 0.0
+    raw_inputs: bool | None = Field(
+        None,
+        description="Whether the training inputs compared were those before augmentation "
+        "(x_train_raw); absent in reports that did not say.",
+    )
 
 
 class LossRecompute(Strict):

@@ -202,14 +202,18 @@ def build(
     start = time.perf_counter()
     split = permutation.test(train_eval.losses, val_eval.losses, s.permutations, tick=progress.tick)
     seconds["shuffled_split"] = time.perf_counter() - start
+    # Copies and shift are questions about the splits, so they compare the training inputs
+    # before augmentation when they were given: an augmented draw differs from validation by
+    # the augmentation itself, and hides copies of validation samples.
+    inputs = data.x_train_raw if data.x_train_raw is not None else data.x_train
     progress.start("leakage")
     start = time.perf_counter()
-    dups = leakage.find(data.x_train, data.x_val, device, s.near_threshold, tick=progress.tick)
+    dups = leakage.find(inputs, data.x_val, device, s.near_threshold, tick=progress.tick)
     seconds["leakage"] = time.perf_counter() - start
     progress.start("split_shift")
     start = time.perf_counter()
     shifted = shift.measure(
-        data.x_train,
+        inputs,
         data.y_train,
         data.x_val,
         data.y_val,
@@ -238,7 +242,7 @@ def build(
         decomposition=_decomposition(s, passes, train_eval, raw),
         shuffled_split=vars(split),
         leakage=_leakage(dups, val_eval.losses, s.near_threshold),
-        split_shift=vars(shifted),
+        split_shift={**vars(shifted), "raw_inputs": data.x_train_raw is not None},
         loss_recompute=_recompute(s, passes),
         label_noise=_label_noise(train_eval, val_eval, data) if crit.classification else None,
         histograms=histograms(train_eval.losses, val_eval.losses),
