@@ -197,6 +197,29 @@ def test_a_shift_measured_on_an_augmented_draw_is_the_augmentation_not_the_split
     assert shift(probe_like("augmentation_train_only-0", split_shift__raw_inputs=True)) is True
 
 
+def test_a_generalization_gap_alone_is_not_training_past_the_best_point():
+    # Validation sits a constant 0.2 above training from the first epoch and never turns up; a
+    # re-evaluation confirms the model scores its training set better than validation. That
+    # gap is how far validation is from training, not overfitting: stopping earlier would not
+    # have helped.
+    epochs = np.arange(1, 31)
+    train = 0.3 + 1.5 * np.exp(-epochs / 5)
+    val = train + 0.2
+    probe = probe_like(
+        "regularization_train_only-3",
+        passes__train_eval__mean=0.3,
+        passes__val_eval__mean=0.5,
+        decomposition__eval_gap__value=-0.2,
+        decomposition__eval_gap__ci_low=-0.25,
+        decomposition__eval_gap__ci_high=-0.15,
+    )
+    result = diagnose(history(train, val, probe=probe))
+    present = {s.id for s in result.symptoms if s.present}
+    assert {"val_above_train", "eval_val_above"} <= present
+    assert not present & {"val_rises_after_min", "gap_widens"}
+    assert "overfitting" not in ids(result)
+
+
 def curves_of(run) -> tuple[np.ndarray, np.ndarray]:
     series = run.history.epoch_series
     return series["train_loss"].values, series["val_loss"].values

@@ -569,9 +569,11 @@ CAUSES: tuple[CauseSpec, ...] = (
             "stopping on validation loss).",
             "Add regularization (dropout, weight decay, augmentation) or more data.",
         ),
+        # A generalization gap measured in eval mode says how far validation is from training,
+        # not that training went past the best point: that takes a rise or a widening gap.
         requires=(
             _any("val_above_train", "eval_val_above"),
-            _any("val_rises_after_min", "gap_widens", "eval_val_above"),
+            _any("val_rises_after_min", "gap_widens"),
         ),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
