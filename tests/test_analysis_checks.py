@@ -191,6 +191,18 @@ def test_loss_rising_while_accuracy_rises_is_a_divergence():
     assert agree.status == "passed"
 
 
+def test_loss_rising_while_accuracy_holds_is_a_divergence():
+    # Validation loss climbs over the second half while accuracy stays where it was (within
+    # noise): the model grows overconfident on the samples it gets wrong, it predicts no worse.
+    rng = np.random.default_rng(4)
+    val = 0.3 + 0.01 * E + rng.normal(0, 0.002, 40)
+    flat = 0.9 + rng.normal(0, 0.002, 40)
+    holds = metrics.check(curves(decay(E), val, val_accuracy=flat))
+    assert holds.status == "flagged" and holds.features["ad_acc_holds"] == 1.0
+    falls = metrics.check(curves(decay(E), val, val_accuracy=0.9 - 0.003 * E))
+    assert falls.status == "passed"
+
+
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_short_histories_are_skipped_not_crashed(n):
     from app.analysis.checks import CHECKS

@@ -301,6 +301,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         "Loss and accuracy disagree",
         (
             "ad_divergence",
+            "ad_acc_holds",
             "has_accuracy",
             "of_tau",
             "of_rise_rel",

@@ -38,7 +38,6 @@ PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its start
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
 MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
 NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
-DIVERGENCE = 0.1  # Kendall's tau product of loss and accuracy trends
 LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training
 SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # ... or a quarter of the input features shift. With thousands of samples one feature of 58 is
@@ -325,7 +324,7 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
         Symptom(
             "accuracy_disagrees",
-            feature("metrics", "ad_divergence") > DIVERGENCE,
+            flagged("metrics"),
             round(feature("metrics", "ad_divergence"), 3),
             "product of the loss and accuracy trends",
             detail("metrics"),
