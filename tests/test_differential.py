@@ -164,6 +164,15 @@ def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only
     assert "training-time behaviour" not in result.summary
     assert not {"regularization_train_only", "augmentation_train_only"} & set(ids(result))
     assert effect({"dropout": 0.5})[0].present
+    # Dropout modules built with p=0: switching train mode on changes nothing.
+    eval_mean = probe.passes.train_eval.mean
+    for mode_mean, active in ((eval_mean, False), (eval_mean * 1.2, True)):
+        probe = probe_like(
+            "loss_computation_mismatch-0",
+            model__has_dropout=True,
+            passes__train_train_mode__mean=mode_mean,
+        )
+        assert effect({})[0].present is active
 
 
 def test_augmented_training_inputs_do_not_make_validation_look_easier():

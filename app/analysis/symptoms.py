@@ -55,6 +55,7 @@ BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch .
 JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
+INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
 PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 
 
@@ -374,6 +375,16 @@ def _copies_scored(p: probes.Probe) -> str:
     )
 
 
+def _dropout_active(p: probes.Probe) -> bool:
+    """Dropout modules that change the loss when switched on (a model built with p=0, or
+    whose dropout the probe could not switch, has them and no dropout)."""
+    if not p.has_dropout:
+        return False
+    if p.train_train_mode is None:
+        return True
+    return abs(p.train_train_mode - p.train_eval) > INACTIVE * p.scale
+
+
 def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool:
     """Whether anything can make the training loss differ from an eval-mode pass: dropout or
     batch norm in the model, label smoothing, measured augmentation, or what the config
@@ -382,7 +393,7 @@ def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool
     half-epoch lag, or a loss computed differently), not training-time behaviour."""
     declared = ("cfg_regularized", "cfg_augmentation", "cfg_batch_norm")
     return (
-        p.has_dropout
+        _dropout_active(p)
         or p.has_batchnorm
         or p.label_smoothing > 0
         or p.augmentation is not None
