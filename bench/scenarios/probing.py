@@ -71,7 +71,7 @@ def worker_report(
     return built.model_dump(mode="json", exclude={"seconds"})
 
 
-def _ignore(_: float) -> None:
+def _ignore(_share: float, _stage: str) -> None:
     return None
 
 

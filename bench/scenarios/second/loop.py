@@ -6,6 +6,7 @@ set at every epoch, the training set scored in eval mode, and the test loss when
 continued past the run's end.
 """
 
+import copy
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -154,8 +155,11 @@ def train(data: Data, recipe: Recipe, seed: int, extra_epochs: int = 0) -> dict[
     continued: list[float] = []
     best, since_best, step, stopped = math.inf, 0, 0, False
     total = recipe.epochs + extra_epochs
+    logged_end: nn.Module | None = None  # the model as the logged run left it
     for epoch in range(1, total + 1):
         extra = epoch > recipe.epochs or stopped
+        if extra and logged_end is None:
+            logged_end = copy.deepcopy(model)
         if extra and not continued:
             last = optimizer.param_groups[0]["lr"]
             if recipe.schedule in ANNEALED:
@@ -239,5 +243,6 @@ def train(data: Data, recipe: Recipe, seed: int, extra_epochs: int = 0) -> dict[
         "oracle": oracle,
         "continued": continued,
         "stopped_early": stopped,
-        "model": model,
+        # What a re-evaluation of the run's last checkpoint sees: never the continuation.
+        "model": logged_end if logged_end is not None else model,
     }
