@@ -87,7 +87,7 @@ def test_validation_below_training_only_at_the_first_epoch_is_no_sign_of_a_leak(
     assert not {"data_leakage", "easier_validation", "label_noise_train"} & set(ids(result))
 
 
-def probe_like(template_run: str, **changes: float) -> ProbeReport:
+def probe_like(template_run: str, **changes: float | bool | None) -> ProbeReport:
     """A suite run's probe report with some numbers replaced."""
     report = copy.deepcopy(json.loads((RUNS / f"{template_run}.json").read_text())["probe"])
     for path, value in changes.items():
@@ -202,8 +202,15 @@ def test_a_shift_measured_on_an_augmented_draw_is_the_augmentation_not_the_split
         found = [s.present for s in result.symptoms if s.id == "split_shift"]
         return found[0] if found else None
 
-    assert shift(run.history.probe) is None
-    assert shift(probe_like("augmentation_train_only-0", split_shift__raw_inputs=True)) is True
+    augmented_draw = {
+        "split_shift__adversarial_auc": 0.99,
+        "split_shift__features_shifted": 44,
+        "split_shift__features_tested": 58,
+    }
+    old = probe_like("augmentation_train_only-0", split_shift__raw_inputs=None, **augmented_draw)
+    assert shift(old) is None
+    raw = probe_like("augmentation_train_only-0", split_shift__raw_inputs=True, **augmented_draw)
+    assert shift(raw) is True
 
 
 def test_a_generalization_gap_alone_is_not_training_past_the_best_point():
