@@ -182,6 +182,21 @@ def test_degenerate_histories_get_a_diagnosis_not_an_error(case):
     assert all(math.isfinite(cause.confidence) for cause in result.causes)
 
 
+@pytest.mark.parametrize(
+    "value", [math.inf, -math.inf, math.nan, 0, -3, 2.5, 1e300, True, "90", None, [90]]
+)
+def test_any_planned_epochs_in_the_config_gets_a_diagnosis(value):
+    from app.analysis.document import history_from_document
+
+    rows = [
+        {"epoch": i + 1, "train_loss": 2.0 / (i + 1), "val_loss": 2.1 / (i + 1)} for i in range(8)
+    ]
+    result = diagnose(history_from_document({"epochs": rows, "config": {"epochs": value}}))
+    assert result.summary
+    planned = [s for s in result.symptoms if s.id == "ran_as_planned"]
+    assert not planned or planned[0].value is not None
+
+
 def test_a_null_loss_is_a_loss_that_was_not_a_number_and_an_absent_one_is_none():
     from app.analysis.curves import prepare
     from app.analysis.document import history_from_document

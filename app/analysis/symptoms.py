@@ -8,6 +8,7 @@ schedule is not "still improving", and a gap of 0.1% of the loss is not a gap. E
 carries its effect size, so the user sees how far from the line it was.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -554,7 +555,7 @@ def _planned_epochs(c: Curves) -> int | None:
     planned = c.config.get(PLANNED_EPOCHS_KEY)
     if isinstance(planned, bool) or not isinstance(planned, int | float):
         return None
-    return int(planned) if planned >= 1 else None
+    return int(planned) if math.isfinite(planned) and planned >= 1 else None
 
 
 def _schedule(c: Curves) -> list[Symptom]:
