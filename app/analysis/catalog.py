@@ -509,6 +509,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "off_neg_stable",
             "acc_inverted",
             "cfg_regularized",
+            "cfg_augmentation",
             "ls_ratio_stable",
             "ls_log_ratio",
             "pr_present",
