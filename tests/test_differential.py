@@ -443,6 +443,24 @@ def test_near_copies_the_model_scores_no_better_leak_nothing():
     assert b.symptoms["duplicates"].present and b.scores["data_leakage"] >= LEAK_CONFIRMED
 
 
+def test_a_finite_tenfold_jump_is_overshooting_and_a_hundredfold_one_numerical_trouble():
+    epochs = np.arange(1, 21)
+    train = 0.3 + 1.2 * np.exp(-epochs / 4)
+    val = train + 0.05
+
+    def diagnosis(factor: float):
+        jumped = train.copy()
+        jumped[12] *= factor
+        a = assess(history(jumped, val))
+        return {s.id for s in a.symptoms.values() if s.present}, set(a.scores)
+
+    present, possible = diagnosis(30.0)
+    assert "loss_jump" in present and "nonfinite" not in present
+    assert "numerical_instability" not in possible and "lr_too_high" in possible
+    present, possible = diagnosis(300.0)
+    assert "nonfinite" in present and "numerical_instability" in possible
+
+
 def test_noise_alone_is_not_a_learning_rate_that_overshoots():
     # A healthy curve with independent epoch noise: about two of three successive changes
     # reverse direction, as white noise does; no spikes, no upward drift.

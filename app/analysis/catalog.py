@@ -637,6 +637,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(
             _any(
                 "unstable_training",
+                "loss_jump",
                 "nonfinite",
                 "loss_exploded",
                 "collapsed_to_chance",

@@ -56,6 +56,11 @@ BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch .
 JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
+# A finite loss that jumps tenfold between two points overshot (`loss_jump`); numerical trouble
+# is NaN, infinity, or a jump of orders of magnitude (`nonfinite`, causes.md). In the suite, the
+# runs whose losses jumped 10-80x without a NaN had a learning rate too high, none numerical
+# trouble.
+ORDERS = 2.0
 INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
 PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 
@@ -302,7 +307,20 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
         and feature("early_stop", "es_pre_slope") > 0
     )
     return [
-        Symptom("nonfinite", flagged("nonfinite"), statistic("nonfinite"), "", detail("nonfinite")),
+        Symptom(
+            "nonfinite",
+            feature("nonfinite", "nf_any") > 0 or feature("nonfinite", "nf_jump") >= ORDERS,
+            statistic("nonfinite"),
+            "",
+            detail("nonfinite"),
+        ),
+        Symptom(
+            "loss_jump",
+            flagged("nonfinite"),
+            round(feature("nonfinite", "nf_jump"), 3),
+            "orders of magnitude",
+            detail("nonfinite"),
+        ),
         Symptom(
             "nan_loss",
             feature("nonfinite", "nf_any") > 0,
