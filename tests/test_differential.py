@@ -213,6 +213,23 @@ def test_a_shift_measured_on_an_augmented_draw_is_the_augmentation_not_the_split
     assert shift(raw) is True
 
 
+def generalization_probe(
+    train_eval: float, val_eval: float, half_width: float, **more: float
+) -> ProbeReport:
+    """A re-evaluation in which the training set scores `train_eval` and validation `val_eval`
+    in eval mode, the gap known to within `half_width`."""
+    gap = train_eval - val_eval
+    return probe_like(
+        "regularization_train_only-3",
+        passes__train_eval__mean=train_eval,
+        passes__val_eval__mean=val_eval,
+        decomposition__eval_gap__value=gap,
+        decomposition__eval_gap__ci_low=gap - half_width,
+        decomposition__eval_gap__ci_high=gap + half_width,
+        **more,
+    )
+
+
 def test_a_generalization_gap_alone_is_not_training_past_the_best_point():
     # Validation sits a constant 0.2 above training from the first epoch and never turns up; a
     # re-evaluation confirms the model scores its training set better than validation. That
@@ -221,14 +238,7 @@ def test_a_generalization_gap_alone_is_not_training_past_the_best_point():
     epochs = np.arange(1, 31)
     train = 0.3 + 1.5 * np.exp(-epochs / 5)
     val = train + 0.2
-    probe = probe_like(
-        "regularization_train_only-3",
-        passes__train_eval__mean=0.3,
-        passes__val_eval__mean=0.5,
-        decomposition__eval_gap__value=-0.2,
-        decomposition__eval_gap__ci_low=-0.25,
-        decomposition__eval_gap__ci_high=-0.15,
-    )
+    probe = generalization_probe(0.3, 0.5, 0.05)
     result = diagnose(history(train, val, probe=probe))
     present = {s.id for s in result.symptoms if s.present}
     assert {"val_above_train", "eval_val_above"} <= present
@@ -247,13 +257,10 @@ def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dr
     epochs = np.arange(1, 31)
     train = 0.014 + 1.9 * np.exp(-epochs / 3)
     val = 0.119 + 1.4 * np.exp(-epochs / 3)
-    probe = probe_like(
-        "regularization_train_only-3",
-        passes__train_eval__mean=0.0008,
-        passes__val_eval__mean=0.119,
-        decomposition__eval_gap__value=-0.118,
-        decomposition__eval_gap__ci_low=-0.15,
-        decomposition__eval_gap__ci_high=-0.09,
+    probe = generalization_probe(
+        0.0008,
+        0.119,
+        0.03,
         decomposition__train_time_effect__value=0.013,
         decomposition__train_time_effect__ci_low=0.008,
         decomposition__train_time_effect__ci_high=0.018,
