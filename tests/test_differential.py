@@ -468,6 +468,31 @@ def test_a_finite_tenfold_jump_is_overshooting_and_a_hundredfold_one_numerical_t
     assert "nonfinite" in present and "numerical_instability" in possible
 
 
+def test_a_cross_entropy_below_what_its_accuracy_allows_is_not_that_loss():
+    # A faulty MNIST script: the reported cross entropy falls to 0 while training accuracy
+    # stays at chance (0.099). Nine samples in ten are misclassified, each costing at least
+    # ln 2, so the loss reported is not the cross entropy of these predictions.
+    epochs = np.arange(1, 11)
+    train = np.array([0.0037] + [0.0] * 9)
+    series = {
+        "train_loss": Series.full(train),
+        "train_accuracy": Series.full(np.full(10, 0.0987)),
+    }
+    config = {"loss": "cross_entropy", "num_classes": 10}
+    run = History(epochs.astype(float), series, config=config, task="classification")
+    result = diagnose(run)
+    assert next(s for s in result.symptoms if s.id == "impossible_loss").present
+    assert result.causes[0].id == "loss_computation_mismatch"
+    assert result.causes[0].confidence >= 0.9
+    # A classifier that fits: cross entropy 0.03 at accuracy 0.99 is possible.
+    fitted = {
+        "train_loss": Series.full(0.03 + np.exp(-epochs / 2)),
+        "train_accuracy": Series.full(np.minimum(0.99, 0.5 + epochs / 10)),
+    }
+    fine = diagnose(History(epochs.astype(float), fitted, config=config, task="classification"))
+    assert not next(s for s in fine.symptoms if s.id == "impossible_loss").present
+
+
 def test_noise_alone_is_not_a_learning_rate_that_overshoots():
     # A healthy curve with independent epoch noise: about two of three successive changes
     # reverse direction, as white noise does; no spikes, no upward drift.

@@ -94,8 +94,9 @@ EXPLODED = _any("loss_exploded")
 # A classifier that ends at chance predicts nothing: the split, regularization, early stopping
 # or overfitting cannot be why (the learning rate, capacity, the loss or batch statistics can).
 AT_CHANCE = _any("at_chance")
-# A loss that cannot be negative went negative: it is not computed on what it should be.
-NOT_A_LOSS = _any("negative_loss")
+# A loss that cannot be negative went negative, or a cross entropy sits below what its own
+# accuracy allows: it is not computed on what it should be.
+NOT_A_LOSS = _any("negative_loss", "impossible_loss")
 REEVALUATE = f"re-evaluating a checkpoint on the data ({REEVALUATE_HOW})"
 
 
@@ -494,7 +495,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Compute both losses with the same function and reduction (mean over samples), "
             "averaged over the whole epoch.",
         ),
-        requires=(_any("loss_scale_mismatch", "negative_loss"),),
+        requires=(_any("loss_scale_mismatch") | NOT_A_LOSS,),
+        confirmed_by=NOT_A_LOSS,
         settle=f"the config keys loss_reduction and train_loss_aggregation, or {REEVALUATE}",
     ),
     CauseSpec(

@@ -36,6 +36,7 @@ FLAGGED_SYMPTOMS = (
     "loss_exploded",
     "at_chance",
     "negative_loss",
+    "impossible_loss",
 )
 BELOW_EARLY = ("val_below_train_early", "val_below_train_first")
 CLOSE = 0.2  # causes within this confidence of the top one are named as not ruled out

@@ -57,6 +57,12 @@ def confidences(
         scores[cause_id] = base + (p - base) * weight if p > base else p
         if BY_ID[cause_id].confirmed_by & present(symptoms):
             scores[cause_id] = max(scores[cause_id], CONFIRMED)
+    # A cause confirmed by its defining symptom needs no fitted model: a run logged without
+    # validation has no model for a loss computed wrongly, and a cross entropy of 0 at chance
+    # accuracy still is one.
+    for spec in BY_ID.values():
+        if spec.id in allowed and spec.id not in scores and spec.confirmed_by & present(symptoms):
+            scores[spec.id] = CONFIRMED
     leak = symptoms.get("duplicates")
     if (
         leak is not None

@@ -362,6 +362,7 @@ def _from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
                 ("at_chance", "fl_at_chance"),
                 ("collapsed_to_chance", "fl_collapsed"),
                 ("negative_loss", "fl_negative"),
+                ("impossible_loss", "fl_impossible"),
             )
         ),
         Symptom(

@@ -9,7 +9,10 @@ Three signatures, each impossible for a run that merely over- or underfits:
   it *collapsed* there when the loss first rose back above chance or accuracy fell from twice
   chance (overshooting steps do this; a learning rate too low never climbs above its start);
 - the loss went *negative* although the named loss cannot (cross entropy, squared or absolute
-  error): it is computed on targets or outputs it was not meant for.
+  error): it is computed on targets or outputs it was not meant for;
+- the loss is *impossible* for the accuracy reported beside it: a misclassified sample gives
+  the true class at most half the probability, so a cross entropy is at least (1 - accuracy) *
+  ln 2. A cross entropy of 0 with chance accuracy is not the loss of those predictions.
 """
 
 import math
@@ -20,12 +23,16 @@ from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.history import FloatArray
 
-FEATURES = ("fl_exploded", "fl_at_chance", "fl_collapsed", "fl_negative")
+FEATURES = ("fl_exploded", "fl_at_chance", "fl_collapsed", "fl_negative", "fl_impossible")
 EXPLODED_GROWTH = 1e3  # times the lowest value so far
 EXPLODED_CHANCE = 1e3  # times chance, at the run's lowest point
 CHANCE_BAND = 0.1  # losses no more than 10% below ln C
 OVERSHOOT = 1.25  # a later epoch a quarter above chance
 CHANCE_ACCURACY = 1.5  # validation accuracy at most 1.5 / C is chance
+# A cross entropy below this share of its bound (1 - accuracy) * ln 2: the margin leaves room
+# for a loss and an accuracy averaged over slightly different batches.
+IMPOSSIBLE_SHARE = 0.5
+MIN_ERROR = 0.1  # the bound means something once a tenth of the samples are misclassified
 # Losses that cannot be negative; the first group also starts near ln C for a classifier.
 LIKELIHOOD_LOSSES = frozenset(
     {
@@ -92,6 +99,26 @@ def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
     return at_chance, at_chance and (rose or lost), detail
 
 
+def _impossible(c: Curves) -> str:
+    """Where a likelihood loss ends below what its own accuracy allows, in words ("" if not)."""
+    if loss_name(c) not in LIKELIHOOD_LOSSES:
+        return ""
+    for side, loss, acc in (("training", c.train, c.train_acc), ("validation", c.val, c.val_acc)):
+        if acc is None:
+            continue
+        both = np.isfinite(loss) & np.isfinite(acc)
+        if int(both.sum()) < 2:
+            continue
+        end_loss = float(np.median(loss[both][-2:]))
+        error = 1 - float(np.median(acc[both][-2:]))
+        if MIN_ERROR <= error <= 1 and end_loss < IMPOSSIBLE_SHARE * error * math.log(2):
+            return (
+                f"the {side} loss ends at {end_loss:.3g} with accuracy {1 - error:.3g}: a cross "
+                f"entropy of those predictions is at least {error * math.log(2):.3g}"
+            )
+    return ""
+
+
 def check(c: Curves) -> Finding:
     values = np.concatenate([c.train, c.val])
     finite = values[np.isfinite(values)]
@@ -103,6 +130,7 @@ def check(c: Curves) -> Finding:
     exploded = growth >= EXPLODED_GROWTH or floor >= EXPLODED_CHANCE
     at_chance, collapsed, chance_detail = _chance_state(c, ln_c) if ln_c else (False, False, "")
     negative = loss_name(c) in NON_NEGATIVE_LOSSES and bool(np.any(finite < 0))
+    impossible = _impossible(c)
     parts = []
     if exploded:
         parts.append(
@@ -117,7 +145,10 @@ def check(c: Curves) -> Finding:
             f"the loss ({loss_name(c)}) reaches {float(np.min(finite)):.4g}, which it cannot "
             "on valid targets"
         )
+    if impossible:
+        parts.append(impossible)
     features = {
+        "fl_impossible": float(bool(impossible)),
         "fl_exploded": float(exploded),
         "fl_at_chance": float(at_chance),
         "fl_collapsed": float(collapsed),
