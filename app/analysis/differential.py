@@ -55,14 +55,13 @@ def confidences(
             continue
         base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
         scores[cause_id] = base + (p - base) * weight if p > base else p
-        if BY_ID[cause_id].confirmed_by & present(symptoms):
-            scores[cause_id] = max(scores[cause_id], CONFIRMED)
-    # A cause confirmed by its defining symptom needs no fitted model: a run logged without
-    # validation has no model for a loss computed wrongly, and a cross entropy of 0 at chance
-    # accuracy still is one.
+    # A cause confirmed by its defining symptom, whatever its model says and whether or not this
+    # view has one: a run logged without validation has no model for a loss computed wrongly,
+    # and a cross entropy of 0 at chance accuracy still is one.
+    found = present(symptoms)
     for spec in BY_ID.values():
-        if spec.id in allowed and spec.id not in scores and spec.confirmed_by & present(symptoms):
-            scores[spec.id] = CONFIRMED
+        if spec.id in allowed and spec.confirmed_by & found:
+            scores[spec.id] = max(scores.get(spec.id, 0.0), CONFIRMED)
     leak = symptoms.get("duplicates")
     if (
         leak is not None
