@@ -576,7 +576,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # A generalization gap measured in eval mode says how far validation is from training,
         # not that training went past the best point: that takes a rise or a widening gap.
         requires=(
-            _any("val_above_train", "eval_val_above"),
+            _any("val_above_train", "eval_val_above", "val_rises_after_min"),
             _any("val_rises_after_min", "gap_widens"),
         ),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,

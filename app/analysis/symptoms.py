@@ -24,7 +24,8 @@ from app.analysis.wording import count, pvalue
 MIN_GAP_REL = 0.05  # a gap worth 5% of the loss level ...
 MIN_GAP_Z = gaps.SIGNIFICANT_Z  # ... and beyond two standard errors of validation loss
 MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
-MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more
+MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more, ...
+GAP_GROWTH = 0.1  # ... or, already material at the start, by a tenth of itself
 TREND_P = 0.05
 MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
 MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations ...
@@ -142,12 +143,15 @@ def _gap_trend(c: Curves) -> list[Symptom]:
     early, late = float(np.mean(gap[:k])), float(np.mean(gap[-k:]))
     tau, p = mann_kendall(gap)
     widen = (late - early) / level
+    # A log that starts late in training (a resumed run, a scrollback) moves little relative to
+    # the loss, yet a material gap growing by a tenth of itself is a gap that widens.
+    grows = early >= MIN_GAP_REL * level and late - early >= GAP_GROWTH * early
     tau_abs, p_abs = mann_kendall(np.abs(gap))
     shrink = (abs(early) - abs(late)) / level
     return [
         Symptom(
             "gap_widens",
-            tau > 0 and p < TREND_P and widen >= MIN_TREND_CHANGE and late > 0,
+            tau > 0 and p < TREND_P and (widen >= MIN_TREND_CHANGE or grows) and late > 0,
             round(widen, 4),
             "of the loss level",
             f"validation minus training loss goes from {early:.3g} to {late:.3g} "
@@ -528,7 +532,8 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
     epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
     training curve that jitters like one batch while validation is smooth (only the last batch
-    reported), step losses whose epoch means are not the reported loss, or a re-evaluation that
+    reported; judged so only without step losses, which tell directly what the epoch's loss is
+    made of), step losses whose epoch means are not the reported loss, or a re-evaluation that
     recomputes another loss than the one reported."""
     steps = _feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
     recomputed = _recomputed_differs(c, findings)
@@ -543,7 +548,8 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
         val_jitter = noise_sigma(c.val[both]) / level
         constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
         one_batch = (
-            train_jitter >= BATCH_JITTER
+            not c.has_steps
+            and train_jitter >= BATCH_JITTER
             and train_jitter >= JITTER_RATIO * val_jitter
             and _batches_per_epoch(c) >= MANY_BATCHES
         )

@@ -1,0 +1,72 @@
+"""Symptoms measured the way the mechanism behind them shows, on curves whose answer is known."""
+
+import numpy as np
+
+from app.analysis import History, Series, diagnose
+from app.analysis.diagnose import assess
+from app.analysis.differential import compatible
+from app.analysis.symptoms import present
+
+
+def history(train, val, steps=None) -> History:
+    epochs = np.arange(1, len(train) + 1, dtype=float)
+    series = {
+        "train_loss": Series.full(np.asarray(train, float)),
+        "val_loss": Series.full(np.asarray(val, float)),
+    }
+    step, step_series = np.zeros(0, np.int64), {}
+    if steps is not None:
+        position, loss = steps
+        step = np.arange(len(loss), dtype=np.int64)
+        step_series = {"epoch": Series.full(position), "train_loss": Series.full(loss)}
+    return History(epochs, series, step, step_series, task="classification")
+
+
+def test_a_material_gap_growing_by_a_tenth_of_itself_widens_in_a_log_that_starts_late():
+    # The last 15 epochs of a long run (a scrollback): training creeps from 4.61 to 4.37 while
+    # validation stays at 5.97, a gap of 1.4 that grows to 1.6. Relative to the loss that is
+    # little movement; relative to the gap it is a widening a reader sees at once.
+    rng = np.random.default_rng(0)
+    train = np.linspace(4.61, 4.37, 15)
+    val = 5.97 + rng.normal(0, 0.01, 15)
+    result = diagnose(history(train, val))
+    widens = next(s for s in result.symptoms if s.id == "gap_widens")
+    assert widens.present and widens.value is not None and widens.value < 0.05
+    assert "overfitting" in [c.id for c in result.causes]
+    # The same gap held constant does not widen.
+    steady = diagnose(history(train, train + 1.4 + rng.normal(0, 0.01, 15)))
+    assert not next(s for s in steady.symptoms if s.id == "gap_widens").present
+
+
+def test_a_training_curve_of_few_sampled_batches_is_not_one_batch_when_its_steps_say_so():
+    # Each epoch's training loss is the mean of 15 sampled batch losses (a logger writing every
+    # 50 steps): it jitters far more than validation. Without the steps that looks like one
+    # batch reported as the epoch's loss; with them, their epoch means are the reported loss.
+    rng = np.random.default_rng(1)
+    epochs, per_epoch = 25, 15
+    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
+    clean = 0.3 + 0.3 * np.exp(-position / 4)
+    batches = clean * np.exp(rng.normal(0, 0.6, len(position)))
+    train = batches.reshape(epochs, per_epoch).mean(axis=1)
+    val = 0.33 + 0.3 * np.exp(-np.arange(1, epochs + 1) / 4)
+
+    def scale_mismatch(steps) -> bool:
+        return "loss_scale_mismatch" in present(assess(history(train, val, steps)).symptoms)
+
+    assert scale_mismatch(None)
+    assert not scale_mismatch((position, batches))
+    # Steps whose epoch means are not the reported loss still tell it apart.
+    assert scale_mismatch((position, batches * 2))
+
+
+def test_validation_rising_after_its_minimum_is_overfitting_even_below_a_regularized_train():
+    # Heavy dropout keeps the reported training loss above validation all run, yet validation
+    # turns up after epoch 10 while training keeps falling: the model is memorizing, and the
+    # sign of the gap only says how much dropout inflates the training loss.
+    e = np.arange(1, 31, dtype=float)
+    train = 1.2 + 1.0 * np.exp(-e / 6)
+    val = 0.5 + 1.2 * np.exp(-e / 4) + 0.012 * np.clip(e - 10, 0, None)
+    symptoms = assess(history(train, val)).symptoms
+    found = present(symptoms)
+    assert "val_rises_after_min" in found and "val_above_train" not in found
+    assert "overfitting" in compatible(symptoms)
