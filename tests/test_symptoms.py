@@ -8,7 +8,7 @@ from app.analysis.differential import compatible
 from app.analysis.symptoms import present
 
 
-def history(train, val, steps=None) -> History:
+def history(train, val, steps=None, config=None) -> History:
     epochs = np.arange(1, len(train) + 1, dtype=float)
     series = {
         "train_loss": Series.full(np.asarray(train, float)),
@@ -19,7 +19,7 @@ def history(train, val, steps=None) -> History:
         position, loss = steps
         step = np.arange(len(loss), dtype=np.int64)
         step_series = {"epoch": Series.full(position), "train_loss": Series.full(loss)}
-    return History(epochs, series, step, step_series, task="classification")
+    return History(epochs, series, step, step_series, config or {}, task="classification")
 
 
 def test_a_material_gap_growing_by_a_tenth_of_itself_widens_in_a_log_that_starts_late():
@@ -70,3 +70,25 @@ def test_validation_rising_after_its_minimum_is_overfitting_even_below_a_regular
     found = present(symptoms)
     assert "val_rises_after_min" in found and "val_above_train" not in found
     assert "overfitting" in compatible(symptoms)
+
+
+def test_a_slow_run_at_a_rate_far_below_the_usual_one_is_a_learning_rate_too_low():
+    # Adamax at 1e-6 (its usual rate is 2e-3) creeps down from chance for 30 epochs: training
+    # ten times faster is within reach. The same curve at the usual rate is no such evidence,
+    # and neither is a rate far below the usual one on a run that trained fine.
+    e = np.arange(1, 31, dtype=float)
+    slow = 2.4 - 0.01 * e
+    result = diagnose(
+        history(slow, slow + 0.01, config={"optimizer": "adamax", "learning_rate": 1e-6})
+    )
+    assert "lr_far_below_usual" in {s.id for s in result.symptoms if s.present}
+    assert result.causes[0].id == "lr_too_low" and result.causes[0].confidence >= 0.9
+    usual = diagnose(
+        history(slow, slow + 0.01, config={"optimizer": "adamax", "learning_rate": 2e-3})
+    )
+    assert not [c for c in usual.causes if c.id == "lr_too_low" and c.confidence >= 0.9]
+    trained = 0.05 + 2.3 * np.exp(-e / 3)
+    fine = diagnose(
+        history(trained, trained + 0.01, config={"optimizer": "sgd", "learning_rate": 1e-5})
+    )
+    assert "lr_too_low" not in [c.id for c in fine.causes]

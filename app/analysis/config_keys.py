@@ -41,17 +41,23 @@ TYPICAL_LR = {
 LR_DECADES = 3.0  # the feature saturates three decades from the typical rate
 
 
-def _lr_decades(config: Mapping[str, object]) -> float:
-    """log10(configured / typical learning rate) for the named optimizer, scaled to [-1, 1];
-    0 when either is unknown."""
+def lr_decades(config: Mapping[str, object]) -> float | None:
+    """log10(configured / typical learning rate) for the named optimizer; None when either is
+    unknown."""
     lr = _number(config, "learning_rate")
     if lr is None:
         lr = _number(config, "lr")
     optimizer = config.get("optimizer")
     typical = TYPICAL_LR.get(optimizer.strip().lower()) if isinstance(optimizer, str) else None
     if lr is None or lr <= 0 or typical is None:
-        return 0.0
-    return max(-1.0, min(1.0, math.log10(lr / typical) / LR_DECADES))
+        return None
+    return math.log10(lr / typical)
+
+
+def _lr_feature(config: Mapping[str, object]) -> float:
+    """The learning rate's distance from the typical one, scaled to [-1, 1]; 0 when unknown."""
+    decades = lr_decades(config)
+    return 0.0 if decades is None else max(-1.0, min(1.0, decades / LR_DECADES))
 
 
 def config_finding(config: Mapping[str, object]) -> Finding:
@@ -83,7 +89,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
         "cfg_frozen": _flag(config, "frozen_layers"),
         "cfg_small_patience": float(patience is not None and patience <= 3),
         "cfg_val_size_inv": 1.0 / math.sqrt(val_size) if val_size and val_size > 0 else 0.0,
-        "cfg_lr_log": _lr_decades(config),
+        "cfg_lr_log": _lr_feature(config),
     }
     known = sorted(
         k

@@ -16,6 +16,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.checks import gap as gaps
+from app.analysis.config_keys import TYPICAL_LR, lr_decades
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
@@ -64,6 +65,9 @@ NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in v
 ORDERS = 2.0
 INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
 PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
+# A configured learning rate this many decades below the optimizer's usual one: training ten
+# times faster is then within reach of a rate still far below the usual (rerunning at lr x 10).
+LR_FAR_BELOW = 2.0
 
 
 @dataclass(frozen=True)
@@ -601,6 +605,26 @@ def _schedule(c: Curves) -> list[Symptom]:
     ]
 
 
+def _learning_rate(c: Curves) -> list[Symptom]:
+    """The configured learning rate against the optimizer's usual one (config `learning_rate`
+    and `optimizer`)."""
+    decades = lr_decades(c.config)
+    if decades is None:
+        return []
+    optimizer = str(c.config.get("optimizer")).strip().lower()
+    return [
+        Symptom(
+            "lr_far_below_usual",
+            decades <= -LR_FAR_BELOW,
+            round(decades, 3),
+            "decades from the optimizer's usual rate",
+            f"the configured learning rate is {abs(decades):.1f} decades "
+            f"{'below' if decades < 0 else 'above'} the usual {TYPICAL_LR[optimizer]:g} for "
+            f"{optimizer}",
+        )
+    ]
+
+
 def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
     """Every symptom measured on this run, by id."""
     found = [
@@ -610,6 +634,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *_validation_shape(c),
         *_training_shape(c),
         *_schedule(c),
+        *_learning_rate(c),
         *_from_checks(findings),
         *_from_probe(c, findings),
     ]
