@@ -92,3 +92,20 @@ def test_a_slow_run_at_a_rate_far_below_the_usual_one_is_a_learning_rate_too_low
         history(trained, trained + 0.01, config={"optimizer": "sgd", "learning_rate": 1e-5})
     )
     assert "lr_too_low" not in [c.id for c in fine.causes]
+
+
+def test_validation_is_not_stuck_because_the_first_epoch_mean_includes_the_initialization():
+    # MNIST learns most of what it will in the first epoch: the epoch-mean training loss of
+    # epoch one (0.43) averages weights from their initialization on, validation (0.14) is
+    # measured at its end. From then on both fall together; a validation that stays put while
+    # training falls is stuck.
+    e = np.arange(1, 16, dtype=float)
+    train = 0.05 + 0.07 * np.exp(-(e - 2) / 4)
+    train[0] = 0.43
+    val = 0.06 + 0.08 * np.exp(-(e - 1) / 4)
+
+    def stuck(v) -> bool:
+        return "val_stuck" in present(assess(history(train, v)).symptoms)
+
+    assert not stuck(val)
+    assert stuck(np.full(15, 0.3) + 0.001 * np.sin(e))

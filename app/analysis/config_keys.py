@@ -60,6 +60,13 @@ def _lr_feature(config: Mapping[str, object]) -> float:
     return 0.0 if decades is None else max(-1.0, min(1.0, decades / LR_DECADES))
 
 
+def epoch_mean_training_loss(config: Mapping[str, object]) -> bool:
+    """Whether the reported training loss is a mean over the epoch's batches (config
+    `train_loss_aggregation`; the default of every library that logs one)."""
+    aggregation = str(config.get("train_loss_aggregation", "epoch_mean")).lower()
+    return aggregation in ("epoch_mean", "mean", "")
+
+
 def config_finding(config: Mapping[str, object]) -> Finding:
     dropout = _number(config, "dropout") or 0.0
     smoothing = _number(config, "label_smoothing") or 0.0
@@ -83,7 +90,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
             or _flag(config, "l2_in_loss") > 0
             or _flag(config, "mixup") > 0
         ),
-        "cfg_epoch_mean": float(aggregation in ("epoch_mean", "mean", "")),
+        "cfg_epoch_mean": float(epoch_mean_training_loss(config)),
         "cfg_last_batch": float(aggregation in ("last_batch", "end_of_epoch")),
         "cfg_sum_reduction": float(reduction == "sum"),
         "cfg_frozen": _flag(config, "frozen_layers"),

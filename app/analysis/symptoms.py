@@ -16,7 +16,7 @@ import numpy as np
 
 from app.analysis import probe as probes
 from app.analysis.checks import gap as gaps
-from app.analysis.config_keys import TYPICAL_LR, lr_decades
+from app.analysis.config_keys import TYPICAL_LR, epoch_mean_training_loss, lr_decades
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
@@ -206,11 +206,15 @@ def _validation_shape(c: Curves) -> list[Symptom]:
             f"({sigma / level:.1%} of the level)",
         ),
     ]
-    train = c.train[finite]
+    # An epoch-mean training loss's first value describes the weights of mid-epoch one, still
+    # near their initialization, while validation is measured at its end: from the second
+    # epoch on both curves describe comparable weights.
+    skip = 1 if epoch_mean_training_loss(c.config) and len(val) > MIN_TREND_POINTS else 0
+    train = c.train[finite][skip:]
     ok = np.isfinite(train)
     if ok.sum() >= 2:
         train_gain = float(train[ok][0] - np.min(train[ok])) / level
-        val_gain = float(val[0] - val[best]) / level
+        val_gain = float(val[skip] - np.min(val[skip:])) / level
         share = val_gain / train_gain if train_gain > 0 else 1.0
         out.append(
             Symptom(
