@@ -109,3 +109,17 @@ def test_validation_is_not_stuck_because_the_first_epoch_mean_includes_the_initi
 
     assert not stuck(val)
     assert stuck(np.full(15, 0.3) + 0.001 * np.sin(e))
+
+
+def test_a_steep_uneven_fall_is_not_the_jitter_of_one_batch():
+    # Four epochs of a fast-learning run: the training loss drops 0.82 -> 0.28 -> 0.22 -> 0.18,
+    # far more unevenly than validation, but it never turns: no batch noise in that. Thirty
+    # epochs of a training loss jumping up and down around its trend, next to a smooth
+    # validation, are.
+    short = assess(history([0.818, 0.283, 0.216, 0.183], [0.349, 0.231, 0.19, 0.161]))
+    assert "loss_scale_mismatch" not in present(short.symptoms)
+    rng = np.random.default_rng(2)
+    e = np.arange(1, 31, dtype=float)
+    val = 0.3 + 0.5 * np.exp(-e / 5)
+    one_batch = val * np.exp(rng.normal(0, 0.35, 30))
+    assert "loss_scale_mismatch" in present(assess(history(one_batch, val)).symptoms)

@@ -19,6 +19,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.config_keys import TYPICAL_LR, epoch_mean_training_loss, lr_decades
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
+from app.analysis.history import FloatArray
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
 from app.analysis.wording import count, pvalue
 
@@ -57,6 +58,8 @@ SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
 JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
+JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
+JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
 # A finite loss that jumps tenfold between two points overshot (`loss_jump`); numerical trouble
 # is NaN, infinity, or a jump of orders of magnitude (`nonfinite`, causes.md). In the suite, the
@@ -504,6 +507,13 @@ def _from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     return out
 
 
+def _turns(curve: FloatArray) -> float:
+    """Share of epochs where the curve changes direction: a loss of one batch jitters up and
+    down, while a steep fall (however uneven) never turns."""
+    steps = np.sign(np.diff(curve))
+    return float(np.mean(steps[1:] != steps[:-1])) if len(steps) >= 2 else 0.0
+
+
 def _batches_per_epoch(c: Curves) -> float:
     """train_size / batch_size from the config; infinite (no objection) when either is unknown."""
     size, batch = c.config.get("train_size"), c.config.get("batch_size")
@@ -557,6 +567,8 @@ def _loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
         constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
         one_batch = (
             not c.has_steps
+            and int(both.sum()) >= JITTER_EPOCHS
+            and _turns(c.train[both]) >= JITTER_TURNS
             and train_jitter >= BATCH_JITTER
             and train_jitter >= JITTER_RATIO * val_jitter
             and _batches_per_epoch(c) >= MANY_BATCHES
