@@ -123,3 +123,21 @@ def test_a_steep_uneven_fall_is_not_the_jitter_of_one_batch():
     val = 0.3 + 0.5 * np.exp(-e / 5)
     one_batch = val * np.exp(rng.normal(0, 0.35, 30))
     assert "loss_scale_mismatch" in present(assess(history(one_batch, val)).symptoms)
+
+
+def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_too_high():
+    # Adam at 0.05 (its usual rate is 1e-3): the training loss alternates up and down around
+    # a slow fall, as overshooting steps make it. The same curve at the usual rate is no such
+    # evidence, and a smooth, healthy run at 0.05 shows nothing a rate too high produces.
+    rng = np.random.default_rng(3)
+    e = np.arange(1, 31, dtype=float)
+    smooth = 0.4 + 0.8 * np.exp(-e / 5)
+    jumpy = smooth * (1 + 0.2 * (-1) ** e + rng.normal(0, 0.02, 30))
+    high = {"optimizer": "adam", "learning_rate": 0.05}
+    result = diagnose(history(jumpy, jumpy + 0.05, config=high))
+    assert "unstable_training" in {s.id for s in result.symptoms if s.present}
+    assert result.causes[0].id == "lr_too_high" and result.causes[0].confidence >= 0.9
+    usual = diagnose(history(jumpy, jumpy + 0.05, config={**high, "learning_rate": 1e-3}))
+    assert not [c for c in usual.causes if c.id == "lr_too_high" and c.confidence >= 0.9]
+    healthy = diagnose(history(smooth, smooth + 0.05, config=high))
+    assert "lr_too_high" not in [c.id for c in healthy.causes]

@@ -647,6 +647,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             ),
         ),
         excludes=NOT_A_LOSS,
+        # Overshooting at a rate thirty times the usual one: that rate is the first suspect.
+        confirmed_by=_any("lr_far_above_usual"),
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(

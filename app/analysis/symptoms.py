@@ -71,6 +71,8 @@ PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 # A configured learning rate this many decades below the optimizer's usual one: training ten
 # times faster is then within reach of a rate still far below the usual (rerunning at lr x 10).
 LR_FAR_BELOW = 2.0
+# ... or this many above it (thirty times): steps that large overshoot wherever the loss curves.
+LR_FAR_ABOVE = math.log10(30)
 
 
 @dataclass(frozen=True)
@@ -628,16 +630,15 @@ def _learning_rate(c: Curves) -> list[Symptom]:
     if decades is None:
         return []
     optimizer = str(c.config.get("optimizer")).strip().lower()
+    detail = (
+        f"the configured learning rate is {10 ** abs(decades):.3g} times "
+        f"{'below' if decades < 0 else 'above'} the usual {TYPICAL_LR[optimizer]:g} for "
+        f"{optimizer}"
+    )
+    unit = "decades from the optimizer's usual rate"
     return [
-        Symptom(
-            "lr_far_below_usual",
-            decades <= -LR_FAR_BELOW,
-            round(decades, 3),
-            "decades from the optimizer's usual rate",
-            f"the configured learning rate is {abs(decades):.1f} decades "
-            f"{'below' if decades < 0 else 'above'} the usual {TYPICAL_LR[optimizer]:g} for "
-            f"{optimizer}",
-        )
+        Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
+        Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
     ]
 
 
