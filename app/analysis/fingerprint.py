@@ -17,14 +17,15 @@ SOURCES = (
     "history.py",
     "probe.py",
     "stats.py",
-    "symptoms.py",
 )
+PACKAGES = ("checks", "symptoms")
 
 
 def fingerprint() -> str:
     digest = sha256()
-    for path in sorted([*(HERE / name for name in SOURCES), *(HERE / "checks").glob("*.py")]):
-        digest.update(path.name.encode())
+    packaged = [path for package in PACKAGES for path in (HERE / package).glob("*.py")]
+    for path in sorted([*(HERE / name for name in SOURCES), *packaged]):
+        digest.update(path.relative_to(HERE).as_posix().encode())
         digest.update(path.read_bytes().replace(b"\r\n", b"\n"))
     return digest.hexdigest()[:12]
 

@@ -1,0 +1,39 @@
+"""Symptoms: what the curves (and a re-evaluation) show, measured before any cause is named.
+
+The differential diagnosis starts here. A cause is considered only when its mechanism can
+produce what was measured: each `CauseSpec` names the symptoms it needs and those it cannot
+produce. A symptom is present only when it is clear against the curve's own noise *and* large
+enough to matter (a share of the loss level): a tiny, significant decline at the end of a cosine
+schedule is not "still improving", and a gap of 0.1% of the loss is not a gap. Every symptom
+carries its effect size, so the user sees how far from the line it was.
+"""
+
+from collections.abc import Mapping
+
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+from app.analysis.symptoms.config import learning_rate, schedule
+from app.analysis.symptoms.findings import from_checks
+from app.analysis.symptoms.gap import gap_symptoms, gap_trend
+from app.analysis.symptoms.loss_scale import loss_scale
+from app.analysis.symptoms.reevaluation import from_probe, trains_differently
+from app.analysis.symptoms.shape import training_shape, validation_shape
+from app.analysis.symptoms.symptom import Symptom, Symptoms, present
+
+__all__ = ["Symptom", "Symptoms", "measure", "present", "trains_differently"]
+
+
+def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
+    """Every symptom measured on this run, by id."""
+    found = [
+        loss_scale(c, findings),
+        *gap_symptoms(c),
+        *gap_trend(c),
+        *validation_shape(c),
+        *training_shape(c),
+        *schedule(c),
+        *learning_rate(c),
+        *from_checks(findings),
+        *from_probe(c, findings),
+    ]
+    return {s.id: s for s in found}

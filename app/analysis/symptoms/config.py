@@ -1,0 +1,61 @@
+"""Symptoms the run's config states: whether it trained every planned epoch, and a learning rate
+far from the optimizer's usual one.
+"""
+
+import math
+
+from app.analysis.config_keys import TYPICAL_LR, lr_decades
+from app.analysis.curves import Curves
+from app.analysis.symptoms.symptom import Symptom
+from app.analysis.wording import count
+
+PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
+# A configured learning rate this many decades below the optimizer's usual one: training ten
+# times faster is then within reach of a rate still far below the usual (rerunning at lr x 10).
+LR_FAR_BELOW = 2.0
+# ... or this many above it (thirty times): steps that large overshoot wherever the loss curves.
+LR_FAR_ABOVE = math.log10(30)
+
+
+def _planned_epochs(c: Curves) -> int | None:
+    planned = c.config.get(PLANNED_EPOCHS_KEY)
+    if isinstance(planned, bool) or not isinstance(planned, int | float):
+        return None
+    return int(planned) if math.isfinite(planned) and planned >= 1 else None
+
+
+def schedule(c: Curves) -> list[Symptom]:
+    """Whether the run trained every epoch it was set to (config `epochs`): early stopping that
+    fires ends a run before its plan, so one that ran as planned was not stopped early."""
+    planned = _planned_epochs(c)
+    if planned is None or c.n == 0:
+        return []
+    share = c.n / planned
+    return [
+        Symptom(
+            "ran_as_planned",
+            share >= 1,
+            round(share, 4),
+            "of the planned epochs",
+            f"{count(c.n, 'epoch')} logged of the {planned} the config plans",
+        )
+    ]
+
+
+def learning_rate(c: Curves) -> list[Symptom]:
+    """The configured learning rate against the optimizer's usual one (config `learning_rate`
+    and `optimizer`)."""
+    decades = lr_decades(c.config)
+    if decades is None:
+        return []
+    optimizer = str(c.config.get("optimizer")).strip().lower()
+    detail = (
+        f"the configured learning rate is {10 ** abs(decades):.3g} times "
+        f"{'below' if decades < 0 else 'above'} the usual {TYPICAL_LR[optimizer]:g} for "
+        f"{optimizer}"
+    )
+    unit = "decades from the optimizer's usual rate"
+    return [
+        Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
+        Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
+    ]

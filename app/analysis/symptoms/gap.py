@@ -1,0 +1,104 @@
+"""The gap between the curves: its sign and size at the end, at the start and at the first
+epoch, and whether it widens or shrinks.
+"""
+
+import numpy as np
+
+from app.analysis.checks import gap as gaps
+from app.analysis.curves import Curves
+from app.analysis.stats import mann_kendall
+from app.analysis.symptoms.symptom import Symptom
+from app.analysis.wording import count, pvalue
+
+MIN_GAP_REL = 0.05  # a gap worth 5% of the loss level ...
+MIN_GAP_Z = gaps.SIGNIFICANT_Z  # ... and beyond two standard errors of validation loss
+MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
+MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more, ...
+GAP_GROWTH = 0.1  # ... or, already material at the start, by a tenth of itself
+TREND_P = 0.05
+
+
+def gap_symptoms(c: Curves) -> list[Symptom]:
+    late = gaps.measure(c, "late")
+    if late is None:
+        return []
+    windows = [("", late)]
+    early = gaps.measure(c, "early")
+    if early is not None and int(np.sum(c.both)) >= MIN_EARLY_EPOCHS:
+        windows.append(("_early", early))
+    out = []
+    for suffix, m in windows:
+        clear = abs(m.z) >= MIN_GAP_Z and abs(m.relative) >= MIN_GAP_REL
+        where = "first" if suffix else "last"
+        detail = (
+            f"over the {where} {count(m.epochs, 'epoch')} validation loss is {abs(m.gap):.3g} "
+            f"{'below' if m.gap < 0 else 'above'} training loss ({abs(m.relative):.0%} of the "
+            f"loss level, {abs(m.z):.1f} standard errors)"
+        )
+        for side, sign in (("below", -1), ("above", 1)):
+            out.append(
+                Symptom(
+                    f"val_{side}_train{suffix}",
+                    clear and np.sign(m.gap) == sign,
+                    round(m.relative, 4),
+                    "of the loss level",
+                    detail,
+                )
+            )
+    tr0, va0 = c.train[c.both][0], c.val[c.both][0]
+    sigma = gaps.val_sigma(c)
+    first_se = max(sigma if sigma is not None else gaps.SHORT_RUN_SE * late.level, late.se)
+    first = (va0 - tr0) / late.level
+    out.append(
+        Symptom(
+            "val_below_train_first",
+            first <= -MIN_GAP_REL and (tr0 - va0) >= MIN_GAP_Z * first_se,
+            round(float(first), 4),
+            "of the loss level",
+            f"at the first epoch validation loss is {va0:.4g} and training loss {tr0:.4g}",
+        )
+    )
+    out.append(
+        Symptom(
+            "gap_within_noise",
+            abs(late.z) < MIN_GAP_Z,
+            round(late.z, 2),
+            "standard errors",
+            f"the final gap is {abs(late.z):.1f} standard errors of validation loss",
+        )
+    )
+    return out
+
+
+def gap_trend(c: Curves) -> list[Symptom]:
+    if int(np.sum(c.both)) < MIN_EARLY_EPOCHS:
+        return []
+    gap = c.val[c.both] - c.train[c.both]
+    level = c.level()
+    k = gaps.window(len(gap))
+    early, late = float(np.mean(gap[:k])), float(np.mean(gap[-k:]))
+    tau, p = mann_kendall(gap)
+    widen = (late - early) / level
+    # A log that starts late in training (a resumed run, a scrollback) moves little relative to
+    # the loss, yet a material gap growing by a tenth of itself is a gap that widens.
+    grows = early >= MIN_GAP_REL * level and late - early >= GAP_GROWTH * early
+    tau_abs, p_abs = mann_kendall(np.abs(gap))
+    shrink = (abs(early) - abs(late)) / level
+    return [
+        Symptom(
+            "gap_widens",
+            tau > 0 and p < TREND_P and (widen >= MIN_TREND_CHANGE or grows) and late > 0,
+            round(widen, 4),
+            "of the loss level",
+            f"validation minus training loss goes from {early:.3g} to {late:.3g} "
+            f"(trend tau={tau:+.2f}, {pvalue(p)})",
+        ),
+        Symptom(
+            "gap_shrinks",
+            tau_abs < 0 and p_abs < TREND_P and shrink >= MIN_TREND_CHANGE,
+            round(shrink, 4),
+            "of the loss level",
+            f"the distance between the curves goes from {abs(early):.3g} to {abs(late):.3g} "
+            f"(trend tau={tau_abs:+.2f}, {pvalue(p_abs)})",
+        ),
+    ]

@@ -1,0 +1,118 @@
+"""Two curves that are not the same quantity: a loss computed or reported differently on the two
+sides.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from app.analysis import probe as probes
+from app.analysis.checks import gap as gaps
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+from app.analysis.history import FloatArray
+from app.analysis.stats import noise_sigma
+from app.analysis.symptoms.shape import MIN_TREND_POINTS
+from app.analysis.symptoms.symptom import Symptom, check_feature
+
+STEPS_MISMATCH = 0.2  # epoch means of the step losses differ from the reported loss by 20%
+RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a factor of 2) ...
+# ... apart by a share of the curve's first loss: 0.0001 against 0.00005 is a factor of 2 and
+# nothing a loss computed differently would produce (dropout and noise do, at that level).
+MATERIAL_RECOMPUTE = 0.02
+SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
+SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
+BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
+JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
+MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
+JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
+JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
+
+
+def _turns(curve: FloatArray) -> float:
+    """Share of epochs where the curve changes direction: a loss of one batch jitters up and
+    down, while a steep fall (however uneven) never turns."""
+    steps = np.sign(np.diff(curve))
+    return float(np.mean(steps[1:] != steps[:-1])) if len(steps) >= 2 else 0.0
+
+
+def _batches_per_epoch(c: Curves) -> float:
+    """train_size / batch_size from the config; infinite (no objection) when either is unknown."""
+    size, batch = c.config.get("train_size"), c.config.get("batch_size")
+    if isinstance(size, bool) or isinstance(batch, bool):
+        return float("inf")
+    if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
+        return float("inf")
+    return float(size) / float(batch)
+
+
+def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
+    """A re-evaluation recomputed a loss a factor apart from the reported one, by an amount
+    that matters next to where that curve started."""
+    p = probes.read(c.probe)
+    if p is None:
+        return False
+    sides = (
+        ("pr_train_logratio", p.train_recompute_diff, c.train),
+        ("pr_val_logratio", p.val_recompute_diff, c.val),
+    )
+    for feature, diff, curve in sides:
+        finite = curve[np.isfinite(curve)]
+        start = abs(float(finite[0])) if len(finite) else 0.0
+        if (
+            check_feature(findings, "reeval_loss", feature) >= RECOMPUTE_MISMATCH
+            and diff is not None
+            and abs(diff) >= MATERIAL_RECOMPUTE * start
+        ):
+            return True
+    return False
+
+
+def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
+    """Two curves that are not the same quantity: a ratio far from 1 already at the first
+    epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
+    training curve that jitters like one batch while validation is smooth (only the last batch
+    reported; judged so only without step losses, which tell directly what the epoch's loss is
+    made of), step losses whose epoch means are not the reported loss, or a re-evaluation that
+    recomputes another loss than the one reported."""
+    steps = check_feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
+    recomputed = _recomputed_differs(c, findings)
+    parts, seen, value = [], False, None
+    both = c.both & (c.train > 0) & (c.val > 0)
+    if int(both.sum()) >= MIN_TREND_POINTS:
+        log_ratio = np.log(c.train[both] / c.val[both])
+        first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
+        spread = float(np.std(log_ratio))
+        level = c.level()
+        train_jitter = noise_sigma(c.train[both]) / level
+        val_jitter = noise_sigma(c.val[both]) / level
+        constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
+        one_batch = (
+            not c.has_steps
+            and int(both.sum()) >= JITTER_EPOCHS
+            and _turns(c.train[both]) >= JITTER_TURNS
+            and train_jitter >= BATCH_JITTER
+            and train_jitter >= JITTER_RATIO * val_jitter
+            and _batches_per_epoch(c) >= MANY_BATCHES
+        )
+        negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
+        seen, value = constant or one_batch or negative, round(float(np.exp(first)), 4)
+        parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")
+        parts.append(f"spread {spread:.2f} in log over the run")
+        parts.append(
+            f"epoch jitter {train_jitter:.1%} of the level in training, "
+            f"{val_jitter:.1%} in validation"
+        )
+        if negative:
+            parts.append("negative loss values")
+    if steps:
+        parts.append("epoch means of the step losses differ from the reported training loss")
+    if recomputed:
+        parts.append("a re-evaluation recomputes another loss than the one reported")
+    return Symptom(
+        "loss_scale_mismatch",
+        seen or steps or recomputed,
+        value,
+        "training/validation loss ratio",
+        "; ".join(parts) or "too few epochs with both losses positive to compare their scale",
+    )

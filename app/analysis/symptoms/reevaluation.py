@@ -1,0 +1,138 @@
+"""Symptoms a re-evaluation of the model on its data measures: the eval-mode gap, what
+training-time behaviour adds to the training loss, copies of validation samples in training, a
+shift between the splits.
+"""
+
+from collections.abc import Mapping
+
+from app.analysis import probe as probes
+from app.analysis.curves import Curves
+from app.analysis.finding import Finding
+from app.analysis.symptoms.gap import MIN_GAP_REL
+from app.analysis.symptoms.symptom import Symptom, check_feature
+from app.analysis.wording import pvalue
+
+LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training
+SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
+# ... or a quarter of the input features shift. With thousands of samples one feature of 58 is
+# significantly shifted in one run in seven, with an adversarial AUC of 0.5: significant, and
+# nothing a model notices; preprocessing that differs between the splits moves nearly all.
+SHIFT_SHARE = 0.25
+INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
+
+
+def _copies_matter(p: probes.Probe) -> bool:
+    """Copies leak only what the model learned from them: an exact copy does, a near copy (cosine
+    similarity; small tabular sets have many) only when the model scores those samples better
+    than the rest of validation."""
+    if p.exact_duplicates > 0:
+        return True
+    if p.leaked_val_loss is None or p.clean_val_loss is None:
+        return True  # every validation sample has a copy: nothing to compare with
+    return p.leaked_val_loss < p.clean_val_loss
+
+
+def _copies_scored(p: probes.Probe) -> str:
+    if p.leaked_val_loss is None or p.clean_val_loss is None:
+        return ""
+    return (
+        f"; the model scores them {p.leaked_val_loss:.3g} against {p.clean_val_loss:.3g} for the "
+        f"rest" + (f" ({pvalue(p.leak_p)})" if p.leak_p is not None else "")
+    )
+
+
+def _dropout_active(p: probes.Probe) -> bool:
+    """Dropout modules that change the loss when switched on (a model built with p=0, or
+    whose dropout the probe could not switch, has them and no dropout)."""
+    if not p.has_dropout:
+        return False
+    if p.train_train_mode is None:
+        return True
+    return abs(p.train_train_mode - p.train_eval) > INACTIVE * p.scale
+
+
+def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool:
+    """Whether anything can make the training loss differ from an eval-mode pass: dropout or
+    batch norm in the model, label smoothing, measured augmentation, or what the config
+    declares (dropout, smoothing, an L2 term in the loss, mixup, augmentation, batch norm).
+    Without any, a reported training loss above the eval-mode one is how it was reported (its
+    half-epoch lag, or a loss computed differently), not training-time behaviour."""
+    declared = ("cfg_regularized", "cfg_augmentation", "cfg_batch_norm")
+    return (
+        _dropout_active(p)
+        or p.has_batchnorm
+        or p.label_smoothing > 0
+        or p.augmentation is not None
+        or any(check_feature(findings, "config", name) > 0 for name in declared)
+    )
+
+
+def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
+    p = probes.read(c.probe)
+    if p is None:
+        return []
+    value, low, high = p.eval_gap  # training minus validation loss, both in eval mode
+    rel = value / p.scale
+    eval_detail = (
+        f"re-evaluated in eval mode, the training set scores {p.train_eval_raw:.4g} and validation "
+        f"{p.val_eval:.4g} (difference {value:+.3g}, 95% CI {low:+.3g} to {high:+.3g})"
+    )
+    train_time = p.train_time[0] if p.train_time else 0.0
+    possible = trains_differently(p, findings)
+    time_sig = bool(p.train_time and p.train_time[1] > 0.1 * p.scale) and possible
+    aug_sig = bool(p.augmentation and p.augmentation[1] > 0.1 * p.scale)
+    time_detail = (
+        f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
+        f"{train_time:+.3g} to the reported training loss"
+        if possible
+        else f"the reported training loss is {train_time:+.3g} from the eval-mode one, and the "
+        "model has no dropout, batch norm, smoothing or augmentation: that is how the loss is "
+        "reported (its lag, or a loss computed differently)"
+    )
+    out = [
+        Symptom(
+            "eval_val_above",
+            high < 0 and -rel >= MIN_GAP_REL,
+            round(-rel, 4),
+            "of the per-sample loss",
+            eval_detail,
+        ),
+        Symptom(
+            "eval_val_below",
+            low > 0 and rel >= MIN_GAP_REL,
+            round(rel, 4),
+            "of the per-sample loss",
+            eval_detail,
+        ),
+        Symptom(
+            "train_time_effect",
+            time_sig or aug_sig,
+            round(train_time / p.scale, 4),
+            "of the per-sample loss",
+            time_detail,
+        ),
+    ]
+    if p.leaked_fraction is not None:
+        out.append(
+            Symptom(
+                "duplicates",
+                p.leaked_fraction >= LEAK_FRACTION and _copies_matter(p),
+                round(p.leaked_fraction, 4),
+                "of validation samples",
+                f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training"
+                + _copies_scored(p),
+            )
+        )
+    if p.adversarial_auc is not None:
+        out.append(
+            Symptom(
+                "split_shift",
+                p.adversarial_auc > SHIFT_AUC
+                or p.features_shifted >= SHIFT_SHARE * max(p.features_tested, 1),
+                round(p.adversarial_auc, 3),
+                "adversarial AUC",
+                f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
+                f"{p.features_shifted} of {p.features_tested} features shift",
+            )
+        )
+    return out

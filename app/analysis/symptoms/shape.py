@@ -1,0 +1,142 @@
+"""The shape of each curve: validation rising after its minimum or jittering, validation stuck
+while training improves, a curve still improving, a training loss that plateaus high.
+"""
+
+import numpy as np
+
+from app.analysis.config_keys import epoch_mean_training_loss
+from app.analysis.curves import Curves
+from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
+from app.analysis.symptoms.gap import TREND_P
+from app.analysis.symptoms.symptom import Symptom, fields
+from app.analysis.wording import count, pvalue
+
+MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
+MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations ...
+MATERIAL_RISE = 0.01  # ... and 1% of where validation started (stopping earlier must matter)
+MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the level or more ...
+# ... and a share of where the curve started: a fall from 0.015 to 0.012 on a run that began at
+# 0.8 is large next to the final loss level and irrelevant in practice.
+MATERIAL_IMPROVEMENT = 0.02
+MIN_TREND_POINTS = 4
+SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
+PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
+STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
+MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
+NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
+
+
+def validation_shape(c: Curves) -> list[Symptom]:
+    finite = np.isfinite(c.val)
+    if int(finite.sum()) < 5:
+        return []
+    val = c.val[finite]
+    level = c.level()
+    best = int(np.argmin(val))
+    after = val[best:]
+    sigma = noise_sigma(val)
+    rise = float(np.median(after[-3:]) - val[best]) if len(after) >= 3 else 0.0
+    rises = (
+        rise / level >= MIN_RISE_REL
+        and rise >= MIN_RISE_SIGMAS * sigma
+        and rise >= MATERIAL_RISE * abs(float(val[0]))
+    )
+    out = [
+        Symptom(
+            "val_rises_after_min",
+            rises,
+            round(rise / level, 4),
+            "of the loss level",
+            f"validation loss ends {rise:.3g} above its minimum at epoch "
+            f"{c.epoch[finite][best]:g} ({rise / level:.0%} of the level, "
+            f"{rise / sigma if sigma > 0 else 0:.1f} noise standard deviations)",
+        ),
+        Symptom(
+            "noisy_validation",
+            sigma / level >= NOISY_VAL_REL,
+            round(sigma / level, 4),
+            "of the loss level per epoch",
+            f"validation loss jitters by {sigma:.3g} from epoch to epoch "
+            f"({sigma / level:.1%} of the level)",
+        ),
+    ]
+    # An epoch-mean training loss's first value describes the weights of mid-epoch one, still
+    # near their initialization, while validation is measured at its end: from the second
+    # epoch on both curves describe comparable weights.
+    skip = 1 if epoch_mean_training_loss(c.config) and len(val) > MIN_TREND_POINTS else 0
+    train = c.train[finite][skip:]
+    ok = np.isfinite(train)
+    if ok.sum() >= 2:
+        train_gain = float(train[ok][0] - np.min(train[ok])) / level
+        val_gain = float(val[skip] - np.min(val[skip:])) / level
+        share = val_gain / train_gain if train_gain > 0 else 1.0
+        out.append(
+            Symptom(
+                "val_stuck",
+                train_gain >= MIN_TRAIN_PROGRESS and share < STUCK_SHARE,
+                round(share, 3),
+                "of the training loss's improvement",
+                f"validation loss improved {val_gain:.0%} of the level while training loss "
+                f"improved {train_gain:.0%}",
+            )
+        )
+    return out
+
+
+def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Symptom | None:
+    """The last quarter's gain, as a share of the loss level. Clear when the trend is
+    significant (Mann-Kendall) or, in a short run where no test can be, when every step of the
+    window went down, and when the gain matters: a share of the curve's first loss (effect
+    size, not significance: a cosine schedule's last tiny decline is significant too)."""
+    finite = np.isfinite(values)
+    if int(finite.sum()) < MIN_TREND_POINTS:
+        return None
+    epochs, y = c.epoch[finite], values[finite]
+    k = max(SHORT_WINDOW, len(y) // 4)
+    slope = theil_sen(epochs[-k:], y[-k:])
+    tau, p = mann_kendall(y[-k:])
+    monotone = bool(np.all(np.diff(y[-k:]) < 0))
+    fall = -slope * float(epochs[-1] - epochs[-k])
+    gain = fall / c.level()
+    start = abs(float(y[0]))
+    material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
+    trend = f"trend {pvalue(p)}" if k >= MK_MIN_POINTS else "too few epochs for a trend test"
+    return Symptom(
+        name,
+        (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT and material,
+        round(gain, 4),
+        "of the loss level over the last quarter",
+        f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
+        f"{abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its first "
+        f"value ({trend}{', every epoch lower' if monotone else ''})",
+    )
+
+
+def training_shape(c: Curves) -> list[Symptom]:
+    out: list[Symptom] = []
+    train = _improvement(c, c.train, "train_still_improving", "training")
+    val = _improvement(c, c.val, "val_still_improving", "validation")
+    out.extend(s for s in (train, val) if s is not None)
+    if val is None and train is not None:
+        out.append(Symptom("still_improving", *fields(train)))
+    elif val is not None:
+        out.append(Symptom("still_improving", *fields(val)))
+    finite = np.isfinite(c.train)
+    if finite.sum() >= MIN_TREND_POINTS:
+        train_values = c.train[finite]
+        start, end = float(np.median(train_values[:2])), float(np.median(train_values[-2:]))
+        classes = c.config.get("num_classes")
+        reference, against = start, "its starting loss"
+        if c.task == "classification" and isinstance(classes, int) and classes >= 2:
+            reference, against = float(np.log(classes)), f"chance (ln {classes})"
+        ratio = end / reference if reference > 0 else 0.0
+        out.append(
+            Symptom(
+                "high_plateau",
+                ratio >= PLATEAU_REL,
+                round(ratio, 3),
+                "of the reference loss",
+                f"training loss ends at {end:.4g}, {ratio:.0%} of {against}",
+            )
+        )
+    return out
