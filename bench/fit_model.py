@@ -7,7 +7,9 @@ catalog lists for the cause (the evidence a domain expert would weigh; it behave
 logs) and one over every feature (it finds discriminating evidence the catalog misses, but alone it
 leaned on spurious features on real logs). For causes with re-evaluation evidence, a probe model
 over the catalog's probe features is fitted on the runs that carry a probe report, and a two-input
-stacking logistic over the out-of-fold logits of both decides how much each is trusted. Weights
+stacking logistic over the out-of-fold logits of both decides how much each is trusted (the
+history logit's coefficient capped at 1: fitted in family, an uncapped stacking re-sharpened the
+history opinion the out-of-family calibration had tempered). Weights
 maximize the L2-penalized likelihood; each penalty and the averaging share are chosen by cross-
 validated log-loss over the fitting runs, grouped by variant index so that a recipe's variants are
 held out together. The same history models are fitted a second time on the runs with their
@@ -43,15 +45,20 @@ from bench.scenarios.suite import FITTED_GENERATOR, ScenarioRun, load_runs
 
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
 CALIBRATION_PENALTY = 0.01
+MAX_HISTORY_TRUST = 1.0  # the stacking's coefficient on the calibrated history logit, at most
 BLEND = tuple(a / 10 for a in range(11))
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
-    """Weights (bias first) maximizing the log-likelihood minus penalty·|w|² (bias unpenalized)."""
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, penalty: float, offset: np.ndarray | None = None
+) -> np.ndarray:
+    """Weights (bias first) maximizing the log-likelihood minus penalty·|w|² (bias unpenalized),
+    with `offset` added to every run's logit as it is (a coefficient fixed at 1)."""
     design = np.hstack([np.ones((len(x), 1)), x])
+    fixed = np.zeros(len(x)) if offset is None else offset
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        z = design @ w
+        z = design @ w + fixed
         p = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
         nll = float(np.sum(np.logaddexp(0, z) - y * z))
         grad = design.T @ (p - y)
@@ -262,6 +269,10 @@ def fit_probe(
     stack, p_stack, _ = fit_member(stacked, ["h", "q"], y, g)
     weights = stack["weights"]
     assert isinstance(weights, dict)
+    if weights["h"] > MAX_HISTORY_TRUST:
+        stack, p_stack = capped_stack(logit(p_history), logit(p_probe), y, g)
+        weights = stack["weights"]
+        assert isinstance(weights, dict)
     kept = log_loss(p_stack, y) < log_loss(p_history, y)
     if verbose:
         print(
@@ -275,6 +286,23 @@ def fit_probe(
         "probe": probe,
         "stack": {"history": weights["h"], "probe": weights["q"], "bias": stack["bias"]},
     }
+
+
+def capped_stack(
+    history: np.ndarray, probe: np.ndarray, y: np.ndarray, groups: np.ndarray
+) -> tuple[dict[str, object], np.ndarray]:
+    """The stacking with the history opinion taken as calibrated out of family (coefficient
+    1): a re-evaluation may add evidence or discount the curves, but the curves' own confidence
+    stays what they earned on families left out, not what they earned on the fitted ones."""
+    x = probe[:, None]
+    penalty = CALIBRATION_PENALTY
+    w = fit_logistic(x, y, penalty, history)
+    p = np.zeros(len(y))
+    for group in np.unique(groups):
+        test = groups == group
+        wg = fit_logistic(x[~test], y[~test], penalty, history[~test])
+        p[test] = expit(wg[0] + wg[1] * probe[test] + history[test])
+    return {"bias": round(float(w[0]), 6), "weights": {"h": 1.0, "q": round(float(w[1]), 6)}}, p
 
 
 def fit(rows: list[Row], verbose: bool = True) -> dict[str, object]:
