@@ -523,3 +523,31 @@ def test_symptoms_carry_effect_sizes_and_reach_the_json():
         assert set(symptom) >= {"id", "present", "value", "unit", "detail", "explained_by"}
         assert symptom["value"] is None or math.isfinite(symptom["value"])
     json.dumps(result, allow_nan=False)
+
+
+def test_copies_as_common_in_validation_as_within_training_leak_nothing():
+    # A third of validation has a near copy in training, scored far better than the rest; but a
+    # third of training samples also have one in the rest of training: the data is like that,
+    # and an independent test set would hold as many. Copies well beyond that rate leak.
+    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
+    assert run.history.probe and run.history.probe.leakage
+    n_val = run.history.probe.n_val
+
+    def leak(copies: int, chance: float) -> tuple[bool, float]:
+        probe = probe_like(
+            run.name,
+            leakage__exact_duplicates=0,
+            leakage__near_duplicates=copies,
+            leakage__leaked_fraction=copies / n_val,
+            leakage__leaked_val_loss=0.004,
+            leakage__clean_val_loss=0.1,
+            leakage__chance_fraction=chance,
+            leakage__chance_sample=n_val,
+        )
+        a = assess(History(**{**run.history.__dict__, "probe": probe}))
+        return a.symptoms["duplicates"].present, a.scores.get("data_leakage", 0.0)
+
+    natural, score = leak(n_val // 3, 1 / 3)
+    assert not natural and score < LEAK_CONFIRMED
+    planted, score = leak(n_val // 3 + n_val // 2, 1 / 3)
+    assert planted and score >= LEAK_CONFIRMED

@@ -8,6 +8,7 @@ import pytest
 import torch
 from lossgap_client import Client, Tracker
 from lossgap_client.probe import ProbeError, loss_name, probe
+from lossgap_client.probe.leakage import chance_copies
 from lossgap_client.probe_report import ProbeReport
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -141,3 +142,15 @@ def test_copies_and_shift_are_looked_for_in_the_training_inputs_before_augmentat
     assert blind.split_shift and blind.split_shift.raw_inputs is False
     assert blind.split_shift.adversarial_auc is not None and blind.split_shift.adversarial_auc > 0.9
     assert blind.leakage and blind.leakage.exact_duplicates == 0
+
+
+def test_copies_by_chance_are_measured_within_training():
+    # Inputs on a coarse grid of two features repeat by themselves; wide random inputs never do.
+    rng = np.random.default_rng(0)
+    grid = rng.integers(0, 4, size=(400, 2)).astype(np.float32)
+    share, drawn = chance_copies(grid, torch.device("cpu"), 0.995, 100) or (0.0, 0)
+    assert share > 0.9 and drawn == 100
+    wide = rng.normal(size=(400, 50)).astype(np.float32)
+    share, _ = chance_copies(wide, torch.device("cpu"), 0.995, 100) or (1.0, 0)
+    assert share == 0.0
+    assert chance_copies(wide[:3], torch.device("cpu"), 0.995, 100) is None

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from lossgap_client.probe_report import Interval, LossSummary, ProbeReport
+from scipy import stats
 
 from app.analysis.finding import Finding, skipped
 
@@ -54,6 +55,8 @@ class Probe:
     leaked_val_loss: float | None
     clean_val_loss: float | None
     leak_p: float | None
+    chance_copies: float | None  # share of training samples with a copy in the rest of training
+    chance_sample: int | None  # ... among this many drawn
     adversarial_auc: float | None
     label_p: float | None
     features_tested: int
@@ -77,6 +80,23 @@ class Probe:
     def scale(self) -> float:
         """A typical per-sample loss of this model on this data, to express effects relatively."""
         return max((self.train_eval + self.val_eval) / 2, 1e-3)
+
+    def copies_beyond_chance(self) -> tuple[float, float | None]:
+        """The share of validation samples with a copy in training beyond the share of training
+        samples with one in the rest of training (copies by chance in this data, which an
+        independent test set would hold as well), and the one-sided p-value (Fisher's exact
+        test) of validation having more; the plain share, and no p-value, when chance was not
+        measured."""
+        leaked = self.leaked_fraction or 0.0
+        if self.chance_copies is None or not self.chance_sample or not self.n_val:
+            return leaked, None
+        chance = round(self.chance_copies * self.chance_sample)
+        table = [
+            [self.near_duplicates, self.n_val - self.near_duplicates],
+            [chance, self.chance_sample - chance],
+        ]
+        p_value = float(stats.fisher_exact(table, alternative="greater").pvalue)
+        return leaked - self.chance_copies, p_value
 
 
 def _finite(value: float | None) -> float | None:
@@ -155,6 +175,8 @@ def read(report: ProbeReport | None) -> Probe | None:
         leaked_val_loss=_finite(leak.leaked_val_loss) if leak else None,
         clean_val_loss=_finite(leak.clean_val_loss) if leak else None,
         leak_p=_finite(leak.p_value) if leak else None,
+        chance_copies=_finite(leak.chance_fraction) if leak else None,
+        chance_sample=leak.chance_sample if leak else None,
         adversarial_auc=_finite(shift.adversarial_auc) if shift else None,
         label_p=_finite(shift.label_p_value) if shift else None,
         features_tested=shift.features_tested if shift else 0,

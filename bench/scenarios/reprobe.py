@@ -2,6 +2,7 @@
 
     python -m bench.scenarios.reprobe second      # every run of the second generator
     python -m bench.scenarios.reprobe augmented   # the first generator's augmented runs
+    python -m bench.scenarios.reprobe copies      # runs whose validation has copies in training
 
 Each run is retrained from its stored recipe and seed (the runs are deterministic; the run is
 checked against its stored history and left alone if it differs) and only its probe report is
@@ -12,6 +13,9 @@ replaced: labels and histories stay. Two fixes needed it:
   re-evaluated after epoch 7.
 - `augmented`: until the probe compared the training inputs before augmentation, copies and the
   shift between the splits were looked for in an augmented draw.
+- `copies`: until the probe measured how often copies occur by chance in the data (within
+  training), copies natural to a small tabular set counted as leakage; only runs whose
+  validation has copies can change.
 """
 
 import json
@@ -95,14 +99,21 @@ def _augmented(path: Path) -> bool:
     )
 
 
+def _copies(path: Path) -> bool:
+    leakage = (json.loads(path.read_text()).get("probe") or {}).get("leakage") or {}
+    return bool(leakage.get("near_duplicates"))
+
+
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     if which == "second":
         paths = sorted(RUNS.glob("second-*.json"))
     elif which == "augmented":
         paths = [p for p in sorted(RUNS.glob("*.json")) if _augmented(p)]
+    elif which == "copies":
+        paths = [p for p in sorted(RUNS.glob("*.json")) if _copies(p)]
     else:
-        sys.exit("usage: python -m bench.scenarios.reprobe second|augmented")
+        sys.exit("usage: python -m bench.scenarios.reprobe second|augmented|copies")
     with ProcessPoolExecutor(2) as pool:
         for line in pool.map(reprobe, paths):
             print(line, flush=True)

@@ -14,6 +14,8 @@ from app.analysis.finding import Finding
 
 CHECK = "reeval_leakage"
 FEATURES = ("pr_leak_frac", "pr_exact_frac", "pr_leak_loss")
+LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training, beyond chance ...
+CHANCE_P = 0.05  # ... and more often than training samples have one in the rest of training
 
 
 def check(c: Curves) -> Finding:
@@ -41,7 +43,13 @@ def check(c: Curves) -> Finding:
         detail += (
             f"; leaked samples score {p.leaked_val_loss:.4g} vs {p.clean_val_loss:.4g} for the rest"
         )
-    flagged = p.leaked_fraction >= 0.01
+    excess, p_value = p.copies_beyond_chance()
+    if p_value is not None:
+        detail += (
+            f"; by chance {p.chance_copies or 0.0:.1%} of training samples have a copy in the rest "
+            f"of training ({excess:+.1%} beyond it)"
+        )
+    flagged = excess >= LEAK_FRACTION and (p_value is None or p_value < CHANCE_P)
     return Finding(
         CHECK,
         "flagged" if flagged else "passed",

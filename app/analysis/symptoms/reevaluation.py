@@ -6,13 +6,13 @@ shift between the splits.
 from collections.abc import Mapping
 
 from app.analysis import probe as probes
+from app.analysis.checks.reeval_leakage import CHANCE_P, LEAK_FRACTION
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.symptoms.gap import MIN_GAP_REL
 from app.analysis.symptoms.symptom import Symptom, check_feature
 from app.analysis.wording import pvalue
 
-LEAK_FRACTION = 0.01  # 1% of validation samples with a copy in training
 SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # ... or a quarter of the input features shift. With thousands of samples one feature of 58 is
 # significantly shifted in one run in seven, with an adversarial AUC of 0.5: significant, and
@@ -30,6 +30,19 @@ def _copies_matter(p: probes.Probe) -> bool:
     if p.leaked_val_loss is None or p.clean_val_loss is None:
         return True  # every validation sample has a copy: nothing to compare with
     return p.leaked_val_loss < p.clean_val_loss
+
+
+def _beyond_chance(p: probes.Probe) -> tuple[float, str]:
+    """The share of validation samples with a copy beyond chance, 0 when the excess is within
+    sampling noise, and the sentence that says so."""
+    excess, p_value = p.copies_beyond_chance()
+    if p_value is None:
+        return excess, ""
+    detail = (
+        f"; by chance {p.chance_copies or 0.0:.1%} of training samples have one in the rest of "
+        f"training ({pvalue(p_value)} for more in validation)"
+    )
+    return (excess if p_value < CHANCE_P else 0.0), detail
 
 
 def _copies_scored(p: probes.Probe) -> str:
@@ -113,13 +126,15 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
     ]
     if p.leaked_fraction is not None:
+        excess, chance = _beyond_chance(p)
         out.append(
             Symptom(
                 "duplicates",
-                p.leaked_fraction >= LEAK_FRACTION and _copies_matter(p),
-                round(p.leaked_fraction, 4),
-                "of validation samples",
+                excess >= LEAK_FRACTION and _copies_matter(p),
+                round(excess, 4),
+                "of validation samples, beyond chance",
                 f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training"
+                + chance
                 + _copies_scored(p),
             )
         )

@@ -88,6 +88,14 @@ class Leakage(Strict):
     leaked_val_loss: float | None = None
     clean_val_loss: float | None = None
     p_value: Probability | None = Field(None, description="Leaked vs clean losses (Mann-Whitney).")
+    chance_fraction: Probability | None = Field(
+        None,
+        description="Share of sampled training samples with a copy among the other training "
+        "samples: how often copies occur by chance in this data.",
+    )
+    chance_sample: int | None = Field(
+        None, ge=2, description="Training samples drawn to measure chance_fraction."
+    )
     examples: list[tuple[int, int, float]] = Field(
         default_factory=list, description="(validation index, training index, similarity)."
     )

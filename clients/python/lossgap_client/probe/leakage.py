@@ -14,6 +14,9 @@ import numpy as np
 import torch
 
 PROJECTED = 2048
+# Training samples drawn to measure how often copies occur by chance: the share is known to a
+# couple of points, at a fraction of the cost of the validation search on large sets.
+CHANCE_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,25 @@ def nearest(
             if tick is not None:
                 tick(len(query) / len(x_val))
     return best.cpu().numpy().astype(np.float64), where.cpu().numpy()
+
+
+def chance_copies(
+    x_train: np.ndarray, device: torch.device, threshold: float, size: int
+) -> tuple[float, int] | None:
+    """How often a sample has a copy by chance in this data: the share of `size` training
+    samples (drawn with a fixed seed) with an exact or near copy among the other training
+    samples, and how many were drawn. Small tabular sets have many near copies of their own; a
+    validation split drawn from the same data has as many, and they leak nothing that an
+    independent test set would not also hold. None when training is too small to split."""
+    size = min(size, CHANCE_SAMPLE, len(x_train) // 2)
+    if size < 2:
+        return None
+    drawn = np.zeros(len(x_train), dtype=bool)
+    drawn[np.random.default_rng(0).choice(len(x_train), size, replace=False)] = True
+    queries, rest = x_train[drawn], x_train[~drawn]
+    similarity, _ = nearest(rest, queries, device)
+    copied = exact_copies(rest, queries) | (similarity >= threshold)
+    return float(copied.mean()), size
 
 
 def find(

@@ -209,6 +209,7 @@ def build(
     progress.start("leakage")
     start = time.perf_counter()
     dups = leakage.find(inputs, data.x_val, device, s.near_threshold, tick=progress.tick)
+    chance = leakage.chance_copies(inputs, device, s.near_threshold, len(data.x_val))
     seconds["leakage"] = time.perf_counter() - start
     progress.start("split_shift")
     start = time.perf_counter()
@@ -241,7 +242,7 @@ def build(
         passes=passes,
         decomposition=_decomposition(s, passes, train_eval, raw),
         shuffled_split=vars(split),
-        leakage=_leakage(dups, val_eval.losses, s.near_threshold),
+        leakage=_leakage(dups, val_eval.losses, s.near_threshold, chance),
         split_shift={**vars(shifted), "raw_inputs": data.x_train_raw is not None},
         loss_recompute=_recompute(s, passes),
         label_noise=_label_noise(train_eval, val_eval, data) if crit.classification else None,
@@ -299,7 +300,12 @@ def _decomposition(
     )
 
 
-def _leakage(dups: leakage.Duplicates, val_losses: np.ndarray, threshold: float) -> Report:
+def _leakage(
+    dups: leakage.Duplicates,
+    val_losses: np.ndarray,
+    threshold: float,
+    chance: tuple[float, int] | None,
+) -> Report:
     leaked = dups.near
     p_value = None
     if 2 <= leaked.sum() <= len(leaked) - 2:
@@ -315,6 +321,8 @@ def _leakage(dups: leakage.Duplicates, val_losses: np.ndarray, threshold: float)
         leaked_val_loss=float(val_losses[leaked].mean()) if leaked.any() else None,
         clean_val_loss=float(val_losses[~leaked].mean()) if (~leaked).any() else None,
         p_value=p_value,
+        chance_fraction=chance[0] if chance else None,
+        chance_sample=chance[1] if chance else None,
         examples=[(int(i), int(dups.match[i]), round(float(dups.similarity[i]), 6)) for i in order],
     )
 
