@@ -75,7 +75,8 @@ def test_validation_rising_after_its_minimum_is_overfitting_even_below_a_regular
 def test_a_slow_run_at_a_rate_far_below_the_usual_one_is_a_learning_rate_too_low():
     # Adamax at 1e-6 (its usual rate is 2e-3) creeps down from chance for 30 epochs: training
     # ten times faster is within reach. The same curve at the usual rate is no such evidence,
-    # and neither is a rate far below the usual one on a run that trained fine.
+    # nor at a rate pretrained models are fine-tuned at (AdamW 1e-5), and a rate far below the
+    # usual one is none on a run that trained fine.
     e = np.arange(1, 31, dtype=float)
     slow = 2.4 - 0.01 * e
     result = diagnose(
@@ -87,6 +88,10 @@ def test_a_slow_run_at_a_rate_far_below_the_usual_one_is_a_learning_rate_too_low
         history(slow, slow + 0.01, config={"optimizer": "adamax", "learning_rate": 2e-3})
     )
     assert not [c for c in usual.causes if c.id == "lr_too_low" and c.confidence >= 0.9]
+    tuning = assess(
+        history(slow, slow + 0.01, config={"optimizer": "adamw", "learning_rate": 1e-5})
+    )
+    assert "lr_far_below_usual" not in present(tuning.symptoms)
     trained = 0.05 + 2.3 * np.exp(-e / 3)
     fine = diagnose(
         history(trained, trained + 0.01, config={"optimizer": "sgd", "learning_rate": 1e-5})

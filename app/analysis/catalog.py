@@ -677,7 +677,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("high_plateau", "train_still_improving", "at_chance"),),
         excludes=BROKE | NOT_A_LOSS,
-        # Learning slowly or not at all at a rate a hundred times below the usual one: ten
+        # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach.
         confirmed_by=_any("lr_far_below_usual"),
         settle="a short rerun at three times the learning rate",

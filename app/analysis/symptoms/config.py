@@ -10,9 +10,10 @@ from app.analysis.symptoms.symptom import Symptom
 from app.analysis.wording import count
 
 PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
-# A configured learning rate this many decades below the optimizer's usual one: training ten
-# times faster is then within reach of a rate still far below the usual (rerunning at lr x 10).
-LR_FAR_BELOW = 2.0
+# A configured learning rate this many decades below the optimizer's usual one (a thousand
+# times): training ten times faster is then within reach of a rate still far below the usual
+# (rerunning at lr x 10), and below even the rates pretrained models are fine-tuned at.
+LR_FAR_BELOW = 3.0
 # ... or this many above it (thirty times): steps that large overshoot wherever the loss curves.
 LR_FAR_ABOVE = math.log10(30)
 
