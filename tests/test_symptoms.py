@@ -146,3 +146,23 @@ def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_to
     assert not [c for c in usual.causes if c.id == "lr_too_high" and c.confidence >= 0.9]
     healthy = diagnose(history(smooth, smooth + 0.05, config=high))
     assert "lr_too_high" not in [c.id for c in healthy.causes]
+
+
+def test_a_gap_within_the_sampling_error_of_a_small_validation_set_is_that_set_s_noise():
+    # Validation ends 0.06 above training at a loss of 0.35: with 30 validation samples that
+    # loss is known to about +-0.13, so the gap is noise of the set. With 3,000 samples it is
+    # known to +-0.013 and the same gap is real.
+    rng = np.random.default_rng(4)
+    e = np.arange(1, 26, dtype=float)
+    train = 0.3 + 0.9 * np.exp(-e / 4)
+    val = train + 0.06 + rng.normal(0, 0.01, 25)
+
+    def diagnosis(size: int):
+        return diagnose(history(train, val, config={"val_size": size}))
+
+    small = diagnosis(30)
+    assert "gap_within_sampling_error" in {s.id for s in small.symptoms if s.present}
+    assert small.causes[0].id == "small_validation_noise" and small.causes[0].confidence >= 0.9
+    large = diagnosis(3000)
+    assert "gap_within_sampling_error" not in {s.id for s in large.symptoms if s.present}
+    assert "small_validation_noise" not in [c.id for c in large.causes[:1]]

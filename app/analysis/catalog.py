@@ -294,6 +294,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("noisy_validation", "gap_within_noise"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
+        # The cause by definition: the gap lies within the sampling error of a set this small.
+        confirmed_by=_any("gap_within_sampling_error"),
         settle="a larger validation set, or the config key val_size",
     ),
     CauseSpec(

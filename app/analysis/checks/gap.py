@@ -63,19 +63,41 @@ def val_sigma(c: Curves) -> float | None:
     return noise_sigma(va) if len(va) >= MIN_NOISE_POINTS else None
 
 
+def validation_size(c: Curves) -> float | None:
+    """The validation set's sample count (config `val_size`), when stated."""
+    size = c.config.get("val_size")
+    if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+        return float(size)
+    return None
+
+
+def _part(n: int, where: Literal["early", "late"]) -> slice:
+    k = window(n)
+    return slice(0, k) if where == "early" else slice(n - k, None)
+
+
+def sampling_se(c: Curves, where: Literal["early", "late"] = "late") -> float | None:
+    """The standard error of a mean loss over the validation set, from its size: a per-sample
+    loss spreads about as widely as its mean (cross entropy of a calibrated model), so the
+    mean over n samples is known to about mean / sqrt(n)."""
+    size = validation_size(c)
+    if size is None or int(np.sum(c.both)) < 1:
+        return None
+    va = c.val[c.both]
+    return float(np.mean(np.abs(va[_part(len(va), where)]))) / math.sqrt(size)
+
+
 def measure(c: Curves, where: Literal["early", "late"] = "late") -> GapMeasure | None:
     if int(np.sum(c.both)) < 2:
         return None
     tr, va = c.train[c.both], c.val[c.both]
     level = c.level()
     k = window(len(va))
-    part = slice(0, k) if where == "early" else slice(len(va) - k, None)
+    part = _part(len(va), where)
     gap = float(np.mean(va[part] - tr[part]))
     sigma = val_sigma(c)
     se = sigma / math.sqrt(k) if sigma is not None else SHORT_RUN_SE * level
-    val_size = c.config.get("val_size")
-    if isinstance(val_size, int | float) and not isinstance(val_size, bool) and val_size > 0:
-        se = max(se, float(np.mean(np.abs(va[part]))) / math.sqrt(float(val_size)))
+    se = max(se, sampling_se(c, where) or 0.0)
     return GapMeasure(gap, max(se, SE_FLOOR * level), k, level)
 
 

@@ -16,6 +16,9 @@ MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
 MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more, ...
 GAP_GROWTH = 0.1  # ... or, already material at the start, by a tenth of itself
 TREND_P = 0.05
+# A validation set so small that its sampling error spans a fifth of its loss (two standard
+# errors, about 100 samples) cannot resolve a gap that size: one within it is noise.
+UNRESOLVED = 0.2
 
 
 def gap_symptoms(c: Curves) -> list[Symptom]:
@@ -67,7 +70,27 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
             f"the final gap is {abs(late.z):.1f} standard errors of validation loss",
         )
     )
+    sampling = _within_sampling_error(c, late.gap)
+    if sampling is not None:
+        out.append(sampling)
     return out
+
+
+def _within_sampling_error(c: Curves, gap: float) -> Symptom | None:
+    """A final gap within the sampling error of a validation set too small to resolve a gap of
+    a fifth of the loss (config `val_size`): what the set measures is noise."""
+    se, size = gaps.sampling_se(c), gaps.validation_size(c)
+    if se is None or size is None:
+        return None
+    resolution = MIN_GAP_Z / np.sqrt(size)  # the smallest gap it resolves, as a share of the loss
+    return Symptom(
+        "gap_within_sampling_error",
+        bool(resolution >= UNRESOLVED and abs(gap) < MIN_GAP_Z * se),
+        round(float(resolution), 4),
+        "of the validation loss resolved",
+        f"{size:g} validation samples measure its loss to about ±{MIN_GAP_Z * se:.3g} "
+        f"({resolution:.0%} of it); the final gap is {abs(gap):.3g}",
+    )
 
 
 def gap_trend(c: Curves) -> list[Symptom]:
