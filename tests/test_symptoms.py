@@ -166,3 +166,17 @@ def test_a_gap_within_the_sampling_error_of_a_small_validation_set_is_that_set_s
     large = diagnosis(3000)
     assert "gap_within_sampling_error" not in {s.id for s in large.symptoms if s.present}
     assert "small_validation_noise" not in [c.id for c in large.causes[:1]]
+
+
+def test_a_plateau_is_high_against_the_first_reported_loss_not_a_later_one():
+    # A segmentation loss halves from its first epoch (0.056) and flattens at 0.026: it learned
+    # more than half of what it started with. One that ends at 0.04 learned too little.
+    e = np.arange(1, 25, dtype=float)
+    learned = 0.0258 + 0.03 * np.exp(-(e - 1) / 1.5)
+    stuck = 0.04 + 0.016 * np.exp(-(e - 1) / 1.5)
+
+    def high(train) -> bool:
+        return "high_plateau" in present(assess(history(train, train * 1.3)).symptoms)
+
+    assert not high(learned)
+    assert high(stuck)

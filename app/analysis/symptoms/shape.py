@@ -124,7 +124,7 @@ def training_shape(c: Curves) -> list[Symptom]:
     finite = np.isfinite(c.train)
     if finite.sum() >= MIN_TREND_POINTS:
         train_values = c.train[finite]
-        start, end = float(np.median(train_values[:2])), float(np.median(train_values[-2:]))
+        start, end = float(train_values[0]), float(np.median(train_values[-2:]))
         classes = c.config.get("num_classes")
         reference, against = start, "its starting loss"
         if c.task == "classification" and isinstance(classes, int) and classes >= 2:
