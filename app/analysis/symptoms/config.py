@@ -51,9 +51,8 @@ def learning_rate(c: Curves) -> list[Symptom]:
         return []
     optimizer = str(c.config.get("optimizer")).strip().lower()
     detail = (
-        f"the configured learning rate is {10 ** abs(decades):.3g} times "
-        f"{'below' if decades < 0 else 'above'} the usual {TYPICAL_LR[optimizer]:g} for "
-        f"{optimizer}"
+        f"the configured learning rate is {10**decades:.3g} times the usual "
+        f"{TYPICAL_LR[optimizer]:g} for {optimizer}"
     )
     unit = "decades from the optimizer's usual rate"
     return [
