@@ -228,6 +228,41 @@ def test_a_posted_probe_report_is_validated_and_used(client, leaky):
     assert after["causes"][0]["id"] == "data_leakage"
 
 
+def test_a_probe_report_counting_more_copies_than_samples_is_refused(client, leaky):
+    """Found by the stateful fuzzing: 201 copies among 200 validation samples reached Fisher's
+    test as a negative count and answered 500 on every later read of the diagnosis."""
+    run_id = post_json(client, "/v1/runs", leaky.history).json()["id"]
+    report = {
+        "loss": "cross_entropy",
+        "n_train": 500,
+        "n_val": 200,
+        "passes": {
+            "train_eval": {"mean": 0.05, "se": 0.01, "n": 500},
+            "val_eval": {"mean": 0.05, "se": 0.01, "n": 200},
+        },
+        "decomposition": {"eval_gap": {"value": 0.0, "ci_low": -0.03, "ci_high": 0.03}},
+        "leakage": {
+            "exact_duplicates": 0,
+            "near_duplicates": 201,
+            "leaked_fraction": 1.0,
+            "threshold": 0.995,
+            "chance_fraction": 0.0,
+            "chance_sample": 100,
+        },
+    }
+    refused = post_json(client, f"/v1/runs/{run_id}/probes", report)
+    assert refused.status_code == 422
+    assert "n_val (200)" in refused.json()["error"]["message"]
+    report["leakage"] |= {"near_duplicates": 20, "chance_sample": 501}
+    refused = post_json(client, f"/v1/runs/{run_id}/probes", report)
+    assert refused.status_code == 422
+    assert "n_train (500)" in refused.json()["error"]["message"]
+    assert client.get(f"/v1/runs/{run_id}/probes").json() == []
+    report["leakage"]["chance_sample"] = 500
+    assert post_json(client, f"/v1/runs/{run_id}/probes", report).status_code == 201
+    assert client.get(f"/v1/runs/{run_id}/diagnosis").status_code == 200
+
+
 def test_a_job_carries_its_parameters_as_the_one_typed_record_both_ends_read(client, worker, leaky):
     run_id = post_json(client, "/v1/runs", leaky.history).json()["id"]
     upload(client, run_id, "model", leaky.model)

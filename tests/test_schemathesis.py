@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from tests.conftest import empty_tables
@@ -21,7 +21,13 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
     database=None,
 )
-STATEFUL = settings(SETTINGS, max_examples=150, stateful_step_count=8)
+# No explain phase: it replays a failure under a line tracer, minutes on Python 3.11.
+STATEFUL = settings(
+    SETTINGS,
+    max_examples=250,
+    stateful_step_count=8,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
 
 
 @pytest.fixture
@@ -51,7 +57,13 @@ def test_the_stateful_phase_follows_links_into_a_runs_operations(
 ) -> None:
     answered: Counter[tuple[str, int]] = Counter()
 
-    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+    # Creating a run and the operations linked from it: the imports', jobs' and run list's
+    # operations have no link into a run (the first test fuzzes them) and, left in, they take
+    # most steps of a sequence, so whether a linked call is ever drawn would hang on how the
+    # sequences happen to fall (they did: an unrelated import elsewhere shifted them).
+    runs = api_schema.include(path_regex=r"^/v1/runs").exclude(method="GET", path="/v1/runs")
+
+    class Workflow(runs.as_state_machine()):  # type: ignore[misc]
         def teardown(self) -> None:
             empty_tables(client)  # each sequence starts from an empty service, as replays do
 

@@ -91,8 +91,9 @@ class Probe:
         if self.chance_copies is None or not self.chance_sample or not self.n_val:
             return leaked, None
         chance = round(self.chance_copies * self.chance_sample)
+        copies = min(self.near_duplicates, self.n_val)  # reports are validated; stored ones too
         table = [
-            [self.near_duplicates, self.n_val - self.near_duplicates],
+            [copies, self.n_val - copies],
             [chance, self.chance_sample - chance],
         ]
         p_value = float(stats.fisher_exact(table, alternative="greater").pvalue)

@@ -12,7 +12,7 @@ is here; `extra` keeps anything else a producer wants to show.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NonNegative = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -211,3 +211,21 @@ class ProbeReport(Strict):
     histograms: LossHistograms | None = None
     seconds: dict[str, float] = Field(default_factory=dict, description="Time per part.")
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _counts_fit_the_splits(self) -> "ProbeReport":
+        """Counts of samples cannot exceed the splits they were counted in: the analysis tests
+        them against the split sizes."""
+        leak = self.leakage
+        if leak is not None:
+            if max(leak.exact_duplicates, leak.near_duplicates) > self.n_val:
+                raise ValueError(
+                    "leakage.exact_duplicates and leakage.near_duplicates count validation "
+                    f"samples, so they cannot exceed n_val ({self.n_val})"
+                )
+            if leak.chance_sample is not None and leak.chance_sample > self.n_train:
+                raise ValueError(
+                    "leakage.chance_sample counts training samples drawn, so it cannot exceed "
+                    f"n_train ({self.n_train})"
+                )
+        return self
