@@ -180,3 +180,28 @@ def test_a_plateau_is_high_against_the_first_reported_loss_not_a_later_one():
 
     assert not high(learned)
     assert high(stuck)
+
+
+def test_a_classifier_sitting_at_chance_before_it_learns_had_too_small_steps():
+    # Four classes: the loss sits at ln 4 for 9 of 25 epochs (a one-cycle schedule starting at
+    # a small rate), then falls: ten times the rate leaves the start sooner. The same descent
+    # from its first epoch, a stall shorter than a fifth of the run, or a loss that never
+    # falls (that one predicts nothing: `at_chance`) is no such evidence.
+    e = np.arange(25, dtype=float)
+    chance = np.log(4)
+    learned = 0.4 + (chance - 0.4) * np.exp(-np.clip(e - 8, 0, None) / 3)
+    config = {"num_classes": 4}
+    result = diagnose(history(learned, learned + 0.02, config=config))
+    stalled = next(s for s in result.symptoms if s.id == "stalled_at_chance")
+    assert stalled.present and stalled.value == 9 / 25
+    assert "first 9 of 25 epochs" in stalled.detail
+    assert result.causes[0].id == "lr_too_low" and result.causes[0].confidence >= 0.9
+    at_once = 0.4 + (chance - 0.4) * np.exp(-e / 3)
+    short = 0.4 + (chance - 0.4) * np.exp(-np.clip(e - 3, 0, None) / 3)
+    for curve in (at_once, short):
+        found = present(assess(history(curve, curve + 0.02, config=config)).symptoms)
+        assert "stalled_at_chance" not in found
+    unknown = present(assess(history(learned, learned + 0.02)).symptoms)
+    assert "stalled_at_chance" not in unknown  # without num_classes chance is not known
+    flat = np.full(25, chance)
+    assert "stalled_at_chance" not in present(assess(history(flat, flat, config=config)).symptoms)

@@ -677,11 +677,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Raise the learning rate (try 3-10x larger) or use a schedule with warm-up.",
         ),
-        requires=(_any("high_plateau", "train_still_improving", "at_chance"),),
+        requires=(_any("high_plateau", "train_still_improving", "at_chance", "stalled_at_chance"),),
         excludes=BROKE | NOT_A_LOSS,
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
-        # times faster is certainly within reach.
-        confirmed_by=_any("lr_far_below_usual"),
+        # times faster is certainly within reach. Sitting at chance for a fifth of the run
+        # before learning: the steps were too small to leave the start (checks/progress.py).
+        confirmed_by=_any("lr_far_below_usual", "stalled_at_chance"),
         settle="a short rerun at three times the learning rate",
     ),
     CauseSpec(

@@ -96,6 +96,13 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             )
         ),
         Symptom(
+            "stalled_at_chance",
+            feature("progress", "pg_stall") > 0,
+            round(feature("progress", "pg_stall"), 3),
+            "of the epochs at chance before the loss fell",
+            detail("progress"),
+        ),
+        Symptom(
             "ended_after_bump",
             ended,
             statistic("early_stop"),
