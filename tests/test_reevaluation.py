@@ -194,6 +194,22 @@ def test_train_mode_passes_leave_the_model_untouched():
     assert not scripted.training
 
 
+def client_report(leakage: dict, **fields) -> dict:
+    """A client's probe report on 500 training and 200 validation samples that score alike."""
+    return {
+        "loss": "cross_entropy",
+        "n_train": 500,
+        "n_val": 200,
+        "passes": {
+            "train_eval": {"mean": 0.05, "se": 0.01, "n": 500},
+            "val_eval": {"mean": 0.05, "se": 0.01, "n": 200},
+        },
+        "decomposition": {"eval_gap": {"value": 0.0, "ci_low": -0.03, "ci_high": 0.03}},
+        "leakage": {"threshold": 0.995, **leakage},
+        **fields,
+    }
+
+
 def test_a_posted_probe_report_is_validated_and_used(client, leaky):
     run_id = post_json(client, "/v1/runs", leaky.history).json()["id"]
     bad = post_json(client, f"/v1/runs/{run_id}/probes", {"loss": "cross_entropy", "n_train": 3})
@@ -202,23 +218,10 @@ def test_a_posted_probe_report_is_validated_and_used(client, leaky):
     before = client.get(f"/v1/runs/{run_id}/diagnosis").json()
     leak = next(c for c in before["checks"] if c["id"] == "reeval_leakage")
     assert leak["status"] == "skipped"
-    report = {
-        "loss": "cross_entropy",
-        "task": "classification",
-        "n_train": 500,
-        "n_val": 200,
-        "passes": {
-            "train_eval": {"mean": 0.05, "se": 0.01, "n": 500},
-            "val_eval": {"mean": 0.05, "se": 0.01, "n": 200},
-        },
-        "decomposition": {"eval_gap": {"value": 0.0, "ci_low": -0.03, "ci_high": 0.03}},
-        "leakage": {
-            "exact_duplicates": 200,
-            "near_duplicates": 200,
-            "leaked_fraction": 1.0,
-            "threshold": 0.995,
-        },
-    }
+    report = client_report(
+        {"exact_duplicates": 200, "near_duplicates": 200, "leaked_fraction": 1.0},
+        task="classification",
+    )
     posted = post_json(client, f"/v1/runs/{run_id}/probes", report)
     assert posted.status_code == 201, posted.text
     assert posted.json()["source"] == "client"
@@ -232,24 +235,15 @@ def test_a_probe_report_counting_more_copies_than_samples_is_refused(client, lea
     """Found by the stateful fuzzing: 201 copies among 200 validation samples reached Fisher's
     test as a negative count and answered 500 on every later read of the diagnosis."""
     run_id = post_json(client, "/v1/runs", leaky.history).json()["id"]
-    report = {
-        "loss": "cross_entropy",
-        "n_train": 500,
-        "n_val": 200,
-        "passes": {
-            "train_eval": {"mean": 0.05, "se": 0.01, "n": 500},
-            "val_eval": {"mean": 0.05, "se": 0.01, "n": 200},
-        },
-        "decomposition": {"eval_gap": {"value": 0.0, "ci_low": -0.03, "ci_high": 0.03}},
-        "leakage": {
+    report = client_report(
+        {
             "exact_duplicates": 0,
             "near_duplicates": 201,
             "leaked_fraction": 1.0,
-            "threshold": 0.995,
             "chance_fraction": 0.0,
             "chance_sample": 100,
-        },
-    }
+        }
+    )
     refused = post_json(client, f"/v1/runs/{run_id}/probes", report)
     assert refused.status_code == 422
     assert "n_val (200)" in refused.json()["error"]["message"]
