@@ -7,7 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from lossgap_client.probe_report import STORED, ProbeReport
 
+from app.analysis.probe import read as probe_of
 from app.jobs import service as jobs
 from app.reevaluations.params import ReevaluationParams
 from tests.conftest import post_json
@@ -252,6 +254,21 @@ def test_a_probe_report_counting_more_copies_than_samples_is_refused(client, lea
     assert refused.status_code == 422
     assert "n_train (500)" in refused.json()["error"]["message"]
     assert client.get(f"/v1/runs/{run_id}/probes").json() == []
+    # A report stored before the check still reads, and the analysis bounds its counts.
+    stored = ProbeReport.model_validate(
+        client_report(
+            {
+                "near_duplicates": 201,
+                "exact_duplicates": 0,
+                "leaked_fraction": 1.0,
+                "chance_fraction": 0.0,
+                "chance_sample": 100,
+            }
+        ),
+        context=STORED,
+    )
+    probe = probe_of(stored)
+    assert probe is not None and probe.copies_beyond_chance()[1] is not None
     report["leakage"]["chance_sample"] = 500
     assert post_json(client, f"/v1/runs/{run_id}/probes", report).status_code == 201
     assert client.get(f"/v1/runs/{run_id}/diagnosis").status_code == 200

@@ -7,7 +7,7 @@ its report instead of adding a second.
 
 import uuid
 
-from lossgap_client.probe_report import ProbeReport
+from lossgap_client.probe_report import STORED, ProbeReport
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def latest_report(session: Session, run_id: str) -> ProbeReport | None:
         .order_by(StoredProbe.created_at.desc())
         .limit(1)
     ).first()
-    return ProbeReport.model_validate(probe.report) if probe else None
+    return ProbeReport.model_validate(probe.report, context=STORED) if probe else None
 
 
 def list_probes(session: Session, run_id: str) -> list[StoredProbe]:
