@@ -205,3 +205,42 @@ def test_a_classifier_sitting_at_chance_before_it_learns_had_too_small_steps():
     assert "stalled_at_chance" not in unknown  # without num_classes chance is not known
     flat = np.full(25, chance)
     assert "stalled_at_chance" not in present(assess(history(flat, flat, config=config)).symptoms)
+
+
+def with_accuracy(h: History, accuracy) -> History:
+    series = {**h.epoch_series, "val_accuracy": Series.full(np.asarray(accuracy, float))}
+    return History(h.epoch, series, h.step, h.step_series, h.config, task=h.task)
+
+
+def test_a_validation_loss_creeping_up_by_a_hair_does_not_disagree_with_its_accuracy():
+    # A small set classified perfectly from epoch 20 on: validation loss settles at 0.0179 and
+    # creeps up by 1e-5 per ten epochs, a significant trend worth 0.1% of the loss level, while
+    # accuracy holds at 1.0. Loss and accuracy tell the same story.
+    epochs = np.arange(1, 61, dtype=float)
+    train = 0.006 + 1.1 * np.exp(-epochs / 3)
+    val = 0.0178 + 0.9 * np.exp(-epochs / 3) + 1e-6 * epochs
+    accuracy = np.minimum(1.0, 0.6 + 0.02 * epochs)
+    flat = assess(with_accuracy(history(train, val), accuracy))
+    assert "accuracy_disagrees" not in present(flat.symptoms)
+    assert "accuracy_loss_divergence" not in flat.scores
+    # Rising by a fifth of its level over the second half while accuracy holds, it does.
+    rising = val + np.where(epochs > 30, 0.004 * (epochs - 30) / 30, 0.0)
+    rises = assess(with_accuracy(history(train, rising), accuracy))
+    assert "accuracy_disagrees" in present(rises.symptoms)
+
+
+def test_a_gap_of_a_hundredfold_a_tiny_loss_is_no_mismatch_of_the_inputs():
+    # Both splits learned: validation falls from 0.37 to 0.0018 and training to 1e-5, a
+    # hundredfold ratio that is 0.2% of where the run started. Inputs preprocessed differently
+    # would keep validation high; this gap is nothing a problem cause needs explaining.
+    epochs = np.arange(1, 101, dtype=float)
+    train = 1e-5 + 0.97 * np.exp(-epochs / 2)
+    val = 0.0018 + 0.37 * np.exp(-epochs / 2)
+    tiny = assess(history(train, val))
+    symptoms = present(tiny.symptoms)
+    assert "val_above_train" in symptoms and "gap_material" not in symptoms
+    assert "preprocessing_mismatch" not in compatible(tiny.symptoms)
+    # Validation stuck at a tenth of the start while training learns is a gap that matters.
+    stuck = assess(history(train, 0.1 + 0.27 * np.exp(-epochs / 2)))
+    assert {"val_above_train", "gap_material"} <= present(stuck.symptoms)
+    assert "preprocessing_mismatch" in compatible(stuck.symptoms)

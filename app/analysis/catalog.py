@@ -459,6 +459,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(
             _any("val_above_train", "split_shift"),
             _any("val_above_train_early", "val_stuck", "split_shift"),
+            _any("gap_material", "split_shift"),
         ),
         excludes=_any("val_below_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("split_shift"),

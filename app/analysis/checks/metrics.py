@@ -11,6 +11,9 @@ FEATURES = ("ad_divergence", "ad_acc_holds", "has_accuracy")
 SAME_WAY = 0.1  # product of the loss and accuracy Kendall taus: both move the same way
 CLEAR_RISE = 0.3  # Kendall tau of a validation loss that clearly rises ...
 ACC_HOLDS = 0.01  # ... while accuracy loses under a point over the same epochs (Theil-Sen)
+# The loss must also move by a share of the loss level over those epochs: a validation loss
+# flat at 0.0179 that creeps up by 1e-5 is a significant trend and no disagreement at all.
+MATERIAL_CHANGE = 0.05
 
 
 def check(c: Curves) -> Finding:
@@ -36,11 +39,14 @@ def check(c: Curves) -> Finding:
     acc_change = theil_sen(epochs, acc[half:]) * float(epochs[-1] - epochs[0])
     holds = float(tau_loss >= CLEAR_RISE and acc_change >= -ACC_HOLDS)
     features = {"ad_divergence": divergence, "ad_acc_holds": holds, "has_accuracy": 1.0}
+    change = theil_sen(epochs, loss[half:]) * float(epochs[-1] - epochs[0])
+    material = abs(change) >= MATERIAL_CHANGE * c.level()
     detail = (
-        f"over the second half validation loss trends tau={tau_loss:+.2f} and accuracy "
-        f"tau={tau_acc:+.2f} (accuracy changes {acc_change:+.3f})"
+        f"over the second half validation loss trends tau={tau_loss:+.2f} (changing by "
+        f"{change / c.level():+.0%} of the loss level) and accuracy tau={tau_acc:+.2f} "
+        f"(accuracy changes {acc_change:+.3f})"
     )
-    flagged = (divergence > SAME_WAY or holds > 0) and p_loss < 0.05
+    flagged = (divergence > SAME_WAY or holds > 0) and p_loss < 0.05 and material
     return Finding(
         "metrics",
         "flagged" if flagged else "passed",

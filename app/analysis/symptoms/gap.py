@@ -16,6 +16,10 @@ MIN_EARLY_EPOCHS = 6  # the first and last windows overlap in shorter runs
 MIN_TREND_CHANGE = 0.05  # a gap that widens or shrinks by 5% of the level or more, ...
 GAP_GROWTH = 0.1  # ... or, already material at the start, by a tenth of itself
 TREND_P = 0.05
+# A gap matters for a problem cause only when it is a share of what the model learned: a
+# validation loss of 0.002 against 0.00001 is a hundredfold the training loss and 0.2% of a run
+# that started at 1.0, where every prediction on both splits is already right.
+MATERIAL_GAP = 0.01
 # A validation set so small that its sampling error spans a fifth of its loss (two standard
 # errors, about 100 samples) cannot resolve a gap that size: one within it is noise.
 UNRESOLVED = 0.2
@@ -49,6 +53,18 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
                 )
             )
     tr0, va0 = c.train[c.both][0], c.val[c.both][0]
+    start = max(abs(float(tr0)), abs(float(va0)))
+    share = abs(late.gap) / start if start > 0 else float("inf")
+    out.append(
+        Symptom(
+            "gap_material",
+            share >= MATERIAL_GAP,
+            round(min(share, 1e6), 4),
+            "of the first epoch's loss",
+            f"the final gap of {abs(late.gap):.3g} is {min(share, 1e6):.1%} of the loss at the "
+            "first epoch",
+        )
+    )
     sigma = gaps.val_sigma(c)
     first_se = max(sigma if sigma is not None else gaps.SHORT_RUN_SE * late.level, late.se)
     first = (va0 - tr0) / late.level
