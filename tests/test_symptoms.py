@@ -1,10 +1,18 @@
 """Symptoms measured the way the mechanism behind them shows, on curves whose answer is known."""
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from app.analysis import History, Series, diagnose
+from app.analysis.checks import gap as gaps
+from app.analysis.checks.gap import accuracy_lattice
+from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
 from app.analysis.differential import compatible
+from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
 
 
@@ -244,3 +252,45 @@ def test_a_gap_of_a_hundredfold_a_tiny_loss_is_no_mismatch_of_the_inputs():
     stuck = assess(history(train, 0.1 + 0.27 * np.exp(-epochs / 2)))
     assert {"val_above_train", "gap_material"} <= present(stuck.symptoms)
     assert "preprocessing_mismatch" in compatible(stuck.symptoms)
+
+
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers" / "howreal"
+
+
+@pytest.mark.parametrize("case", ["hr10", "hr11"])
+def test_a_small_validation_set_is_read_off_the_lattice_its_accuracies_sit_on(case):
+    # Real Keras stdout (Iris, 75 validation samples, accuracies printed with four decimals):
+    # with the stated size removed, the accuracies still say it, and so does the sampling error.
+    document = json.loads((PEERS / f"{case}.json").read_text())
+    stated = document["config"].pop("val_size")
+    h = history_from_document({"name": case, **document})
+    curves = prepare(h)
+    assert accuracy_lattice(curves.val_acc) == stated == 75
+    assert gaps.validation_size(curves) == stated
+    assert gaps.sampling_se(curves) is not None
+
+
+def test_accuracies_printed_with_two_decimals_say_nothing_of_the_set():
+    rng = np.random.default_rng(4)
+    accuracy = np.sort(rng.uniform(0.5, 0.95, 20))
+    assert accuracy_lattice(np.round(accuracy, 2)) is None  # the printing's lattice
+    assert accuracy_lattice(accuracy) is None  # a large set: no lattice under 200
+    assert accuracy_lattice(np.round(accuracy * 25) / 25) == 25
+    assert accuracy_lattice(np.round(accuracy * 25)[:3] / 25) is None  # too few values agree
+
+
+def test_a_gap_within_the_error_of_a_set_its_accuracies_show_is_small_yet_noise():
+    # 25 validation samples, stated nowhere: validation ends 0.1 below training, which such a
+    # set measures to about ±0.28. The accuracies (multiples of 1/25) tell the size.
+    rng = np.random.default_rng(5)
+    epochs = np.arange(1, 26, dtype=float)
+    train = 0.8 + 0.45 * np.exp(-epochs / 6)
+    val = train - 0.1 + rng.normal(0, 0.02, 25)
+    accuracy = np.round(np.clip(0.55 + 0.3 * (1 - np.exp(-epochs / 6)), 0, 1) * 25) / 25
+    accuracy += rng.integers(-2, 3, 25) / 25
+    small = assess(with_accuracy(history(train, val), accuracy))
+    assert "gap_within_sampling_error" in present(small.symptoms)
+    assert small.scores["small_validation_noise"] >= 0.9
+    # The same curves with accuracies of a large set (no lattice) say nothing of its size.
+    large = assess(with_accuracy(history(train, val), accuracy + rng.uniform(-0.003, 0.003, 25)))
+    assert "gap_within_sampling_error" not in {s for s in large.symptoms}

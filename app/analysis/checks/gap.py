@@ -1,10 +1,11 @@
 """Gap size and significance against the noise of the validation curve.
 
 The validation loss's standard error comes from its epoch-to-epoch residuals (second
-differences) and, when `val_size` is known, from the sampling error of a mean loss over that
-many samples (per-sample losses of a classifier spread about as much as their mean). A curve too
-short to show its own noise gets a deliberately wide standard error, so that three epochs can
-never make a gap look like twenty standard errors.
+differences) and, when the set's size is known (`val_size`, or the lattice k/n its accuracies
+sit on), from the sampling error of a mean loss over that many samples (per-sample losses of a
+classifier spread about as much as their mean). A curve too short to show its own noise gets a
+deliberately wide standard error, so that three epochs can never make a gap look like twenty
+standard errors.
 """
 
 import math
@@ -32,6 +33,17 @@ MIN_NOISE_POINTS = 6  # fewer validation losses cannot show their own noise
 SHORT_RUN_SE = 0.1  # the standard error then assumed, as a share of the loss level
 SE_FLOOR = 1e-3  # a standard error is never below this share of the loss level (rounded logs)
 SIGNIFICANT_Z = 2.0
+# A validation accuracy is a count over the set: k/n. Logs rarely state n, but a small set shows
+# it: every reported accuracy sits on the lattice of multiples of 1/n. Only small sets matter
+# (their sampling error is what the size is needed for), and enough distinct values must agree
+# that a lattice found is no coincidence.
+MAX_LATTICE = 200
+MIN_LATTICE_VALUES = 8
+LATTICE_TOLERANCE = 1e-3  # of a count: float32 and printed digits blur k/n a little
+PRINTED_DIGITS = 5e-5  # half the last digit of an accuracy printed with four decimals
+# Accuracies printed with one or two decimals (or as whole percents) sit on a lattice of the
+# printing, not of the set: no size is read from them.
+PRINTED_LATTICES = frozenset({10, 100})
 
 
 @dataclass(frozen=True)
@@ -64,11 +76,31 @@ def val_sigma(c: Curves) -> float | None:
 
 
 def validation_size(c: Curves) -> float | None:
-    """The validation set's sample count (config `val_size`), when stated."""
+    """The validation set's sample count: config `val_size` when stated, else the lattice its
+    accuracies sit on."""
     size = c.config.get("val_size")
     if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
         return float(size)
-    return None
+    if c.val_acc is None:
+        return None
+    lattice = accuracy_lattice(c.val_acc)
+    return float(lattice) if lattice is not None else None
+
+
+def accuracy_lattice(accuracy: np.ndarray) -> int | None:
+    """The smallest n (up to MAX_LATTICE) such that every accuracy is a multiple of 1/n, when
+    at least MIN_LATTICE_VALUES distinct accuracies say so; None otherwise."""
+    values = np.unique(accuracy[np.isfinite(accuracy)])
+    if len(values) < MIN_LATTICE_VALUES or values[0] < 0 or values[-1] > 1:
+        return None
+    n = np.arange(2, MAX_LATTICE + 1, dtype=float)[:, None]
+    counts = values[None, :] * n
+    tolerance = np.maximum(LATTICE_TOLERANCE, PRINTED_DIGITS * n)
+    fits = np.all(np.abs(counts - np.round(counts)) <= tolerance, axis=1)
+    if not fits.any():
+        return None
+    size = int(n[np.argmax(fits), 0])
+    return None if size in PRINTED_LATTICES else size
 
 
 def _part(n: int, where: Literal["early", "late"]) -> slice:
