@@ -294,3 +294,19 @@ def test_a_gap_within_the_error_of_a_set_its_accuracies_show_is_small_yet_noise(
     # The same curves with accuracies of a large set (no lattice) say nothing of its size.
     large = assess(with_accuracy(history(train, val), accuracy + rng.uniform(-0.003, 0.003, 25)))
     assert "gap_within_sampling_error" not in {s for s in large.symptoms}
+
+
+def test_validation_as_accurate_as_training_rules_out_a_mismatch_of_the_inputs():
+    # A real LeNet on MNIST (Adadelta at rate 6): validation loss stalls and ends on a spike
+    # above training, but validation accuracy stays within a point of training accuracy. Inputs
+    # preprocessed differently would cost validation accuracy.
+    document = json.loads((PEERS.parent / "deepfd-cov" / "dc04.json").read_text())
+    real = assess(history_from_document(document))
+    assert {"val_above_train", "accuracies_agree"} <= present(real.symptoms)
+    assert "preprocessing_mismatch" not in real.scores
+    # The same losses with validation accuracy twenty points below training accuracy.
+    for row in document["epochs"]:
+        row["val_accuracy"] = row["train_accuracy"] - 0.2
+    shifted = assess(history_from_document(document))
+    assert "accuracies_agree" not in present(shifted.symptoms)
+    assert "preprocessing_mismatch" in compatible(shifted.symptoms)

@@ -461,7 +461,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_above_train_early", "val_stuck", "split_shift"),
             _any("gap_material", "split_shift"),
         ),
-        excludes=_any("val_below_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
+        excludes=_any("val_below_train", "accuracies_agree") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("split_shift"),
         settle=f"{REEVALUATE}: feature means and scales of both splits compared",
     ),

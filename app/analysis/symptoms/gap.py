@@ -20,6 +20,10 @@ TREND_P = 0.05
 # validation loss of 0.002 against 0.00001 is a hundredfold the training loss and 0.2% of a run
 # that started at 1.0, where every prediction on both splits is already right.
 MATERIAL_GAP = 0.01
+# Inputs preprocessed differently cost validation accuracy: a classifier whose validation
+# accuracy over the last epochs is within a point of its training accuracy (or above it) sees
+# validation inputs as it saw training ones, whatever its losses do.
+ACCURACY_AGREES = 0.01
 # A validation set so small that its sampling error spans a fifth of its loss (two standard
 # errors, about 100 samples) cannot resolve a gap that size: one within it is noise.
 UNRESOLVED = 0.2
@@ -89,7 +93,29 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
     sampling = _within_sampling_error(c, late.gap)
     if sampling is not None:
         out.append(sampling)
+    agree = _accuracies_agree(c)
+    if agree is not None:
+        out.append(agree)
     return out
+
+
+def _accuracies_agree(c: Curves) -> Symptom | None:
+    """Training and validation accuracy over the last epochs, when both are logged."""
+    if c.train_acc is None or c.val_acc is None:
+        return None
+    both = np.isfinite(c.train_acc) & np.isfinite(c.val_acc)
+    if not both.any():
+        return None
+    k = gaps.window(int(both.sum()))
+    train, val = float(np.mean(c.train_acc[both][-k:])), float(np.mean(c.val_acc[both][-k:]))
+    return Symptom(
+        "accuracies_agree",
+        train - val <= ACCURACY_AGREES,
+        round(train - val, 4),
+        "training minus validation accuracy",
+        f"over the last {count(k, 'epoch')} training accuracy is {train:.3g} and validation "
+        f"accuracy {val:.3g}",
+    )
 
 
 def _within_sampling_error(c: Curves, gap: float) -> Symptom | None:
