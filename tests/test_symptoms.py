@@ -11,7 +11,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.checks.gap import accuracy_lattice
 from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
-from app.analysis.differential import compatible
+from app.analysis.differential import compatible, confidences
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
 
@@ -310,3 +310,23 @@ def test_validation_as_accurate_as_training_rules_out_a_mismatch_of_the_inputs()
     shifted = assess(history_from_document(document))
     assert "accuracies_agree" not in present(shifted.symptoms)
     assert "preprocessing_mismatch" in compatible(shifted.symptoms)
+
+
+def test_a_training_loss_jittering_like_one_batch_beside_a_smooth_validation_is_not_its_mean():
+    # 100 batches an epoch, yet the reported training loss jumps by half its level from epoch
+    # to epoch while validation, measured at one instant, is smooth: only the last batch was
+    # reported. No fitted opinion is needed for that.
+    rng = np.random.default_rng(6)
+    epochs = np.arange(1, 26, dtype=float)
+    val = 0.25 + 0.55 * np.exp(-epochs / 4)
+    config = {"train_size": 1600, "batch_size": 16}
+    last_batch = (0.2 + 0.6 * np.exp(-epochs / 4)) * np.exp(rng.normal(0, 0.5, 25))
+    result = assess(history(last_batch, val, config=config))
+    assert "train_jitters_like_one_batch" in present(result.symptoms)
+    # Confirmed even when a fitted model (one that never saw this mechanism) doubts it.
+    doubt = confidences({"loss_computation_mismatch": 0.01}, result.symptoms, 25, {})
+    assert doubt["loss_computation_mismatch"] >= 0.9
+    # Steps that overshoot move validation as much as training: no such reading.
+    both = np.exp(rng.normal(0, 0.5, 25))
+    overshoot = assess(history(last_batch, val * both, config=config))
+    assert "train_jitters_like_one_batch" not in present(overshoot.symptoms)

@@ -499,7 +499,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "averaged over the whole epoch.",
         ),
         requires=(_any("loss_scale_mismatch") | NOT_A_LOSS,),
-        confirmed_by=NOT_A_LOSS,
+        # A loss that cannot be what it names, or a training "epoch mean" that jitters like
+        # one batch beside a smooth validation loss: the curves are not the same quantity.
+        confirmed_by=NOT_A_LOSS | _any("train_jitters_like_one_batch"),
         settle=f"the config keys loss_reduction and train_loss_aggregation, or {REEVALUATE}",
     ),
     CauseSpec(

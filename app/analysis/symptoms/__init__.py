@@ -26,7 +26,7 @@ __all__ = ["Symptom", "Symptoms", "measure", "present", "trains_differently"]
 def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
     """Every symptom measured on this run, by id."""
     found = [
-        loss_scale(c, findings),
+        *loss_scale(c, findings),
         *gap_symptoms(c),
         *gap_trend(c),
         *validation_shape(c),

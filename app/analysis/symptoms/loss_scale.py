@@ -68,7 +68,7 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     return False
 
 
-def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
+def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
     epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
     training curve that jitters like one batch while validation is smooth (only the last batch
@@ -77,7 +77,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
     recomputes another loss than the one reported."""
     steps = check_feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
     recomputed = _recomputed_differs(c, findings)
-    parts, seen, value = [], False, None
+    parts, seen, value, one_batch = [], False, None, False
     both = c.both & (c.train > 0) & (c.val > 0)
     if int(both.sum()) >= MIN_TREND_POINTS:
         log_ratio = np.log(c.train[both] / c.val[both])
@@ -109,10 +109,23 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> Symptom:
         parts.append("epoch means of the step losses differ from the reported training loss")
     if recomputed:
         parts.append("a re-evaluation recomputes another loss than the one reported")
-    return Symptom(
-        "loss_scale_mismatch",
-        seen or steps or recomputed,
-        value,
-        "training/validation loss ratio",
-        "; ".join(parts) or "too few epochs with both losses positive to compare their scale",
-    )
+    detail = "; ".join(parts) or "too few epochs with both losses positive to compare their scale"
+    return [
+        Symptom(
+            "loss_scale_mismatch",
+            seen or steps or recomputed,
+            value,
+            "training/validation loss ratio",
+            detail,
+        ),
+        # An epoch mean over many batches cannot jitter five times as much as a validation
+        # loss measured at one instant (overshooting steps show in validation first): the
+        # reported training loss is not that mean.
+        Symptom(
+            "train_jitters_like_one_batch",
+            one_batch,
+            value,
+            "training/validation loss ratio",
+            detail,
+        ),
+    ]
