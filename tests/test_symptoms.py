@@ -330,3 +330,23 @@ def test_a_training_loss_jittering_like_one_batch_beside_a_smooth_validation_is_
     both = np.exp(rng.normal(0, 0.5, 25))
     overshoot = assess(history(last_batch, val * both, config=config))
     assert "train_jitters_like_one_batch" not in present(overshoot.symptoms)
+
+
+def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooting():
+    # Adam at 0.1: the epoch-mean training loss falls smoothly, as a mean over many steps
+    # does, while validation, measured at one instant after the last step, jumps by a fifth of
+    # its level. At the usual rate the same jitter is augmentation, a small set or a detection
+    # loss, and no learning rate is suspected.
+    rng = np.random.default_rng(7)
+    e = np.arange(1, 31, dtype=float)
+    train = 0.4 + 0.8 * np.exp(-e / 5)
+    val = (0.5 + 0.7 * np.exp(-e / 5)) * np.exp(rng.normal(0, 0.2, 30))
+    high = {"optimizer": "adam", "learning_rate": 0.1}
+    fast = assess(history(train, val, config=high))
+    symptoms = present(fast.symptoms)
+    assert {"noisy_validation", "noisy_at_a_far_higher_rate"} <= symptoms
+    assert "unstable_training" not in symptoms
+    assert fast.scores["lr_too_high"] >= 0.9
+    usual = assess(history(train, val, config={**high, "learning_rate": 1e-3}))
+    assert "noisy_validation" in present(usual.symptoms)
+    assert "lr_too_high" not in compatible(usual.symptoms)

@@ -649,6 +649,7 @@ CAUSES: tuple[CauseSpec, ...] = (
                 "loss_exploded",
                 "collapsed_to_chance",
                 "at_chance",
+                "noisy_at_a_far_higher_rate",
             ),
         ),
         excludes=NOT_A_LOSS,

@@ -13,7 +13,7 @@ CLEAR_RISE = 0.3  # Kendall tau of a validation loss that clearly rises ...
 ACC_HOLDS = 0.01  # ... while accuracy loses under a point over the same epochs (Theil-Sen)
 # The loss must also move by a share of the loss level over those epochs: a validation loss
 # flat at 0.0179 that creeps up by 1e-5 is a significant trend and no disagreement at all.
-MATERIAL_CHANGE = 0.05
+MATERIAL_CHANGE = 0.05  # as for validation rising after its minimum (symptoms.shape)
 
 
 def check(c: Curves) -> Finding:

@@ -36,4 +36,24 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *from_checks(findings),
         *from_probe(c, findings),
     ]
-    return {s.id: s for s in found}
+    measured = {s.id: s for s in found}
+    return {**measured, **{s.id: s for s in _combined(measured)}}
+
+
+def _combined(measured: Mapping[str, Symptom]) -> list[Symptom]:
+    """Symptoms that mean something only together. Validation is measured at one instant, so
+    steps that overshoot show there first; but augmentation, small sets and detection losses
+    make validation jitter at any rate: only at a rate thirty times the usual one is a noisy
+    validation loss overshooting."""
+    noisy, rate = measured.get("noisy_validation"), measured.get("lr_far_above_usual")
+    if noisy is None or rate is None:
+        return []
+    return [
+        Symptom(
+            "noisy_at_a_far_higher_rate",
+            noisy.present and rate.present,
+            noisy.value,
+            noisy.unit,
+            f"{noisy.detail}; {rate.detail}",
+        )
+    ]
