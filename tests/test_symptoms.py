@@ -350,3 +350,22 @@ def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooti
     usual = assess(history(train, val, config={**high, "learning_rate": 1e-3}))
     assert "noisy_validation" in present(usual.symptoms)
     assert "lr_too_high" not in compatible(usual.symptoms)
+
+
+def test_validation_level_with_the_last_steps_of_each_epoch_is_the_lag_measured():
+    # Step losses logged: the loss falls within each epoch, so the epoch mean sits above the
+    # weights validation sees at the epoch's end, and the last steps' mean is level with it.
+    rng = np.random.default_rng(8)
+    epochs, per_epoch = 12, 50
+    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
+    clean = 0.06 + 1.2 * np.exp(-position / 1.5)
+    steps = clean * np.exp(rng.normal(0, 0.05, len(position)))
+    train = steps.reshape(epochs, per_epoch).mean(axis=1)
+    val = 0.065 + 1.2 * np.exp(-np.arange(1, epochs + 1) / 1.5)
+    lagged = assess(history(train, val, (position, steps)))
+    assert "last_steps_close_gap" in present(lagged.symptoms)
+    doubt = confidences({"measurement_lag": 0.2}, lagged.symptoms, epochs, {})
+    assert doubt["measurement_lag"] >= 0.9
+    # Validation a third below even the last steps: something besides the lag lowers it.
+    below = assess(history(train, val * 0.66, (position, steps)))
+    assert "last_steps_close_gap" not in present(below.symptoms)

@@ -230,6 +230,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(VAL_BELOW,),
         excludes=BROKE | NOT_A_LOSS,
+        # Validation below an epoch-mean training loss that the last steps of each epoch
+        # bring level with it: the lag itself, measured.
+        confirmed_by=_any("last_steps_close_gap"),
         settle="per-step training losses, or the training loss of each epoch's last steps",
     ),
     CauseSpec(

@@ -13,6 +13,9 @@ NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in v
 # runs whose losses jumped 10-80x without a NaN had a learning rate too high, none numerical
 # trouble.
 ORDERS = 2.0
+# The mean loss of each epoch's last steps (logged step losses) against validation: when it
+# closes four fifths of the early gap, the gap is the epoch mean's half-epoch lag, measured.
+STEPS_CLOSE = 0.8
 
 
 def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
@@ -71,6 +74,13 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             round(feature("reeval_loss", "pr_noise_excess"), 4),
             "excess share of confidently rejected training labels",
             detail("reeval_loss"),
+        ),
+        Symptom(
+            "last_steps_close_gap",
+            feature("lag", "lag_steps_closed") >= STEPS_CLOSE,
+            round(feature("lag", "lag_steps_closed"), 3),
+            "of the early gap",
+            detail("lag"),
         ),
         Symptom(
             "accuracy_disagrees",
