@@ -17,8 +17,9 @@ generator rather than the phenomena.
 Each is scored from the loss history alone, with the run's probe report (the re-evaluation of its
 checkpoint on its data), and with validation removed (the training-only models). Top-1 / top-3:
 the planted cause is the first / among the first three causes reported. First cause real: of
-the runs with a reported cause, the share whose first cause is one of the run's true causes
-(planted or co-occurring; its complement is how often the headline is wrong). Recall: share of true
+the runs whose first cause is reported at >= 0.5 (a claim, not a candidate), the share where it
+is one of the run's true causes (planted or co-occurring): its complement is how often the
+engine is confidently wrong. Recall: share of true
 problem causes reported at confidence >= 0.5. Healthy clean: healthy runs with no problem cause at
 >= 0.5. ECE: expected calibration error over every (run, cause) pair in ten confidence bins; Brier:
 mean squared error of those confidences.
@@ -95,7 +96,7 @@ def metrics(scored: list[Scored], view: str) -> dict[str, float]:
     y = np.array([[i in s.run.truth for i in ids] for s in scored], dtype=float)
     planted = [s for s in scored if s.run.planted & set(ids)]
     healthy = [s for s in scored if not s.run.planted]
-    reported = [s for s in scored if s.ranked]
+    claimed = [s for s in scored if s.ranked and s.scores.get(s.ranked[0], 0.0) >= 0.5]
     problem = [j for j, i in enumerate(ids) if BY_ID[i].kind == "problem"]
     problems_true = y[:, problem] == 1
 
@@ -108,7 +109,7 @@ def metrics(scored: list[Scored], view: str) -> dict[str, float]:
         "top3": top(3, planted),
         "top1_identifiable": top(1, [s for s in planted if s.run.planted & HISTORY_IDENTIFIABLE]),
         "top1_reeval_causes": top(1, [s for s in planted if s.run.planted & REEVAL_IDENTIFIABLE]),
-        "first_cause_real": float(np.mean([s.ranked[0] in s.run.truth for s in reported])),
+        "first_cause_real": float(np.mean([s.ranked[0] in s.run.truth for s in claimed])),
         "problem_recall": float((p[:, problem][problems_true] >= 0.5).mean()),
         "healthy_clean": float(
             np.mean(
