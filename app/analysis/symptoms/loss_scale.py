@@ -77,7 +77,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     recomputes another loss than the one reported."""
     steps = check_feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
     recomputed = _recomputed_differs(c, findings)
-    parts, seen, value, one_batch = [], False, None, False
+    parts, seen, value, one_batch, jitter = [], False, None, False, None
     both = c.both & (c.train > 0) & (c.val > 0)
     if int(both.sum()) >= MIN_TREND_POINTS:
         log_ratio = np.log(c.train[both] / c.val[both])
@@ -95,6 +95,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             and train_jitter >= JITTER_RATIO * val_jitter
             and _batches_per_epoch(c) >= MANY_BATCHES
         )
+        jitter = round(min(train_jitter / val_jitter, 1e6), 2) if val_jitter > 0 else None
         negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
         seen, value = constant or one_batch or negative, round(float(np.exp(first)), 4)
         parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")
@@ -124,8 +125,8 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         Symptom(
             "train_jitters_like_one_batch",
             one_batch,
-            value,
-            "training/validation loss ratio",
+            jitter,
+            "times validation's epoch-to-epoch jitter",
             detail,
         ),
     ]
