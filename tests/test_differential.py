@@ -163,16 +163,44 @@ def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only
     assert not bare.present and "how the loss is reported" in bare.detail
     assert "training-time behaviour" not in result.summary
     assert not {"regularization_train_only", "augmentation_train_only"} & set(ids(result))
+    # Dropout declared, but the probe scored the model in train mode: a loss 32 times what
+    # it scores there is not what dropout does.
+    summed, _ = effect({"dropout": 0.5})
+    assert not summed.present and "cannot make it" in summed.detail
+    # A reported loss 30% above the eval-mode one, within what the model in train mode scores.
+    eval_mean = probe.passes.train_eval.mean
+    modest = {
+        "decomposition__reported_train": 1.3 * eval_mean,
+        "decomposition__train_time_effect__value": 0.3 * eval_mean,
+        "decomposition__train_time_effect__ci_low": 0.25 * eval_mean,
+        "decomposition__train_time_effect__ci_high": 0.35 * eval_mean,
+    }
+    probe = probe_like("loss_computation_mismatch-0", **modest)
     assert effect({"dropout": 0.5})[0].present
     # Dropout modules built with p=0: switching train mode on changes nothing.
-    eval_mean = probe.passes.train_eval.mean
     for mode_mean, active in ((eval_mean, False), (eval_mean * 1.2, True)):
         probe = probe_like(
             "loss_computation_mismatch-0",
             model__has_dropout=True,
             passes__train_train_mode__mean=mode_mean,
+            **modest,
         )
         assert effect({})[0].present is active
+
+
+def test_a_reported_loss_many_times_the_model_s_own_in_train_mode_is_no_regularization():
+    # A ResNet with dropout and batch norm whose training loss is summed over 64 samples: the
+    # reported loss is 64 times what the checkpoint scores on the training set in train mode,
+    # dropout and batch statistics at work. Regularization cannot make that.
+    epochs = np.arange(1, 26)
+    val = 1.38 + 0.01 * np.exp(-epochs / 4)
+    train = 64 * (1.39 + 0.01 * np.exp(-epochs / 4))
+    probe = probe_like("second-loss_computation_mismatch-2")
+    result = assess(history(train, val, probe=probe))
+    effect = result.symptoms["train_time_effect"]
+    assert not effect.present and "64" in effect.detail
+    assert "regularization_train_only" not in result.scores
+    assert result.scores["loss_computation_mismatch"] >= 0.5
 
 
 def test_augmented_training_inputs_do_not_make_validation_look_easier():

@@ -10,6 +10,7 @@ from app.analysis.checks.reeval_leakage import CHANCE_P, LEAK_FRACTION
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.symptoms.gap import MIN_GAP_REL
+from app.analysis.symptoms.loss_scale import SCALE_RATIO
 from app.analysis.symptoms.symptom import Symptom, check_feature
 from app.analysis.wording import pvalue
 
@@ -19,6 +20,9 @@ SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # nothing a model notices; preprocessing that differs between the splits moves nearly all.
 SHIFT_SHARE = 0.25
 INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
+TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss
+# Terms the loss itself adds in training, which a pass of the model in train mode does not see.
+LOSS_SIDE_TERMS = ("cfg_label_smoothing", "cfg_l2_in_loss", "cfg_mixup")
 
 
 def _copies_matter(p: probes.Probe) -> bool:
@@ -80,6 +84,22 @@ def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool
     )
 
 
+def _beyond_train_mode(p: probes.Probe, findings: Mapping[str, Finding]) -> float | None:
+    """How many times the model's own training-set loss in train mode (dropout, batch
+    statistics: what training-time behaviour does) the reported training loss is, when that is
+    a factor of SCALE_RATIO or more and nothing outside the model (label smoothing, an L2 term
+    or mixup in the loss) can raise the reported loss; else None. A reported loss of 89 from a
+    model that scores 1.39 in train mode is a loss summed or scaled, not regularization."""
+    if p.reported_train is None or p.train_train_mode is None or p.train_train_mode <= 0:
+        return None
+    if p.label_smoothing > 0:
+        return None
+    if any(check_feature(findings, "config", name) > 0 for name in LOSS_SIDE_TERMS):
+        return None
+    factor = p.reported_train / p.train_train_mode
+    return factor if factor >= SCALE_RATIO else None
+
+
 def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     p = probes.read(c.probe)
     if p is None:
@@ -92,16 +112,27 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     )
     train_time = p.train_time[0] if p.train_time else 0.0
     possible = trains_differently(p, findings)
-    time_sig = bool(p.train_time and p.train_time[1] > 0.1 * p.scale) and possible
-    aug_sig = bool(p.augmentation and p.augmentation[1] > 0.1 * p.scale)
-    time_detail = (
-        f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
-        f"{train_time:+.3g} to the reported training loss"
-        if possible
-        else f"the reported training loss is {train_time:+.3g} from the eval-mode one, and the "
-        "model has no dropout, batch norm, smoothing or augmentation: that is how the loss is "
-        "reported (its lag, or a loss computed differently)"
-    )
+    threshold = TRAIN_TIME_SHARE * p.scale
+    beyond = _beyond_train_mode(p, findings)
+    time_sig = bool(p.train_time and p.train_time[1] > threshold) and possible and beyond is None
+    aug_sig = bool(p.augmentation and p.augmentation[1] > threshold)
+    if not possible:
+        time_detail = (
+            f"the reported training loss is {train_time:+.3g} from the eval-mode one, and the "
+            "model has no dropout, batch norm, smoothing or augmentation: that is how the loss "
+            "is reported (its lag, or a loss computed differently)"
+        )
+    elif beyond is not None:
+        time_detail = (
+            f"the reported training loss is {beyond:.3g} times what the model scores on the "
+            "training set in train mode (dropout and batch statistics at work): training-time "
+            "behaviour cannot make it, the loss is reported differently"
+        )
+    else:
+        time_detail = (
+            f"training-time behaviour (dropout, batch statistics, augmentation, smoothing) adds "
+            f"{train_time:+.3g} to the reported training loss"
+        )
     out = [
         Symptom(
             "eval_val_above",
