@@ -30,6 +30,15 @@ def history(train, val, steps=None, config=None) -> History:
     return History(epochs, series, step, step_series, config or {}, task="classification")
 
 
+def logged_steps(epochs, per_epoch, curve, noise, seed):
+    """Step losses around `curve` (of the fractional epoch), their positions, and each epoch's
+    mean as a logger reports it."""
+    rng = np.random.default_rng(seed)
+    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
+    steps = curve(position) * np.exp(rng.normal(0, noise, len(position)))
+    return position, steps, steps.reshape(epochs, per_epoch).mean(axis=1)
+
+
 def test_a_material_gap_growing_by_a_tenth_of_itself_widens_in_a_log_that_starts_late():
     # The last 15 epochs of a long run (a scrollback): training creeps from 4.61 to 4.37 while
     # validation stays at 5.97, a gap of 1.4 that grows to 1.6. Relative to the loss that is
@@ -50,12 +59,10 @@ def test_a_training_curve_of_few_sampled_batches_is_not_one_batch_when_its_steps
     # Each epoch's training loss is the mean of 15 sampled batch losses (a logger writing every
     # 50 steps): it jitters far more than validation. Without the steps that looks like one
     # batch reported as the epoch's loss; with them, their epoch means are the reported loss.
-    rng = np.random.default_rng(1)
-    epochs, per_epoch = 25, 15
-    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
-    clean = 0.3 + 0.3 * np.exp(-position / 4)
-    batches = clean * np.exp(rng.normal(0, 0.6, len(position)))
-    train = batches.reshape(epochs, per_epoch).mean(axis=1)
+    epochs = 25
+    position, batches, train = logged_steps(
+        epochs, 15, lambda t: 0.3 + 0.3 * np.exp(-t / 4), 0.6, 1
+    )
     val = 0.33 + 0.3 * np.exp(-np.arange(1, epochs + 1) / 4)
 
     def scale_mismatch(steps) -> bool:
@@ -355,12 +362,10 @@ def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooti
 def test_validation_level_with_the_last_steps_of_each_epoch_is_the_lag_measured():
     # Step losses logged: the loss falls within each epoch, so the epoch mean sits above the
     # weights validation sees at the epoch's end, and the last steps' mean is level with it.
-    rng = np.random.default_rng(8)
-    epochs, per_epoch = 12, 50
-    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
-    clean = 0.06 + 1.2 * np.exp(-position / 1.5)
-    steps = clean * np.exp(rng.normal(0, 0.05, len(position)))
-    train = steps.reshape(epochs, per_epoch).mean(axis=1)
+    epochs = 12
+    position, steps, train = logged_steps(
+        epochs, 50, lambda t: 0.06 + 1.2 * np.exp(-t / 1.5), 0.05, 8
+    )
     val = 0.065 + 1.2 * np.exp(-np.arange(1, epochs + 1) / 1.5)
     lagged = assess(history(train, val, (position, steps)))
     assert "last_steps_close_gap" in present(lagged.symptoms)
