@@ -68,6 +68,11 @@ def _dropout_active(p: probes.Probe) -> bool:
     return abs(p.train_train_mode - p.train_eval) > INACTIVE * p.scale
 
 
+def _declares(findings: Mapping[str, Finding], names: tuple[str, ...]) -> bool:
+    """Whether the run's config declares any of these (config check features)."""
+    return any(check_feature(findings, "config", name) > 0 for name in names)
+
+
 def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool:
     """Whether anything can make the training loss differ from an eval-mode pass: dropout or
     batch norm in the model, label smoothing, measured augmentation, or what the config
@@ -80,7 +85,7 @@ def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool
         or p.has_batchnorm
         or p.label_smoothing > 0
         or p.augmentation is not None
-        or any(check_feature(findings, "config", name) > 0 for name in declared)
+        or _declares(findings, declared)
     )
 
 
@@ -92,9 +97,7 @@ def _beyond_train_mode(p: probes.Probe, findings: Mapping[str, Finding]) -> floa
     model that scores 1.39 in train mode is a loss summed or scaled, not regularization."""
     if p.reported_train is None or p.train_train_mode is None or p.train_train_mode <= 0:
         return None
-    if p.label_smoothing > 0:
-        return None
-    if any(check_feature(findings, "config", name) > 0 for name in LOSS_SIDE_TERMS):
+    if p.label_smoothing > 0 or _declares(findings, LOSS_SIDE_TERMS):
         return None
     factor = p.reported_train / p.train_train_mode
     return factor if factor >= SCALE_RATIO else None
