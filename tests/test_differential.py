@@ -18,7 +18,7 @@ from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
 from app.analysis.diagnose import assess
-from app.analysis.differential import LEAK_CONFIRMED, history_weight
+from app.analysis.differential import LEAK_CONFIRMED, confidences, history_weight
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from bench.scenarios.suite import RUNS, load_runs
 
@@ -46,6 +46,7 @@ def test_every_cause_declares_its_mechanism_in_terms_the_engine_measures():
         assert cause.requires, cause.id
         assert cause.settle, cause.id
         named = set().union(*cause.requires) | cause.excludes | cause.refuted_without
+        named |= cause.confirmed_by | cause.partial_when
         assert named <= measured, (cause.id, named - measured)
 
 
@@ -579,3 +580,20 @@ def test_copies_as_common_in_validation_as_within_training_leak_nothing():
     assert not natural and score < LEAK_CONFIRMED
     planted, score = leak(n_val // 3 + n_val // 2, 1 / 3)
     assert planted and score >= LEAK_CONFIRMED
+
+
+
+def test_a_gap_wider_than_a_lag_is_evidence_for_what_else_lowers_validation():
+    e = np.arange(1, 31, dtype=float)
+    train = 0.05 + 1.2 * np.exp(-(e - 0.5) / 3)
+    beyond = assess(history(train, 0.7 * (0.05 + 1.2 * np.exp(-e / 3)))).symptoms
+    within = assess(history(train, 0.052 + 1.2 * np.exp(-e / 3))).symptoms
+    assert "val_below_beyond_lag" in BY_ID["measurement_lag"].partial_when
+    raw = {"measurement_lag": 0.8, "data_leakage": 0.3, "easier_validation": 0.1}
+    lifted = confidences(raw, beyond, 30, {})
+    kept = confidences(raw, within, 30, {})
+    # The lag is still at work; what else can lower validation gains, in the models' proportions.
+    assert lifted["measurement_lag"] == kept["measurement_lag"] == 0.8
+    assert kept["data_leakage"] == 0.3
+    assert lifted["data_leakage"] > 0.5
+    assert lifted["data_leakage"] / lifted["easier_validation"] == pytest.approx(3.0)

@@ -374,3 +374,27 @@ def test_validation_level_with_the_last_steps_of_each_epoch_is_the_lag_measured(
     # Validation a third below even the last steps: something besides the lag lowers it.
     below = assess(history(train, val * 0.66, (position, steps)))
     assert "last_steps_close_gap" not in present(below.symptoms)
+
+
+def test_validation_below_even_the_next_epoch_s_training_loss_is_more_than_a_lag():
+    # A pure lag: each epoch's reported training loss is the mean over the epoch of a falling
+    # curve, validation that curve at the epoch's end (plus a small generalization gap). Where
+    # the curve is steepest validation sits well below the epoch mean, but never below the
+    # next epoch's mean, which only sees weights at least as good.
+    epochs = 30
+    e = np.arange(1, epochs + 1, dtype=float)
+    _, _, train = logged_steps(epochs, 50, lambda t: 0.05 + 1.2 * np.exp(-t / 3), 0.05, 3)
+    val = 0.052 + 1.2 * np.exp(-e / 3)
+    lagged = assess(history(train, val))
+    assert "val_below_train_early" in present(lagged.symptoms)
+    assert "val_below_beyond_lag" not in present(lagged.symptoms)
+    pure = diagnose(history(train, val))
+    assert pure.causes[0].id == "measurement_lag" and "only part" not in pure.summary
+    # Copies of validation samples memorized in training: validation a quarter below the curve.
+    leaked = assess(history(train, val * 0.75))
+    beyond = leaked.symptoms["val_below_beyond_lag"]
+    assert beyond.present and beyond.value is not None and beyond.value >= 0.2
+    # The lag is still at work, and the user is told it cannot make the whole gap.
+    result = diagnose(history(train, val * 0.75))
+    assert "measurement_lag" in [c.id for c in result.causes]
+    assert "explains only part of the gap" in result.summary

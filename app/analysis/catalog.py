@@ -24,7 +24,9 @@ class CauseSpec:
     (`excludes`), the re-evaluation measurements that are the cause itself, so that a
     re-evaluation that measured one and found nothing refutes it (`refuted_without`), and the
     symptoms that are the cause by definition, so that one present confirms it whatever a
-    fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble)."""
+    fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble), and the symptoms
+    showing that its mechanism produces only part of what was measured, so that it ranks after
+    the causes that can produce the rest (`partial_when`: a gap wider than any half-epoch lag)."""
 
     id: str
     kind: Kind
@@ -37,6 +39,7 @@ class CauseSpec:
     excludes: frozenset[str] = frozenset()
     refuted_without: frozenset[str] = frozenset()
     confirmed_by: frozenset[str] = frozenset()
+    partial_when: frozenset[str] = frozenset()
     settle: str = ""  # what measurement would settle it, for a user who wants to know
 
     def compatible(self, present: frozenset[str]) -> bool:
@@ -84,6 +87,9 @@ ANY_GAP = VAL_BELOW | _any("val_above_train", "val_above_train_early")
 # training loss's lag (the first epoch's mean includes the untrained start); leaked samples, an
 # easier split or noisy training labels keep validation below training for longer.
 VAL_BELOW_SUSTAINED = _any("val_below_train", "val_below_train_early")
+# Validation below even the next epoch's training loss: more than the half-epoch lag can make.
+# The causes that lower validation, or raise the reported training loss, produce it.
+BEYOND_LAG = _any("val_below_beyond_lag")
 # The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
 # only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
 # the curves then show says nothing about the split, regularization or convergence.
@@ -149,7 +155,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Nothing to fix: compare train and validation loss both in eval mode to see the "
             "true gap (re-evaluate the checkpoint on the training set with model.eval()).",
         ),
-        requires=(VAL_BELOW | _any("train_time_effect"),),
+        requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
         settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
@@ -190,7 +196,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Nothing to fix: score the un-augmented training set in eval mode to confirm the "
             "gap closes.",
         ),
-        requires=(VAL_BELOW | _any("train_time_effect"),),
+        requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
         settle=f"{REEVALUATE} with x_train_raw: augmented against raw training inputs",
@@ -233,6 +239,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Validation below an epoch-mean training loss that the last steps of each epoch
         # bring level with it: the lag itself, measured.
         confirmed_by=_any("last_steps_close_gap"),
+        # Validation below even the next epoch's training loss: more than a lag can make.
+        partial_when=_any("val_below_beyond_lag"),
         settle="per-step training losses, or the training loss of each epoch's last steps",
     ),
     CauseSpec(
@@ -272,7 +280,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in train mode and in eval mode with the training "
             "batch size; use a larger batch or GroupNorm if they disagree much.",
         ),
-        requires=(ANY_GAP | _any("noisy_validation", "train_time_effect", "at_chance"),),
+        requires=(
+            ANY_GAP | BEYOND_LAG | _any("noisy_validation", "train_time_effect", "at_chance"),
+        ),
         excludes=EXPLODED | NOT_A_LOSS,
         settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),
@@ -295,7 +305,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Use a larger validation set, or average the validation loss over several "
             "epochs before comparing.",
         ),
-        requires=(_any("noisy_validation", "gap_within_noise"),),
+        requires=(BEYOND_LAG | _any("noisy_validation", "gap_within_noise"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         # The cause by definition: the gap lies within the sampling error of a set this small.
         confirmed_by=_any("gap_within_sampling_error"),
@@ -370,7 +380,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Search for exact and near-duplicate samples across the split (upload a "
             "checkpoint and data for re-evaluation), and split before any augmentation.",
         ),
-        requires=(VAL_BELOW_SUSTAINED | _any("gap_within_noise", "duplicates"),),
+        requires=(VAL_BELOW_SUSTAINED | BEYOND_LAG | _any("gap_within_noise", "duplicates"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("duplicates"),
         settle=f"{REEVALUATE}: a search for validation samples copied in the training set",
@@ -416,7 +426,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Re-evaluate the training set in eval mode: if it still scores worse than "
             "validation, compare the splits (adversarial validation) and re-split at random.",
         ),
-        requires=(VAL_BELOW_SUSTAINED | _any("eval_val_below"),),
+        requires=(VAL_BELOW_SUSTAINED | BEYOND_LAG | _any("eval_val_below"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
@@ -545,7 +555,11 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Look for training samples the model confidently assigns to another class "
             "(re-evaluation does this) and relabel or drop them.",
         ),
-        requires=(VAL_BELOW_SUSTAINED | _any("high_plateau", "noisy_labels", "eval_val_below"),),
+        requires=(
+            VAL_BELOW_SUSTAINED
+            | BEYOND_LAG
+            | _any("high_plateau", "noisy_labels", "eval_val_below"),
+        ),
         excludes=BROKE | NOT_A_LOSS,
         settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),

@@ -23,7 +23,7 @@ from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
-from app.analysis.symptoms import Symptoms, measure, trains_differently
+from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 
 ENGINE_VERSION = "0.6.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
@@ -266,6 +266,7 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
         return text + (f". What would settle it: {settle}." if settle else ".")
     worry = "not a problem" if top.kind == "benign" else "worth fixing"
     text += f" Most likely: {top.title.lower()} ({top.confidence:.0%}), {worry}."
+    text += _partial(a, causes)
     text += _unexplained_end(a, top)
     problems = [x for x in causes if x.kind == "problem" and x.confidence >= 0.5]
     if top.kind == "benign" and problems:
@@ -273,7 +274,9 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
     close = [
         x
         for x in causes[1:3]
-        if top.confidence - x.confidence < CLOSE and x.confidence >= CLOSE_FLOOR
+        if top.confidence - x.confidence < CLOSE
+        and x.confidence >= CLOSE_FLOOR
+        and not BY_ID[x.id].partial_when & present(a.symptoms)
     ]
     if close:
         names = " or ".join(x.title.lower() for x in close)
@@ -281,6 +284,27 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
         source = "The re-evaluation and history" if a.curves.probe else "History alone"
         text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
+    return text
+
+
+def _partial(a: Assessment, causes: tuple[Cause, ...]) -> str:
+    """The causes measured to explain only part of what was seen, in words: they are at work,
+    whatever their confidence, but the rest needs another explanation."""
+    found = present(a.symptoms)
+    text = ""
+    for cause in causes:
+        for sid in sorted(BY_ID[cause.id].partial_when & found):
+            part = f"explains only part of the gap: {a.symptoms[sid].detail}"
+            if cause is not causes[0]:
+                text += f" {cause.title} ({cause.confidence:.0%}) is at work too, but {part}."
+                continue
+            rest = [c for c in causes if differential.explains(BY_ID[c.id], sid)]
+            text += f" It {part}"
+            text += (
+                f"; the rest most likely: {rest[0].title.lower()} ({rest[0].confidence:.0%})."
+                if rest
+                else "."
+            )
     return text
 
 

@@ -5,6 +5,10 @@ measured at its end, so the reported training loss lags by about half an epoch: 
 ≈ true(e - ½) = true(e) - ½·slope. Regressing the gap on the training slope then gives a
 coefficient near ½, shifting the training curve half an epoch closes most of the gap, and, with
 step losses, the last steps of each epoch sit near the validation loss.
+
+A lag is also bounded: the loss reported for the next epoch is the mean over weights at least as
+good as those validated at this epoch's end, so a validation loss that stays below even the next
+epoch's training loss is below it by more than any lag can make.
 """
 
 import numpy as np
@@ -24,6 +28,7 @@ FEATURES = (
     "has_steps",
     "steps_mean_mismatch",
 )
+BEYOND_MIN_EPOCHS = 3  # epochs (after the first) compared with the next epoch's training loss
 
 
 def _closed(before: FloatArray, after: FloatArray) -> float:
@@ -43,6 +48,25 @@ def _step_means(c: Curves, epochs: FloatArray, width: float) -> FloatArray:
     count = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, (cumulative[hi] - cumulative[lo]) / count, np.nan)
+
+
+def beyond(c: Curves) -> tuple[float, float]:
+    """Validation at each epoch's end against the training loss reported one epoch later (the
+    first epoch left out: its mean includes the untrained start): the median of the difference
+    as a share of the validation loss, and the share of epochs where validation is still lower.
+    A half-epoch lag leaves both near or above zero."""
+    finite = np.isfinite(c.train)
+    index = np.flatnonzero(c.both)[1:]
+    if not finite.any():
+        return 0.0, 0.0
+    index = index[c.epoch[index] + 1 <= c.epoch[finite][-1]]
+    if len(index) < BEYOND_MIN_EPOCHS:
+        return 0.0, 0.0
+    later = np.interp(c.epoch[index] + 1, c.epoch[finite], c.train[finite])
+    val = c.val[index]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(np.abs(val) > 0, (val - later) / np.abs(val), 0.0)
+    return float(np.clip(np.median(relative), -10, 10)), float(np.mean(val < later))
 
 
 def check(c: Curves) -> Finding:
@@ -78,6 +102,7 @@ def check(c: Curves) -> Finding:
         okw = np.isfinite(whole)
         if okw.sum() >= 2:
             mismatch = float(np.median(np.abs(whole[okw] - tr[okw])) / level)
+    beyond_rel, beyond_share = beyond(c)
     features = {
         # Weighted by the fit's R², and only where validation starts below training: a widening
         # gap as the curves flatten (overfitting) also gives a positive coefficient.
@@ -93,6 +118,11 @@ def check(c: Curves) -> Finding:
         f"gap regressed on the training slope: coefficient {coef:.2f} (½ for a pure "
         f"half-epoch lag), R² {r2:.2f}; a half-epoch shift {closes(closed, 'the early gap')}"
     )
+    if beyond_share > 0.5:
+        detail += (
+            f"; validation is below the next epoch's training loss at {beyond_share:.0%} of "
+            f"the epochs (median {-beyond_rel:.0%} of the validation loss)"
+        )
     if c.has_steps:
         detail += f"; the last steps of each epoch {closes(steps_closed, 'it')}"
     flagged = (0.25 <= coef <= 1.0 and r2 >= 0.3 and closed >= 0.3) or steps_closed >= 0.5
