@@ -582,7 +582,6 @@ def test_copies_as_common_in_validation_as_within_training_leak_nothing():
     assert planted and score >= LEAK_CONFIRMED
 
 
-
 def test_a_gap_wider_than_a_lag_is_evidence_for_what_else_lowers_validation():
     e = np.arange(1, 31, dtype=float)
     train = 0.05 + 1.2 * np.exp(-(e - 0.5) / 3)
