@@ -596,3 +596,33 @@ def test_a_gap_wider_than_a_lag_is_evidence_for_what_else_lowers_validation():
     assert kept["data_leakage"] == 0.3
     assert lifted["data_leakage"] > 0.5
     assert lifted["data_leakage"] / lifted["easier_validation"] == pytest.approx(3.0)
+
+
+def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():
+    # A re-evaluation finds the training set scoring 0.445 in eval mode and validation 0.295,
+    # and a classifier tells the splits' inputs apart (7 of 20 features shifted): validation is
+    # drawn from an easier distribution, whatever a model fitted on other runs reads into the
+    # curves (noisy training labels also make validation score better, but do not move inputs).
+    run = next(r for r in SUITE if r.name == "easier_validation-15")
+    train, val = curves_of(run)
+    config = run.history.config
+
+    def diagnosis(**changes: float | bool | None):
+        probe = probe_like("easier_validation-15", **changes)
+        result = diagnose(history(train, val, config, probe=probe))
+        measured = next(s for s in result.symptoms if s.id == "easier_split_measured")
+        confidence = {c.id: c.confidence for c in result.causes}.get("easier_validation", 0.0)
+        return measured.present, confidence
+
+    measured, confidence = diagnosis()
+    assert measured and confidence >= 0.9
+    # Splits a classifier cannot tell apart: only the eval-mode gap is left, which label noise
+    # or leaked samples also make.
+    indistinct = diagnosis(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0)
+    assert not indistinct[0]
+    # Validation scoring worse in eval mode: shifted inputs are then a preprocessing mismatch.
+    assert not diagnosis(
+        decomposition__eval_gap__value=-0.15,
+        decomposition__eval_gap__ci_low=-0.2,
+        decomposition__eval_gap__ci_high=-0.1,
+    )[0]

@@ -428,6 +428,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(VAL_BELOW_SUSTAINED | BEYOND_LAG | _any("eval_val_below"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
+        # The model scores validation better in eval mode and a classifier tells the splits'
+        # inputs apart: the validation set is drawn from an easier distribution, measured.
+        confirmed_by=_any("easier_split_measured"),
         settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
     CauseSpec(
