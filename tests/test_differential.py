@@ -23,6 +23,7 @@ from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from bench.scenarios.suite import RUNS, load_runs
 
 SUITE = load_runs("all")
+SUITE_BY_NAME = {run.name: run for run in SUITE}
 
 
 def history(train, val, config=None, task="classification", probe=None) -> History:
@@ -240,6 +241,29 @@ def test_a_shift_measured_on_an_augmented_draw_is_the_augmentation_not_the_split
     assert shift(old) is None
     raw = probe_like("augmentation_train_only-0", split_shift__raw_inputs=True, **augmented_draw)
     assert shift(raw) is True
+
+
+def test_labels_and_a_shuffled_split_judged_on_an_augmented_draw_are_not_evidence():
+    # Older probes judged training labels, and pooled training losses against validation's, on
+    # the augmented draw training saw: masked or noised inputs are confidently misclassified
+    # and score worse, whatever the labels and the split. Such a report says nothing of either.
+    def label_noise(**changes: float | bool | None) -> dict[str, float]:
+        probe = probe_like(
+            "augmentation_train_only-13",
+            label_noise__train_confident_wrong=0.2,
+            label_noise__val_confident_wrong=0.01,
+            shuffled_split__z=-6.0,
+            **changes,
+        )
+        features = assess(
+            history(*curves_of(SUITE_BY_NAME["augmentation_train_only-13"]), probe=probe)
+        ).features
+        return {k: features[k] for k in ("pr_noise_excess", "pr_perm_z")}
+
+    old = label_noise(label_noise__raw_inputs=None, shuffled_split__raw_inputs=None)
+    assert old == {"pr_noise_excess": 0.0, "pr_perm_z": 0.0}
+    raw = label_noise(label_noise__raw_inputs=True, shuffled_split__raw_inputs=True)
+    assert raw["pr_noise_excess"] > 0.1 and raw["pr_perm_z"] < -1
 
 
 def generalization_probe(

@@ -154,3 +154,26 @@ def test_copies_by_chance_are_measured_within_training():
     share, _ = chance_copies(wide, torch.device("cpu"), 0.995, 100) or (1.0, 0)
     assert share == 0.0
     assert chance_copies(wide[:3], torch.device("cpu"), 0.995, 100) is None
+
+
+def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_augmentation():
+    # An augmented draw (every input scaled and shifted) makes the model confidently wrong about
+    # training samples whose labels are right, and score them worse than validation: neither is
+    # noisy labels or an easier validation set. On the raw inputs both are measured as they are.
+    planted = leakage(seed=1, epochs=5)
+    model = torch.jit.load(io.BytesIO(planted.model))
+    a = planted.arrays
+    augmented = (a["x_train"] * 1.5 + 1.0).astype(np.float32)
+    settings = Settings("cross_entropy", 0.0, 32, 512, 50, 0.995, "classification", None, None)
+
+    def report(raw: np.ndarray | None) -> ProbeReport:
+        data = Data(augmented, a["y_train"], a["x_val"], a["y_val"], raw, False)
+        return build(model, data, settings, torch.device("cpu"), lambda *_: None, lambda: None)
+
+    raw, blind = report(a["x_train"]), report(None)
+    assert raw.label_noise and blind.label_noise
+    assert raw.label_noise.raw_inputs is True and blind.label_noise.raw_inputs is False
+    assert raw.label_noise.train_confident_wrong < blind.label_noise.train_confident_wrong
+    assert raw.shuffled_split and blind.shuffled_split
+    assert raw.shuffled_split.raw_inputs is True and blind.shuffled_split.raw_inputs is False
+    assert raw.shuffled_split.z > blind.shuffled_split.z

@@ -150,6 +150,12 @@ def read(report: ProbeReport | None) -> Probe | None:
         # splits were not compared (reports from probes before they compared raw inputs).
         shift = None
     recompute, noise, split = report.loss_recompute, report.label_noise, report.shuffled_split
+    if augmentation is not None:
+        # Judged on an augmented draw (reports from probes before they used the raw inputs):
+        # masked or noised inputs make a model confidently wrong about samples whose labels
+        # are right, and score worse than validation by the augmentation itself.
+        noise = noise if noise is not None and noise.raw_inputs else None
+        split = split if split is not None and split.raw_inputs else None
     return Probe(
         n_train=report.n_train,
         n_val=report.n_val,

@@ -1,7 +1,7 @@
 """Recompute the probe reports of stored scenario runs, after a fix to how they were probed.
 
     python -m bench.scenarios.reprobe second      # every run of the second generator
-    python -m bench.scenarios.reprobe augmented   # the first generator's augmented runs
+    python -m bench.scenarios.reprobe augmented   # runs with a measured augmentation
     python -m bench.scenarios.reprobe copies      # runs whose validation has copies in training
 
 Each run is retrained from its stored recipe and seed (the runs are deterministic; the run is
@@ -11,8 +11,10 @@ replaced: labels and histories stay. Two fixes needed it:
   re-evaluated the model after the counterfactual continuation (the extra epochs that label
   "not converged"), which the history never shows: a run early-stopped at epoch 2 was
   re-evaluated after epoch 7.
-- `augmented`: until the probe compared the training inputs before augmentation, copies and the
-  shift between the splits were looked for in an augmented draw.
+- `augmented` (both generators' runs with a measured augmentation): until the probe compared the
+  training inputs before augmentation, copies and the shift between the splits were looked for
+  in an augmented draw; until it judged training labels on them, a model confidently wrong
+  about masked or noised inputs counted as rejecting their labels.
 - `copies`: until the probe measured how often copies occur by chance in the data (within
   training), copies natural to a small tabular set counted as leakage; only runs whose
   validation has copies can change.
@@ -94,9 +96,7 @@ def reprobe(path: Path) -> str:
 def _augmented(path: Path) -> bool:
     document = json.loads(path.read_text())
     probe = document.get("probe") or {}
-    return document.get("generator", "first") == "first" and bool(
-        (probe.get("decomposition") or {}).get("augmentation_effect")
-    )
+    return bool((probe.get("decomposition") or {}).get("augmentation_effect"))
 
 
 def _copies(path: Path) -> bool:

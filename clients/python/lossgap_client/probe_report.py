@@ -79,6 +79,11 @@ class ShuffledSplit(Strict):
     z: float
     p_value: Probability
     permutations: int = Field(ge=1)
+    raw_inputs: bool | None = Field(
+        None,
+        description="Whether the training losses pooled were those of the inputs before "
+        "augmentation (x_train_raw); absent in reports that did not say.",
+    )
 
 
 class Leakage(Strict):
@@ -132,6 +137,11 @@ class LabelNoise(Strict):
     train_confident_wrong: Probability
     val_confident_wrong: Probability
     examples: list[int] = Field(default_factory=list, description="Training indices.")
+    raw_inputs: bool | None = Field(
+        None,
+        description="Whether the training labels were judged on the inputs before augmentation "
+        "(x_train_raw); absent in reports that did not say.",
+    )
 
 
 EXAMPLE: dict[str, Any] = {

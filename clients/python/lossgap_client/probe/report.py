@@ -172,7 +172,7 @@ def build(
             s.batch_size if batch_statistics else s.eval_batch_size,
             mode,
             progress.tick,
-            probabilities=name in ("train_eval", "val_eval"),
+            probabilities=name in ("train_eval", "val_eval", "train_raw_eval"),
         )
         seconds[name] = time.perf_counter() - start
         progress.timed(name, seconds[name])
@@ -200,7 +200,10 @@ def build(
     )
     progress.start("shuffled_split")
     start = time.perf_counter()
-    split = permutation.test(train_eval.losses, val_eval.losses, s.permutations, tick=progress.tick)
+    # Whether validation differs from a random split of the pooled samples is a question about
+    # the splits too: an augmented draw scores worse by the augmentation itself.
+    train_losses = (raw or train_eval).losses
+    split = permutation.test(train_losses, val_eval.losses, s.permutations, tick=progress.tick)
     seconds["shuffled_split"] = time.perf_counter() - start
     # Copies and shift are questions about the splits, so they compare the training inputs
     # before augmentation when they were given: an augmented draw differs from validation by
@@ -241,11 +244,13 @@ def build(
         ),
         passes=passes,
         decomposition=_decomposition(s, passes, train_eval, raw),
-        shuffled_split=vars(split),
+        shuffled_split={**vars(split), "raw_inputs": raw is not None},
         leakage=_leakage(dups, val_eval.losses, s.near_threshold, chance),
         split_shift={**vars(shifted), "raw_inputs": data.x_train_raw is not None},
         loss_recompute=_recompute(s, passes),
-        label_noise=_label_noise(train_eval, val_eval, data) if crit.classification else None,
+        label_noise=_label_noise(raw or train_eval, val_eval, data, raw is not None)
+        if crit.classification
+        else None,
         histograms=histograms(train_eval.losses, val_eval.losses),
         seconds={k: round(v, 4) for k, v in seconds.items()},
         extra={"subsampled": data.subsampled},
@@ -351,7 +356,10 @@ def _confidently_wrong(result: PassResult, labels: np.ndarray) -> np.ndarray:
     return np.asarray(wrong & (result.p_label <= CONFIDENTLY_WRONG), dtype=bool)
 
 
-def _label_noise(train: PassResult, val: PassResult, data: Data) -> Report:
+def _label_noise(train: PassResult, val: PassResult, data: Data, raw: bool) -> Report:
+    """Training labels the model confidently rejects, against validation's. On the training
+    inputs before augmentation when they were given: masked or noised inputs make a model
+    confidently wrong about samples whose labels are right."""
     wrong_train = _confidently_wrong(train, data.y_train)
     wrong_val = _confidently_wrong(val, data.y_val)
     assert train.p_label is not None
@@ -361,4 +369,5 @@ def _label_noise(train: PassResult, val: PassResult, data: Data) -> Report:
         train_confident_wrong=float(wrong_train.mean()),
         val_confident_wrong=float(wrong_val.mean()),
         examples=[int(i) for i in suspects],
+        raw_inputs=raw,
     )
