@@ -21,6 +21,11 @@ SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 SHIFT_SHARE = 0.25
 INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
 TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss
+# Per-sample losses are heavy-tailed (a few misclassified samples carry most of a validation
+# loss), so the normal interval of a mean difference can span 0 where every rank says the
+# splits differ. The shuffled-split permutation test needs no distribution: at this level it
+# establishes the direction as well.
+PERMUTATION_P = 0.01
 # Terms the loss itself adds in training, which a pass of the model in train mode does not see.
 LOSS_SIDE_TERMS = ("cfg_label_smoothing", "cfg_l2_in_loss", "cfg_mixup")
 
@@ -103,6 +108,12 @@ def _beyond_train_mode(p: probes.Probe, findings: Mapping[str, Finding]) -> floa
     return factor if factor >= SCALE_RATIO else None
 
 
+def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
+    """Validation's mean loss above (sign 1) or below (-1) what random splits of the pooled
+    samples give, by the permutation test."""
+    return p.perm_p is not None and p.perm_p < PERMUTATION_P and sign * (p.perm_z or 0.0) > 0
+
+
 def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     p = probes.read(c.probe)
     if p is None:
@@ -139,14 +150,14 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     out = [
         Symptom(
             "eval_val_above",
-            high < 0 and -rel >= MIN_GAP_REL,
+            (high < 0 or _beyond_random_splits(p, 1)) and -rel >= MIN_GAP_REL,
             round(-rel, 4),
             "of the per-sample loss",
             eval_detail,
         ),
         Symptom(
             "eval_val_below",
-            low > 0 and rel >= MIN_GAP_REL,
+            (low > 0 or _beyond_random_splits(p, -1)) and rel >= MIN_GAP_REL,
             round(rel, 4),
             "of the per-sample loss",
             eval_detail,
