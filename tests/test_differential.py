@@ -640,6 +640,18 @@ def test_validation_scored_better_and_told_apart_from_training_is_an_easier_spli
 
     measured, confidence = diagnosis()
     assert measured and confidence >= 0.9
+
+    # That accounts for validation scoring better: noisy training labels, whose own signature
+    # (labels the model rejects) this re-evaluation did not find, are not claimed on it.
+    def label_noise(**changes: float | bool | None) -> float:
+        probe = probe_like("easier_validation-15", **changes)
+        symptoms = assess(history(train, val, config, probe=probe)).symptoms
+        raw = {"easier_validation": 0.5, "label_noise_train": 0.8}
+        return confidences(raw, symptoms, 25, {"label_noise_train": 0.07})["label_noise_train"]
+
+    assert label_noise() == 0.07
+    assert label_noise(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0) == 0.8
+    assert label_noise(label_noise__train_confident_wrong=0.2) == 0.8
     # Splits a classifier cannot tell apart: only the eval-mode gap is left, which label noise
     # or leaked samples also make.
     indistinct = diagnosis(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0)

@@ -27,6 +27,11 @@ DEFAULT_BASE_RATE = 0.1  # a cause's prior when the fitted model does not state 
 LEAK_DECISIVE = 0.1  # share of validation samples with a copy in training that settles leakage
 LEAK_CONFIRMED = 0.9
 CONFIRMED = 0.9  # a cause whose defining symptom is present
+# A symptom every re-evaluation measures: its presence in the symptoms (present or not) says the
+# run was re-evaluated. Only then are causes explained away: a confirmation read off the curves
+# (a final gap within a small set's sampling error) does not measure the split, and the causes
+# it would explain away were never measured either.
+REEVALUATED = "eval_val_below"
 # How much likelier validation below even the next epoch's training loss is when a cause that
 # can produce it is at work than when none is, beyond what the fitted models already read from
 # the gap: 12 on its own (134 of 178 of the first generator's runs with such a cause showed it, 14
@@ -71,9 +76,13 @@ def confidences(
     # view has one: a run logged without validation has no model for a loss computed wrongly,
     # and a cross entropy of 0 at chance accuracy still is one.
     found = present(symptoms)
-    for spec in BY_ID.values():
-        if spec.id in allowed and spec.confirmed_by & found:
-            scores[spec.id] = max(scores.get(spec.id, 0.0), CONFIRMED)
+    confirmed = {
+        spec.id for spec in BY_ID.values() if spec.id in allowed and spec.confirmed_by & found
+    }
+    if REEVALUATED in symptoms:
+        _explained_away(scores, found, confirmed, base_rates)
+    for cause_id in confirmed:
+        scores[cause_id] = max(scores.get(cause_id, 0.0), CONFIRMED)
     leak = symptoms.get("duplicates")
     if (
         leak is not None
@@ -105,3 +114,24 @@ def _the_rest(scores: dict[str, float], symptoms: Symptoms) -> None:
             odds = anyone / (1 - anyone) * REST_LIKELIHOOD
             for c in rest:
                 scores[c] *= odds / (1 + odds) / anyone
+
+
+def _explained_away(
+    scores: dict[str, float],
+    found: frozenset[str],
+    confirmed: set[str],
+    base_rates: Mapping[str, float],
+) -> None:
+    """A cause compatible only through symptoms that a confirmed cause explains has nothing of
+    its own to explain: it keeps at most its base rate. Validation measured to be drawn from an
+    easier distribution accounts for validation scoring better, so noisy training labels whose
+    own signature (labels the model rejects) the re-evaluation did not find are not claimed
+    on the same evidence."""
+    explained = frozenset().union(*(g for c in confirmed for g in BY_ID[c].requires))
+    for cause_id in scores:
+        if cause_id in confirmed:
+            continue
+        groups = BY_ID[cause_id].requires
+        if groups and all(group & found <= explained for group in groups):
+            base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
+            scores[cause_id] = min(scores[cause_id], base)
