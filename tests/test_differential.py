@@ -688,3 +688,37 @@ def test_a_heavy_tailed_validation_loss_above_training_is_measured_by_the_permut
     assert "the gap is generalization" in measured.summary
     unclear = diagnosis(0.3)
     assert not next(s for s in unclear.symptoms if s.id == "eval_val_above").present
+
+
+def test_dropout_that_changes_nothing_is_no_regularization():
+    # A GRU built with Dropout modules and batch norm: in train mode the loss moves, but the
+    # pass with dropout alone switched on scores exactly what eval mode does. Its batch
+    # statistics moved the loss; its dropout (p=0) does nothing.
+    run = SUITE_BY_NAME["second-augmentation_train_only-2"]
+    train_eval = run.history.probe.passes.train_eval.mean
+
+    def dropout(only: float) -> float:
+        probe = probe_like(
+            "second-augmentation_train_only-2", passes__train_dropout_only__mean=only
+        )
+        return assess(history(*curves_of(run), probe=probe)).features["pr_has_dropout"]
+
+    assert dropout(train_eval) == 0.0
+    assert dropout(train_eval + 0.05) == 1.0
+
+
+def test_an_augmentation_effect_that_is_there_and_matters_is_training_time_behaviour():
+    # Feature masking adds 0.032 to a per-sample loss of 0.07 (46%), 95% CI 0.004 to 0.060: the
+    # interval excludes 0 and the value is far beyond a tenth of the loss, though the interval's
+    # low end is not.
+    run = SUITE_BY_NAME["augmentation_train_only-14"]
+
+    def effect(low: float) -> bool:
+        probe = probe_like(
+            "augmentation_train_only-14", decomposition__augmentation_effect__ci_low=low
+        )
+        symptoms = assess(history(*curves_of(run), run.history.config, probe=probe)).symptoms
+        return symptoms["train_time_effect"].present
+
+    assert effect(0.004)
+    assert not effect(-0.001)

@@ -18,6 +18,7 @@ REEVALUATE_HOW = (
     "then /reevaluations"
 )
 NO_PROBE = f"needs a re-evaluation with the model and data ({REEVALUATE_HOW})"
+DROPOUT_INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout
 
 
 def not_reevaluated(check: str, features: tuple[str, ...], why: str = NO_PROBE) -> Finding:
@@ -75,6 +76,18 @@ class Probe:
         """The training set in eval mode on its inputs before augmentation (as measured when
         the probe had them; else what training saw)."""
         return self.train_eval - (self.augmentation[0] if self.augmentation else 0.0)
+
+    @property
+    def dropout_active(self) -> bool:
+        """Dropout modules that change the loss when switched on: a model built with p=0, or
+        one whose dropout the probe could not switch, has them and no dropout. With batch norm
+        too, the pass with dropout alone switched on tells them apart."""
+        if not self.has_dropout:
+            return False
+        train_mode = self.dropout_only if self.dropout_only is not None else self.train_train_mode
+        if train_mode is None:
+            return True
+        return abs(train_mode - self.train_eval) > DROPOUT_INACTIVE * self.scale
 
     @property
     def scale(self) -> float:

@@ -57,7 +57,8 @@ def check(c: Curves) -> Finding:
         "pr_train_mode": _rel(train_mode, s),
         "pr_dropout_effect": _rel(dropout, s),
         "pr_bn_effect": _rel(batchnorm, s),
-        "pr_has_dropout": float(p.has_dropout),
+        # Dropout that changes the loss: modules built with p=0 are no regularization.
+        "pr_has_dropout": float(p.dropout_active),
         "pr_has_bn": float(p.has_batchnorm),
         "pr_aug_effect": _rel(p.augmentation[0] if p.augmentation else None, s),
         "pr_aug_sig": float(p.augmentation is not None and p.augmentation[1] > 0),

@@ -19,7 +19,6 @@ SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # significantly shifted in one run in seven, with an adversarial AUC of 0.5: significant, and
 # nothing a model notices; preprocessing that differs between the splits moves nearly all.
 SHIFT_SHARE = 0.25
-INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout at work
 TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss
 # Per-sample losses are heavy-tailed (a few misclassified samples carry most of a validation
 # loss), so the normal interval of a mean difference can span 0 where every rank says the
@@ -63,16 +62,6 @@ def _copies_scored(p: probes.Probe) -> str:
     )
 
 
-def _dropout_active(p: probes.Probe) -> bool:
-    """Dropout modules that change the loss when switched on (a model built with p=0, or
-    whose dropout the probe could not switch, has them and no dropout)."""
-    if not p.has_dropout:
-        return False
-    if p.train_train_mode is None:
-        return True
-    return abs(p.train_train_mode - p.train_eval) > INACTIVE * p.scale
-
-
 def _declares(findings: Mapping[str, Finding], names: tuple[str, ...]) -> bool:
     """Whether the run's config declares any of these (config check features)."""
     return any(check_feature(findings, "config", name) > 0 for name in names)
@@ -86,7 +75,7 @@ def trains_differently(p: probes.Probe, findings: Mapping[str, Finding]) -> bool
     half-epoch lag, or a loss computed differently), not training-time behaviour."""
     declared = ("cfg_regularized", "cfg_augmentation", "cfg_batch_norm")
     return (
-        _dropout_active(p)
+        p.dropout_active
         or p.has_batchnorm
         or p.label_smoothing > 0
         or p.augmentation is not None
@@ -106,6 +95,12 @@ def _beyond_train_mode(p: probes.Probe, findings: Mapping[str, Finding]) -> floa
         return None
     factor = p.reported_train / p.train_train_mode
     return factor if factor >= SCALE_RATIO else None
+
+
+def _material(effect: tuple[float, float, float] | None, threshold: float) -> bool:
+    """An effect (value, 95% CI) that is there (its interval excludes 0) and matters (its
+    value reaches the threshold): significance and effect size, each judged on its own."""
+    return effect is not None and effect[1] > 0 and effect[0] >= threshold
 
 
 def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
@@ -129,7 +124,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     threshold = TRAIN_TIME_SHARE * p.scale
     beyond = _beyond_train_mode(p, findings)
     time_sig = bool(p.train_time and p.train_time[1] > threshold) and possible and beyond is None
-    aug_sig = bool(p.augmentation and p.augmentation[1] > threshold)
+    aug_sig = _material(p.augmentation, threshold)
     if not possible:
         time_detail = (
             f"the reported training loss is {train_time:+.3g} from the eval-mode one, and the "
