@@ -722,3 +722,22 @@ def test_an_augmentation_effect_that_is_there_and_matters_is_training_time_behav
 
     assert effect(0.004)
     assert not effect(-0.001)
+
+
+def test_an_epoch_mean_of_swinging_weights_is_no_loss_recomputed_differently():
+    # Adam at 30x its usual rate: the training loss swings between 0.003 and 0.47 from epoch to
+    # epoch, and the weights the last epoch ended with score 0.027 on the training set against
+    # its reported mean of 0.114. That is what an epoch's mean of overshooting steps is, not a
+    # loss computed differently. The same factor on a steadily falling curve is one.
+    run = SUITE_BY_NAME["lr_too_high-12"]
+
+    def mismatch(train: np.ndarray) -> bool:
+        result = diagnose(
+            history(train, curves_of(run)[1], run.history.config, probe=run.history.probe)
+        )
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    swinging = curves_of(run)[0]
+    assert not mismatch(swinging)
+    steady = 0.1136 + 0.3 * np.exp(-np.arange(30) / 4)
+    assert mismatch(steady)

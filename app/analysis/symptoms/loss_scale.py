@@ -20,6 +20,8 @@ RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a f
 # ... apart by a share of the curve's first loss: 0.0001 against 0.00005 is a factor of 2 and
 # nothing a loss computed differently would produce (dropout and noise do, at that level).
 MATERIAL_RECOMPUTE = 0.02
+# Checks whose flag says the training weights swung within epochs (unstable_training, loss_jump).
+UNSTABLE_CHECKS = ("stability", "nonfinite")
 SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
 SCALE_SPREAD = 0.5  # ... with a log ratio that stays within this spread
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
@@ -48,12 +50,18 @@ def _batches_per_epoch(c: Curves) -> float:
 
 def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     """A re-evaluation recomputed a loss a factor apart from the reported one, by an amount
-    that matters next to where that curve started."""
+    that matters next to where that curve started. The training side only when training was
+    stable: an epoch-mean loss averages the weights of the whole epoch, and when they swing
+    (steps that overshoot) it is no loss of the weights the epoch ended with."""
     p = probes.read(c.probe)
     if p is None:
         return False
+    unstable = any(
+        (f := findings.get(check)) is not None and f.status == "flagged"
+        for check in UNSTABLE_CHECKS
+    )
     sides = (
-        ("pr_train_logratio", p.train_recompute_diff, c.train),
+        *((("pr_train_logratio", p.train_recompute_diff, c.train),) if not unstable else ()),
         ("pr_val_logratio", p.val_recompute_diff, c.val),
     )
     for feature, diff, curve in sides:
