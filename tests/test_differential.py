@@ -47,7 +47,7 @@ def test_every_cause_declares_its_mechanism_in_terms_the_engine_measures():
         assert cause.requires, cause.id
         assert cause.settle, cause.id
         named = set().union(*cause.requires) | cause.excludes | cause.refuted_without
-        named |= cause.confirmed_by | cause.partial_when
+        named |= cause.confirmed_by | cause.partial_when | cause.claimed_with
         assert named <= measured, (cause.id, named - measured)
 
 
@@ -741,3 +741,19 @@ def test_an_epoch_mean_of_swinging_weights_is_no_loss_recomputed_differently():
     assert not mismatch(swinging)
     steady = 0.1136 + 0.3 * np.exp(-np.arange(30) / 4)
     assert mismatch(steady)
+
+
+def test_validation_level_with_training_within_the_lag_is_no_leak_claimed_from_curves_alone():
+    # A model with no generalization gap (a large data set) ends with validation level with
+    # an epoch-mean training loss that lags half an epoch: what leaked samples look like too.
+    # However sure a fitted model is, the curves make leakage a candidate, not a claim; below
+    # even the next epoch's training loss, or with copies found, it can be claimed.
+    e = np.arange(1, 31, dtype=float)
+    train = 0.05 + 1.5 * np.exp(-(e - 0.5) / 2)
+    level = assess(history(train, 0.05 + 1.5 * np.exp(-e / 2))).symptoms
+    beyond = assess(history(train, 0.7 * (0.05 + 1.5 * np.exp(-e / 2)))).symptoms
+    assert "val_below_beyond_lag" not in {s.id for s in level.values() if s.present}
+    raw = {"data_leakage": 0.9, "measurement_lag": 0.8}
+    claimed = confidences(raw, level, 30, {})
+    assert claimed["data_leakage"] < 0.5 and claimed["measurement_lag"] == 0.8
+    assert confidences(raw, beyond, 30, {})["data_leakage"] >= 0.9

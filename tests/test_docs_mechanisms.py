@@ -17,15 +17,15 @@ def render() -> str:
     lines = [
         START,
         "| id | needs (each line one of) | cannot produce | refuted when a re-evaluation lacks "
-        "| confirmed by | explains only part when |",
-        "|---|---|---|---|---|---|",
+        "| confirmed by | explains only part when | claimed only with |",
+        "|---|---|---|---|---|---|---|",
     ]
     for cause in CAUSES:
         needs = "<br>".join(_code(group) for group in cause.requires)
         lines.append(
             f"| `{cause.id}` | {needs} | {_code(cause.excludes) or '-'} | "
             f"{_code(cause.refuted_without) or '-'} | {_code(cause.confirmed_by) or '-'} | "
-            f"{_code(cause.partial_when) or '-'} |"
+            f"{_code(cause.partial_when) or '-'} | {_code(cause.claimed_with) or '-'} |"
         )
     lines.append(END)
     return "\n".join(lines)

@@ -26,7 +26,10 @@ class CauseSpec:
     symptoms that are the cause by definition, so that one present confirms it whatever a
     fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble), and the symptoms
     showing that its mechanism produces only part of what was measured, so that it ranks after
-    the causes that can produce the rest (`partial_when`: a gap wider than any half-epoch lag)."""
+    the causes that can produce the rest (`partial_when`: a gap wider than any half-epoch lag),
+    and the symptoms of which one must be present for it to be claimed (`claimed_with`): a
+    problem whose other symptoms the benign half-epoch lag also makes stays a candidate without
+    one."""
 
     id: str
     kind: Kind
@@ -40,6 +43,7 @@ class CauseSpec:
     refuted_without: frozenset[str] = frozenset()
     confirmed_by: frozenset[str] = frozenset()
     partial_when: frozenset[str] = frozenset()
+    claimed_with: frozenset[str] = frozenset()
     settle: str = ""  # what measurement would settle it, for a user who wants to know
 
     def compatible(self, present: frozenset[str]) -> bool:
@@ -383,6 +387,10 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(VAL_BELOW_SUSTAINED | BEYOND_LAG | _any("gap_within_noise", "duplicates"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("duplicates"),
+        # Validation level with (or below) training within the lag is also what a model with
+        # no generalization gap shows (large data sets): leaked samples are claimed from the
+        # curves only when validation sits below even the next epoch's training loss.
+        claimed_with=BEYOND_LAG | _any("duplicates"),
         settle=f"{REEVALUATE}: a search for validation samples copied in the training set",
     ),
     CauseSpec(
@@ -431,6 +439,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # The model scores validation better in eval mode and a classifier tells the splits'
         # inputs apart: the validation set is drawn from an easier distribution, measured.
         confirmed_by=_any("easier_split_measured"),
+        claimed_with=BEYOND_LAG | _any("eval_val_below"),
         settle=f"{REEVALUATE}: both splits scored in eval mode and against random re-splits",
     ),
     CauseSpec(
@@ -564,6 +573,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             | _any("high_plateau", "noisy_labels", "eval_val_below"),
         ),
         excludes=BROKE | NOT_A_LOSS,
+        claimed_with=BEYOND_LAG | _any("high_plateau", "noisy_labels", "eval_val_below"),
         settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),
     CauseSpec(
