@@ -120,10 +120,10 @@ def test_a_probe_from_the_training_script_finds_planted_leakage(tmp_path):
         server.stop()
 
 
-def test_copies_and_shift_are_looked_for_in_the_training_inputs_before_augmentation():
-    # Training saw an augmented draw (every input scaled and shifted); the raw inputs hold every
-    # validation sample. Compared with the augmented draw, the splits look different and the
-    # copies are hidden; compared with the raw inputs, the copies are found and no shift is.
+@pytest.fixture(scope="module")
+def augmented_draw() -> tuple[ProbeReport, ProbeReport]:
+    """A leaky run whose training saw an augmented draw (every input scaled and shifted), probed
+    with its raw inputs (which hold every validation sample) and without them."""
     planted = leakage(seed=1, epochs=5)
     model = torch.jit.load(io.BytesIO(planted.model))
     a = planted.arrays
@@ -134,11 +134,18 @@ def test_copies_and_shift_are_looked_for_in_the_training_inputs_before_augmentat
         data = Data(augmented, a["y_train"], a["x_val"], a["y_val"], raw, False)
         return build(model, data, settings, torch.device("cpu"), lambda *_: None, lambda: None)
 
-    raw = report(a["x_train"])
+    return report(a["x_train"]), report(None)
+
+
+def test_copies_and_shift_are_looked_for_in_the_training_inputs_before_augmentation(
+    augmented_draw: tuple[ProbeReport, ProbeReport],
+):
+    # Compared with the augmented draw, the splits look different and the copies are hidden;
+    # compared with the raw inputs, the copies are found and no shift is.
+    raw, blind = augmented_draw
     assert raw.split_shift and raw.split_shift.raw_inputs is True
     assert raw.split_shift.adversarial_auc is not None and raw.split_shift.adversarial_auc < 0.75
     assert raw.leakage and raw.leakage.exact_duplicates == 200
-    blind = report(None)
     assert blind.split_shift and blind.split_shift.raw_inputs is False
     assert blind.split_shift.adversarial_auc is not None and blind.split_shift.adversarial_auc > 0.9
     assert blind.leakage and blind.leakage.exact_duplicates == 0
@@ -156,21 +163,13 @@ def test_copies_by_chance_are_measured_within_training():
     assert chance_copies(wide[:3], torch.device("cpu"), 0.995, 100) is None
 
 
-def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_augmentation():
-    # An augmented draw (every input scaled and shifted) makes the model confidently wrong about
-    # training samples whose labels are right, and score them worse than validation: neither is
-    # noisy labels or an easier validation set. On the raw inputs both are measured as they are.
-    planted = leakage(seed=1, epochs=5)
-    model = torch.jit.load(io.BytesIO(planted.model))
-    a = planted.arrays
-    augmented = (a["x_train"] * 1.5 + 1.0).astype(np.float32)
-    settings = Settings("cross_entropy", 0.0, 32, 512, 50, 0.995, "classification", None, None)
-
-    def report(raw: np.ndarray | None) -> ProbeReport:
-        data = Data(augmented, a["y_train"], a["x_val"], a["y_val"], raw, False)
-        return build(model, data, settings, torch.device("cpu"), lambda *_: None, lambda: None)
-
-    raw, blind = report(a["x_train"]), report(None)
+def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_augmentation(
+    augmented_draw: tuple[ProbeReport, ProbeReport],
+):
+    # The augmented draw makes the model confidently wrong about training samples whose labels
+    # are right, and score them worse than validation: neither is noisy labels or an easier
+    # validation set. On the raw inputs both are measured as they are.
+    raw, blind = augmented_draw
     assert raw.label_noise and blind.label_noise
     assert raw.label_noise.raw_inputs is True and blind.label_noise.raw_inputs is False
     assert raw.label_noise.train_confident_wrong < blind.label_noise.train_confident_wrong
