@@ -24,12 +24,12 @@ class CauseSpec:
     (`excludes`), the re-evaluation measurements that are the cause itself, so that a
     re-evaluation that measured one and found nothing refutes it (`refuted_without`), and the
     symptoms that are the cause by definition, so that one present confirms it whatever a
-    fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble), and the symptoms
-    showing that its mechanism produces only part of what was measured, so that it ranks after
-    the causes that can produce the rest (`partial_when`: a gap wider than any half-epoch lag),
-    and the symptoms of which one must be present for it to be claimed (`claimed_with`): a
-    problem whose other symptoms the benign half-epoch lag also makes stays a candidate without
-    one."""
+    fitted model says (`confirmed_by`: a NaN loss *is* numerical trouble), the symptoms
+    showing that its mechanism produces only part of what was measured, so that the causes that
+    can produce the rest are weighed as alternatives one of which is at work (`partial_when`: a
+    gap wider than any half-epoch lag), and the symptoms of which one must be present for it
+    to be claimed (`claimed_with`): a problem whose other symptoms the benign half-epoch lag
+    also makes stays a candidate without one."""
 
     id: str
     kind: Kind

@@ -102,7 +102,6 @@ def check(c: Curves) -> Finding:
         okw = np.isfinite(whole)
         if okw.sum() >= 2:
             mismatch = float(np.median(np.abs(whole[okw] - tr[okw])) / level)
-    beyond_rel, beyond_share = beyond(c)
     features = {
         # Weighted by the fit's R², and only where validation starts below training: a widening
         # gap as the curves flatten (overfitting) also gives a positive coefficient.
@@ -118,11 +117,6 @@ def check(c: Curves) -> Finding:
         f"gap regressed on the training slope: coefficient {coef:.2f} (½ for a pure "
         f"half-epoch lag), R² {r2:.2f}; a half-epoch shift {closes(closed, 'the early gap')}"
     )
-    if beyond_share > 0.5:
-        detail += (
-            f"; validation is below the next epoch's training loss at {beyond_share:.0%} of "
-            f"the epochs (median {-beyond_rel:.0%} of the validation loss)"
-        )
     if c.has_steps:
         detail += f"; the last steps of each epoch {closes(steps_closed, 'it')}"
     flagged = (0.25 <= coef <= 1.0 and r2 >= 0.3 and closed >= 0.3) or steps_closed >= 0.5
