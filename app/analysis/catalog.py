@@ -243,8 +243,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Validation below an epoch-mean training loss that the last steps of each epoch
         # bring level with it: the lag itself, measured.
         confirmed_by=_any("last_steps_close_gap"),
-        # Validation below even the next epoch's training loss: more than a lag can make.
-        partial_when=_any("val_below_beyond_lag"),
+        partial_when=BEYOND_LAG,
         settle="per-step training losses, or the training loss of each epoch's last steps",
     ),
     CauseSpec(

@@ -271,12 +271,13 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
     problems = [x for x in causes if x.kind == "problem" and x.confidence >= 0.5]
     if top.kind == "benign" and problems:
         text += f" Also likely: {problems[0].title.lower()} ({problems[0].confidence:.0%})."
+    found = present(a.symptoms)
     close = [
         x
         for x in causes[1:3]
         if top.confidence - x.confidence < CLOSE
         and x.confidence >= CLOSE_FLOOR
-        and not BY_ID[x.id].partial_when & present(a.symptoms)
+        and not BY_ID[x.id].partial_when & found
     ]
     if close:
         names = " or ".join(x.title.lower() for x in close)

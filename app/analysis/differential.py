@@ -76,8 +76,8 @@ def confidences(
             continue
         base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
         scores[cause_id] = base + (p - base) * weight if p > base else p
-    _the_rest(scores, symptoms)
     found = present(symptoms)
+    _the_rest(scores, found)
     for cause_id in scores:
         claimed_with = BY_ID[cause_id].claimed_with
         if claimed_with and not claimed_with & found:
@@ -108,12 +108,11 @@ def explains(spec: CauseSpec, symptom: str) -> bool:
     return any(symptom in group for group in spec.requires)
 
 
-def _the_rest(scores: dict[str, float], symptoms: Symptoms) -> None:
+def _the_rest(scores: dict[str, float], found: frozenset[str]) -> None:
     """Where a cause was measured to produce only part of a symptom, the causes that can produce
     the rest are alternatives of which the symptom is evidence: their joint probability (as
     independent causes) is updated by its likelihood ratio (`REST_LIKELIHOOD`) and shared among
     them in the models' own proportions."""
-    found = present(symptoms)
     for cause_id in list(scores):
         for symptom in BY_ID[cause_id].partial_when & found:
             rest = [c for c in scores if c != cause_id and explains(BY_ID[c], symptom)]

@@ -5,7 +5,7 @@ training, accuracy that disagrees with the loss, early stopping after a bump.
 from collections.abc import Mapping
 
 from app.analysis.finding import Finding
-from app.analysis.symptoms.symptom import Symptom, check_feature
+from app.analysis.symptoms.symptom import Symptom, check_feature, check_flagged
 
 NOISY_LABEL_EXCESS = 0.05  # 5 points more rejected labels in training than in validation
 # A finite loss that jumps tenfold between two points overshot (`loss_jump`); numerical trouble
@@ -20,8 +20,7 @@ STEPS_CLOSE = 0.8
 
 def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
     def flagged(check: str) -> bool:
-        f = findings.get(check)
-        return f is not None and f.status == "flagged"
+        return check_flagged(findings, check)
 
     def feature(check: str, name: str) -> float:
         return check_feature(findings, check, name)

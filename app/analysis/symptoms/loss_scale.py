@@ -13,7 +13,7 @@ from app.analysis.finding import Finding
 from app.analysis.history import FloatArray
 from app.analysis.stats import noise_sigma
 from app.analysis.symptoms.shape import MIN_TREND_POINTS
-from app.analysis.symptoms.symptom import Symptom, check_feature
+from app.analysis.symptoms.symptom import Symptom, check_feature, check_flagged
 
 STEPS_MISMATCH = 0.2  # epoch means of the step losses differ from the reported loss by 20%
 RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a factor of 2) ...
@@ -56,10 +56,7 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     p = probes.read(c.probe)
     if p is None:
         return False
-    unstable = any(
-        (f := findings.get(check)) is not None and f.status == "flagged"
-        for check in UNSTABLE_CHECKS
-    )
+    unstable = any(check_flagged(findings, check) for check in UNSTABLE_CHECKS)
     sides = (
         *((("pr_train_logratio", p.train_recompute_diff, c.train),) if not unstable else ()),
         ("pr_val_logratio", p.val_recompute_diff, c.val),

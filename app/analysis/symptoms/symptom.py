@@ -29,3 +29,8 @@ def fields(s: Symptom) -> tuple[bool, float | None, str, str]:
 def check_feature(findings: Mapping[str, Finding], check: str, name: str) -> float:
     f = findings.get(check)
     return float(f.features.get(name, 0.0)) if f is not None else 0.0
+
+
+def check_flagged(findings: Mapping[str, Finding], check: str) -> bool:
+    f = findings.get(check)
+    return f is not None and f.status == "flagged"
