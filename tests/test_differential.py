@@ -757,3 +757,21 @@ def test_validation_level_with_training_within_the_lag_is_no_leak_claimed_from_c
     claimed = confidences(raw, level, 30, {})
     assert claimed["data_leakage"] < 0.5 and claimed["measurement_lag"] == 0.8
     assert confidences(raw, beyond, 30, {})["data_leakage"] >= 0.9
+
+
+def test_a_loss_creeping_down_in_a_straight_line_is_unfinished_training():
+    # A rate too low: both curves fall 0.004 an epoch for 30 epochs, 3% of the level in the
+    # last quarter. A converging curve that falls as much at the end has bent to a third of its
+    # pace and is left alone; the straight line keeps paying for more epochs.
+    epochs = np.arange(1, 31)
+    creep = 0.78 - 0.004 * epochs
+    bent = 0.5 + 0.35 * np.exp(-epochs / 12)
+
+    def still(val: np.ndarray) -> tuple[bool, bool]:
+        result = diagnose(history(val + 0.02, val))
+        symptom = next(s for s in result.symptoms if s.id == "still_improving")
+        assert symptom.value is not None and 0.02 < symptom.value < 0.05
+        return symptom.present, "not_converged" in ids(result)
+
+    assert still(creep) == (True, True)
+    assert still(bent) == (False, False)

@@ -18,6 +18,12 @@ MIN_IMPROVEMENT = 0.05  # still improving: the last quarter gained 5% of the lev
 # ... and a share of where the curve started: a fall from 0.015 to 0.012 on a run that began at
 # 0.8 is large next to the final loss level and irrelevant in practice.
 MATERIAL_IMPROVEMENT = 0.02
+# ... or, when the fall is smaller than that share of the level, the curve has not bent: its last
+# quarter falls at this share of its average pace over the run or faster. A learning rate too low
+# creeps down in a straight line (each quarter a few percent), and continuing keeps paying at
+# that pace; a converging curve, or a cosine schedule's tail, has slowed to a small part of it.
+# Judged only on quarters long enough for a trend test (16 epochs or more).
+UNBENT_PACE = 0.5
 MIN_TREND_POINTS = 4
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
@@ -87,7 +93,8 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     """The last quarter's gain, as a share of the loss level. Clear when the trend is
     significant (Mann-Kendall) or, in a short run where no test can be, when every step of the
     window went down, and when the gain matters: a share of the curve's first loss (effect
-    size, not significance: a cosine schedule's last tiny decline is significant too)."""
+    size, not significance: a cosine schedule's last tiny decline is significant too) and a
+    share of the level, or a pace the curve has kept (a straight-line creep)."""
     finite = np.isfinite(values)
     if int(finite.sum()) < MIN_TREND_POINTS:
         return None
@@ -100,16 +107,32 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     gain = fall / c.level()
     start = abs(float(y[0]))
     material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
-    trend = f"trend {pvalue(p)}" if k >= MK_MIN_POINTS else "too few epochs for a trend test"
+    testable = k >= MK_MIN_POINTS
+    trend = f"trend {pvalue(p)}" if testable else "too few epochs for a trend test"
+    # A quarter too short for a trend test is too short to tell a straight line from a bend.
+    pace = _pace(epochs, y, k, fall) if testable else 0.0
+    kept = f", at {pace:.0%} of its average pace over the run" if testable else ""
     return Symptom(
         name,
-        (monotone or (tau < 0 and p < TREND_P)) and gain >= MIN_IMPROVEMENT and material,
+        (monotone or (tau < 0 and p < TREND_P))
+        and material
+        and (gain >= MIN_IMPROVEMENT or pace >= UNBENT_PACE),
         round(gain, 4),
         "of the loss level over the last quarter",
         f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
         f"{abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its first "
-        f"value ({trend}{', every epoch lower' if monotone else ''})",
+        f"value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
+
+
+def _pace(epochs: np.ndarray, y: np.ndarray, k: int, fall: float) -> float:
+    """The last k epochs' fall per epoch as a share of the whole run's: near 1 for a straight
+    line, near 0 for a curve that has flattened."""
+    span, total = float(epochs[-1] - epochs[0]), float(y[0] - y[-1])
+    window = float(epochs[-1] - epochs[-k])
+    if span <= 0 or total <= 0 or window <= 0:
+        return 0.0
+    return (fall / window) / (total / span)
 
 
 def training_shape(c: Curves) -> list[Symptom]:
