@@ -18,7 +18,7 @@ from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
 from app.analysis.diagnose import assess
-from app.analysis.differential import LEAK_CONFIRMED, confidences, history_weight
+from app.analysis.differential import CONFIRMED, LEAK_CONFIRMED, confidences, history_weight
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from bench.scenarios.suite import RUNS, load_runs
 
@@ -775,3 +775,39 @@ def test_a_loss_creeping_down_in_a_straight_line_is_unfinished_training():
 
     assert still(creep) == (True, True)
     assert still(bent) == (False, False)
+
+
+def test_validation_that_keeps_rising_while_training_falls_is_overfitting_by_definition():
+    # Validation bottoms out at epoch 12 and climbs 2% of its level an epoch from there while
+    # training keeps falling: causes.md's definition of overfitting. Whatever a fitted model
+    # reads (here it says 0.05), the checkpoint at the minimum generalizes better.
+    epochs = np.arange(1, 41)
+    train = 0.05 + 1.2 * np.exp(-epochs / 6)
+    val = 0.45 + 0.9 * np.exp(-epochs / 5) + 0.02 * np.clip(epochs - 12, 0, None)
+    val = val + np.random.default_rng(0).normal(0, 0.04, 40)
+
+    def overfitting(config: dict[str, object]) -> tuple[bool, float]:
+        symptoms = assess(history(train, val, config)).symptoms
+        score = confidences({"overfitting": 0.05}, symptoms, 40, {"overfitting": 0.05})
+        return symptoms["overfitting_signature"].present, score["overfitting"]
+
+    assert overfitting({}) == (True, CONFIRMED)
+    # At fifty times the usual rate for SGD the same jittering rise may be steps overshooting:
+    # the rise stays a symptom overfitting can produce, and no longer confirms it.
+    assert overfitting({"learning_rate": 0.5, "optimizer": "sgd"}) == (False, 0.05)
+
+
+def test_a_step_up_after_the_minimum_that_then_holds_is_no_overfitting_signature():
+    # A learning-rate drop's bump: validation steps up 0.08 at epoch 21 and then holds, easing
+    # down. A rise after the minimum, but no lasting upward trend: nothing keeps memorizing.
+    epochs = np.arange(1, 41)
+    train = 0.05 + 1.2 * np.exp(-epochs / 6)
+    val = 0.45 + 0.9 * np.exp(-epochs / 5) + 0.08 * (epochs > 20)
+    val = val - 0.0005 * np.clip(epochs - 20, 0, None)
+    val = val + np.random.default_rng(3).normal(0, 0.005, 40)
+    symptoms = assess(history(train, val)).symptoms
+    assert symptoms["val_rises_after_min"].present
+    assert not symptoms["overfitting_signature"].present
+    assert confidences({"overfitting": 0.05}, symptoms, 40, {"overfitting": 0.05}) == {
+        "overfitting": 0.05
+    }

@@ -614,6 +614,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_rises_after_min", "gap_widens"),
         ),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
+        confirmed_by=_any("overfitting_signature"),
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(

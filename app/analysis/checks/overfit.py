@@ -8,7 +8,7 @@ import numpy as np
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
-from app.analysis.stats import log10p, mann_kendall, theil_sen
+from app.analysis.stats import MK_MIN_POINTS, log10p, mann_kendall, theil_sen
 from app.analysis.wording import pvalue
 
 FEATURES = (
@@ -19,6 +19,7 @@ FEATURES = (
     "of_train_falls",
     "of_gap_widen",
     "of_val_progress",
+    "of_tau_late",
 )
 
 
@@ -33,6 +34,10 @@ def check(c: Curves) -> Finding:
     best = int(np.argmin(val))
     after = val[best:]
     tau, p = mann_kendall(after) if len(after) >= 4 else (0.0, 1.0)
+    # The trend over the later half of the epochs after the minimum: still upward when the model
+    # keeps memorizing, flat or falling after a one-off step up (a learning-rate drop's bump).
+    late = after[len(after) // 2 :]
+    tau_late = mann_kendall(late)[0] if len(late) >= MK_MIN_POINTS else tau
     rise = float((np.median(after[-3:]) - val[best]) / level) if len(after) > 1 else 0.0
     train_falls = 0.0
     widen = 0.0
@@ -52,6 +57,7 @@ def check(c: Curves) -> Finding:
         # How far validation improved before its minimum: overfitting follows real learning,
         # a mis-preprocessed validation set barely improves at all.
         "of_val_progress": float(np.clip((val[0] - val[best]) / level, 0, 3)),
+        "of_tau_late": tau_late,
     }
     detail = (
         f"validation loss is lowest at epoch {epochs[best]:g} ({val[best]:.4g}); after it "

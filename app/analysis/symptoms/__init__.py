@@ -9,6 +9,7 @@ carries its effect size, so the user sees how far from the line it was.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
@@ -40,36 +41,55 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
     return {**measured, **{s.id: s for s in _combined(measured)}}
 
 
-# Symptoms that mean something only together: (id, the symptoms, in order; the first gives the
-# effect size).
+@dataclass(frozen=True)
+class Combined:
+    """A symptom that means something only together: every one of `parts` present (the first
+    gives the effect size) and none of `unless` (measured before it, earlier in COMBINED)."""
+
+    id: str
+    parts: tuple[str, ...]
+    unless: tuple[str, ...] = ()
+
+
 # - Validation is measured at one instant, so steps that overshoot show there first; but
 #   augmentation, small sets and detection losses make validation jitter at any rate: only at a
 #   rate thirty times the usual one is a noisy validation loss overshooting.
+# - Validation rising materially after its minimum, with a significant upward trend that lasts
+#   while training still falls, is overfitting as causes.md defines it: the checkpoint at the
+#   minimum generalizes better than the last one. Not when the steps overshoot (training swings,
+#   or validation jitters at a far higher rate): they push validation up without memorizing.
 # - Validation scoring better than training in eval mode is an easier validation set, noisy
 #   training labels, or leaked samples; inputs that tell the splits apart are a preprocessing
 #   mismatch or a different distribution. Both together are the definition of a validation set
 #   drawn from an easier distribution (causes.md); in both generators' runs, every one of the 14
 #   runs that showed both had one.
 COMBINED = (
-    ("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
-    ("easier_split_measured", ("eval_val_below", "split_shift")),
+    Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
+    Combined(
+        "overfitting_signature",
+        ("val_rises_after_min", "val_trends_up_while_training_falls"),
+        unless=("unstable_training", "noisy_at_a_far_higher_rate"),
+    ),
+    Combined("easier_split_measured", ("eval_val_below", "split_shift")),
 )
 
 
 def _combined(measured: Mapping[str, Symptom]) -> list[Symptom]:
+    known = dict(measured)
     out = []
-    for combined, parts in COMBINED:
-        found = [measured.get(part) for part in parts]
+    for combined in COMBINED:
+        found = [known.get(part) for part in combined.parts]
         symptoms = [s for s in found if s is not None]
-        if len(symptoms) < len(parts):
+        if len(symptoms) < len(combined.parts):
             continue
-        out.append(
-            Symptom(
-                combined,
-                all(s.present for s in symptoms),
-                symptoms[0].value,
-                symptoms[0].unit,
-                "; ".join(s.detail for s in symptoms),
-            )
+        vetoed = any(known[u].present for u in combined.unless if u in known)
+        symptom = Symptom(
+            combined.id,
+            all(s.present for s in symptoms) and not vetoed,
+            symptoms[0].value,
+            symptoms[0].unit,
+            "; ".join(s.detail for s in symptoms),
         )
+        known[combined.id] = symptom
+        out.append(symptom)
     return out

@@ -112,6 +112,15 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             detail("progress"),
         ),
         Symptom(
+            "val_trends_up_while_training_falls",
+            flagged("overfit")
+            and feature("overfit", "of_train_falls") > 0
+            and feature("overfit", "of_tau_late") > 0,
+            round(feature("overfit", "of_tau"), 3),
+            "Kendall's tau of validation loss after its minimum",
+            detail("overfit"),
+        ),
+        Symptom(
             "ended_after_bump",
             ended,
             statistic("early_stop"),
