@@ -444,6 +444,22 @@ def test_a_loud_gap_always_gets_its_candidate_explanations():
     assert BY_ID[result.causes[0].id].title.lower() in result.summary
 
 
+def test_a_training_that_learned_nothing_gets_its_candidate_explanations():
+    # Twenty epochs of a regression logged without validation or config, the loss within a
+    # hair of where it began (a real SGD program's record reads like this): whatever the
+    # models think likely, the user hears which mechanisms leave a training stuck.
+    rng = np.random.default_rng(5)
+    train = 0.667 + rng.normal(0, 0.001, 20)
+    result = diagnose(history(train, None, task="regression"))
+    stuck = next(s for s in result.symptoms if s.id == "train_stuck")
+    assert stuck.present and stuck.value is not None and abs(stuck.value) < 0.05
+    assert set(stuck.explained_by) <= {"underfitting", "lr_too_low"} and stuck.explained_by
+    assert stuck.explained_by[0] in ids(result)
+    # A loss that fell by a tenth over the same epochs learned something.
+    moving = diagnose(history(np.linspace(0.667, 0.6, 20), None, task="regression"))
+    assert not next(s for s in moving.symptoms if s.id == "train_stuck").present
+
+
 @pytest.mark.parametrize("name", ["overfitting-0", "overfitting-12", "lr_too_high-16"])
 def test_duplicates_found_by_a_reevaluation_decide_leakage(name):
     run = next(r for r in SUITE if r.name == name)

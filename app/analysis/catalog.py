@@ -641,7 +641,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Increase capacity, reduce regularization, unfreeze layers, or check that inputs "
             "and labels line up.",
         ),
-        requires=(_any("high_plateau", "at_chance"),),
+        requires=(_any("high_plateau", "at_chance", "train_stuck"),),
         excludes=EXPLODED | NOT_A_LOSS,
         settle="the config key num_classes, or a larger model trained on the same data",
     ),
@@ -711,7 +711,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Raise the learning rate (try 3-10x larger) or use a schedule with warm-up.",
         ),
-        requires=(_any("high_plateau", "train_still_improving", "at_chance", "stalled_at_chance"),),
+        requires=(
+            _any(
+                "high_plateau",
+                "train_still_improving",
+                "at_chance",
+                "stalled_at_chance",
+                "train_stuck",
+            ),
+        ),
         excludes=BROKE | NOT_A_LOSS,
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run

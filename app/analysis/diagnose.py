@@ -29,10 +29,11 @@ ENGINE_VERSION = "0.6.0"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
 # Symptoms loud enough that the user must hear their candidate explanations even when no cause
-# is likely: a gap between the curves, and a training that broke.
+# is likely: a gap between the curves, a training that broke, and one that learned nothing.
 FLAGGED_SYMPTOMS = (
     "val_below_train",
     "val_above_train",
+    "train_stuck",
     "loss_exploded",
     "at_chance",
     "negative_loss",

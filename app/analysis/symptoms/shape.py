@@ -30,6 +30,12 @@ PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its start
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
 MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
 NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
+# A training loss logged for this many epochs or more that ends within 5% of where it started
+# has learned nothing: steps too small, a model that cannot fit, or a loss the outputs do not
+# move. In both generators' runs every one is a learning rate too low or an underfit model, but
+# for one healthy run at chance on a task with nothing to learn.
+STUCK_EPOCHS = 6
+STUCK_CHANGE = 0.05
 
 
 def validation_shape(c: Curves) -> list[Symptom]:
@@ -153,13 +159,22 @@ def training_shape(c: Curves) -> list[Symptom]:
         if c.task == "classification" and isinstance(classes, int) and classes >= 2:
             reference, against = float(np.log(classes)), f"chance (ln {classes})"
         ratio = end / reference if reference > 0 else 0.0
-        out.append(
+        change = (end - start) / abs(start) if start != 0 else 0.0
+        out += [
             Symptom(
                 "high_plateau",
                 ratio >= PLATEAU_REL,
                 round(ratio, 3),
                 "of the reference loss",
                 f"training loss ends at {end:.4g}, {ratio:.0%} of {against}",
-            )
-        )
+            ),
+            Symptom(
+                "train_stuck",
+                len(train_values) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE,
+                round(change, 4),
+                "change of the training loss over the run",
+                f"training loss went from {start:.4g} to {end:.4g} over "
+                f"{count(len(train_values), 'epoch')} ({change:+.1%})",
+            ),
+        ]
     return out
