@@ -150,6 +150,21 @@ def test_one_spike_is_a_bad_batch_not_a_learning_rate_that_overshoots():
     assert "1 spike" in finding.detail and finding.status == "passed"
 
 
+def test_a_loss_trained_to_rounding_jitters_without_overshooting():
+    # Training memorizes 60 samples: its loss falls from 0.9 to 1e-12 and then jitters by float
+    # rounding, huge next to its own level and a millionth of where it started. The same swings
+    # a hundred thousand times larger overshoot.
+    rng = np.random.default_rng(4)
+    epochs = np.arange(1.0, 101.0)
+    memorized = 0.9 * np.exp(-epochs) + 1e-12 * (1 + rng.exponential(5.0, 100))
+    memorized[[40, 70, 90]] += 2e-6
+    val = np.where(epochs % 4 == 0, 0.83, np.nan)  # validated every fourth epoch
+    assert stability.check(curves(memorized, val, epochs)).status == "passed"
+    overshooting = memorized.copy()
+    overshooting[[40, 70, 90]] += 0.2
+    assert stability.check(curves(overshooting, val, epochs)).status == "flagged"
+
+
 def test_still_falling_at_the_end_is_not_converged():
     falling = 2.0 - 0.03 * E
     assert convergence.check(curves(falling, falling + 0.1)).status == "flagged"

@@ -2,7 +2,9 @@
 
 Spikes are residuals from a running median beyond 5 robust standard deviations (two or more:
 one is a bad batch); oscillation is the share of sign changes between successive changes; drift
-is a Theil-Sen slope over the second half that is positive and significant (Mann-Kendall).
+is a Theil-Sen slope over the second half that is positive and significant (Mann-Kendall). Each
+counts only when it moves the loss by a share of where it started (effect size, not
+significance).
 """
 
 import numpy as np
@@ -31,6 +33,9 @@ ROUGH = 0.1  # epoch-to-epoch roughness of 10% of the loss level
 # One spike is one bad batch or a restart; steps that overshoot spike again. In the scenario
 # suite a lone spike came with a too-high learning rate in 1 of 29 runs.
 MIN_SPIKES = 2
+# Swings must matter next to where the loss started: a loss trained down to 1e-12 jitters by
+# float rounding, a millionth of its first value, and that is no overshooting.
+MATERIAL_SWING = 0.01
 
 
 def _sign_changes(values: np.ndarray) -> float:
@@ -49,15 +54,18 @@ def check(c: Curves) -> Finding:
     epochs, train = c.epoch[finite], c.train[finite]
     val = c.val[np.isfinite(c.val)]
     level = c.level()
+    material = MATERIAL_SWING * abs(float(train[0]))
     sign_changes = _sign_changes(train)
     residual = train - median_filter(train, size=5, mode="nearest")
     sigma = robust_sigma(residual)
-    spikes = int(np.sum(residual > 5 * sigma + 0.05 * level))
-    rough = robust_sigma(np.diff(train, 2)) / level if len(train) >= 4 else 0.0
+    spikes = int(np.sum(residual > max(5 * sigma + 0.05 * level, material)))
+    jitter = robust_sigma(np.diff(train, 2)) if len(train) >= 4 else 0.0
+    rough = jitter / level
     half = train[len(train) // 2 :]
     slope = theil_sen(epochs[len(train) // 2 :], half) / level
+    rise = slope * level * float(epochs[-1] - epochs[len(train) // 2])
     tau, p = mann_kendall(half)
-    drift = float(slope > 0 and tau > 0 and p < 0.05) * min(slope * 10, 1.0)
+    drift = float(slope > 0 and tau > 0 and p < 0.05 and rise >= material) * min(slope * 10, 1.0)
     steps_rough = 0.0
     if c.has_steps:
         steps_rough = robust_sigma(np.diff(c.step_loss)) / max(
@@ -82,7 +90,7 @@ def check(c: Curves) -> Finding:
     flagged = (
         spikes >= MIN_SPIKES
         or drift > 0
-        or (sign_changes > WHITE_NOISE_SIGN_CHANGES and rough > ROUGH)
+        or (sign_changes > WHITE_NOISE_SIGN_CHANGES and rough > ROUGH and jitter >= material)
     )
     return Finding(
         "stability",
