@@ -398,3 +398,17 @@ def test_validation_below_even_the_next_epoch_s_training_loss_is_more_than_a_lag
     result = diagnose(history(train, val * 0.75))
     assert "measurement_lag" in [c.id for c in result.causes]
     assert "explains only part of the gap" in result.summary
+
+
+def test_an_additive_floor_on_training_is_no_loss_computed_differently():
+    # Regression targets noisy in training only: the training MSE is the clean error plus the
+    # noise's variance, 1.9 here, so it sits 3-9x above validation, a ratio that grows as the
+    # model learns. A summed loss (the mean times 32 batches) holds its ratio exactly.
+    epochs = np.arange(1, 26)
+    clean = 0.2 + 0.6 * np.exp(-epochs / 3)
+    floored = assess(history(clean + 1.9, clean))
+    assert not floored.symptoms["loss_scale_mismatch"].present
+    summed = assess(history(clean * 32, clean))
+    assert summed.symptoms["loss_scale_mismatch"].present
+    assert "loss_computation_mismatch" in summed.scores
+    assert "loss_computation_mismatch" not in floored.scores
