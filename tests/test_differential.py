@@ -18,7 +18,13 @@ from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
 from app.analysis.diagnose import assess
-from app.analysis.differential import CONFIRMED, LEAK_CONFIRMED, confidences, history_weight
+from app.analysis.differential import (
+    CONFIRMED,
+    LEAK_CONFIRMED,
+    UNCLAIMED,
+    confidences,
+    history_weight,
+)
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from bench.scenarios.suite import RUNS, load_runs
 
@@ -48,6 +54,7 @@ def test_every_cause_declares_its_mechanism_in_terms_the_engine_measures():
         assert cause.settle, cause.id
         named = set().union(*cause.requires) | cause.excludes | cause.refuted_without
         named |= cause.confirmed_by | cause.partial_when | cause.claimed_with
+        named |= cause.declared_by | cause.accounts_for
         assert named <= measured, (cause.id, named - measured)
 
 
@@ -827,3 +834,28 @@ def test_a_step_up_after_the_minimum_that_then_holds_is_no_overfitting_signature
     assert confidences({"overfitting": 0.05}, symptoms, 40, {"overfitting": 0.05}) == {
         "overfitting": 0.05
     }
+
+
+def test_declared_augmentation_accounts_for_a_training_loss_held_above_validation():
+    # Training loss on a floor well above validation, beyond any lag: what noisy training
+    # labels do, and what augmented inputs do. When the config declares augmentation and the
+    # models claim it, that symptom has its producer, and noisy labels with no evidence of their
+    # own (labels the model rejects, measured) stay a candidate; undeclared, they can be claimed.
+    e = np.arange(1, 31, dtype=float)
+    val = 0.3 + 0.8 * np.exp(-e / 4)
+    train = val * 1.2 + 0.6
+    raw = {"augmentation_train_only": 0.9, "label_noise_train": 0.7}
+
+    def label_noise(config: dict[str, object]) -> float:
+        symptoms = assess(history(train, val, config)).symptoms
+        assert {"val_below_beyond_lag", "high_plateau"} <= {
+            s.id for s in symptoms.values() if s.present
+        }
+        return confidences(raw, symptoms, 30, {})["label_noise_train"]
+
+    assert label_noise({}) == 0.7
+    assert label_noise({"augmentation": "random crops"}) == UNCLAIMED
+    # Declared but not claimed (a model that reads the run otherwise): no account is taken.
+    symptoms = assess(history(train, val, {"augmentation": True})).symptoms
+    doubtful = {"augmentation_train_only": 0.3, "label_noise_train": 0.7}
+    assert confidences(doubtful, symptoms, 30, {})["label_noise_train"] == 0.7

@@ -13,19 +13,27 @@ def _code(names) -> str:
     return " or ".join(f"`{n}`" for n in sorted(names))
 
 
+def _declared(cause) -> str:
+    if not cause.declared_by:
+        return "-"
+    return f"{_code(cause.declared_by)}: {_code(cause.accounts_for)}"
+
+
 def render() -> str:
     lines = [
         START,
         "| id | needs (each line one of) | cannot produce | refuted when a re-evaluation lacks "
-        "| confirmed by | explains only part when | claimed only with |",
-        "|---|---|---|---|---|---|---|",
+        "| confirmed by | explains only part when | declared by: accounts for "
+        "| claimed only with |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for cause in CAUSES:
         needs = "<br>".join(_code(group) for group in cause.requires)
         lines.append(
             f"| `{cause.id}` | {needs} | {_code(cause.excludes) or '-'} | "
             f"{_code(cause.refuted_without) or '-'} | {_code(cause.confirmed_by) or '-'} | "
-            f"{_code(cause.partial_when) or '-'} | {_code(cause.claimed_with) or '-'} |"
+            f"{_code(cause.partial_when) or '-'} | {_declared(cause)} | "
+            f"{_code(cause.claimed_with) or '-'} |"
         )
     lines.append(END)
     return "\n".join(lines)

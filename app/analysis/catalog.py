@@ -29,7 +29,9 @@ class CauseSpec:
     can produce the rest are weighed as alternatives one of which is at work (`partial_when`: a
     gap wider than any half-epoch lag), and the symptoms of which one must be present for it
     to be claimed (`claimed_with`): a problem whose other symptoms the benign half-epoch lag
-    also makes stays a candidate without one."""
+    also makes stays a candidate without one. A training-time behaviour the config declares
+    (`declared_by`) and the models claim accounts for the symptoms its mechanism produces
+    (`accounts_for`): a problem claimed only with those stays a candidate too."""
 
     id: str
     kind: Kind
@@ -44,6 +46,8 @@ class CauseSpec:
     confirmed_by: frozenset[str] = frozenset()
     partial_when: frozenset[str] = frozenset()
     claimed_with: frozenset[str] = frozenset()
+    declared_by: frozenset[str] = frozenset()
+    accounts_for: frozenset[str] = frozenset()
     settle: str = ""  # what measurement would settle it, for a user who wants to know
 
     def compatible(self, present: frozenset[str]) -> bool:
@@ -94,6 +98,9 @@ VAL_BELOW_SUSTAINED = _any("val_below_train", "val_below_train_early")
 # Validation below even the next epoch's training loss: more than the half-epoch lag can make.
 # The causes that lower validation, or raise the reported training loss, produce it.
 BEYOND_LAG = _any("val_below_beyond_lag")
+# What a penalty or altered inputs active only while training produce: a reported training loss
+# raised above validation (by more than any lag) and held on a higher floor.
+TRAINING_TIME = VAL_BELOW | BEYOND_LAG | _any("high_plateau")
 # The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
 # only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
 # the curves then show says nothing about the split, regularization or convergence.
@@ -162,6 +169,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
+        declared_by=_any("declares_regularization"),
+        accounts_for=TRAINING_TIME,
         settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
     ),
     CauseSpec(
@@ -203,6 +212,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
+        declared_by=_any("declares_augmentation"),
+        accounts_for=TRAINING_TIME,
         settle=f"{REEVALUATE} with x_train_raw: augmented against raw training inputs",
     ),
     CauseSpec(

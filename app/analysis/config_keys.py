@@ -67,6 +67,23 @@ def epoch_mean_training_loss(config: Mapping[str, object]) -> bool:
     return aggregation in ("epoch_mean", "mean", "")
 
 
+def declares_regularization(config: Mapping[str, object]) -> bool:
+    """Whether the config declares a penalty active only while training (dropout, label
+    smoothing, an L2 term in the reported loss, mixup)."""
+    return bool(
+        (_number(config, "dropout") or 0.0) > 0
+        or (_number(config, "label_smoothing") or 0.0) > 0
+        or _flag(config, "l2_in_loss") > 0
+        or _flag(config, "mixup") > 0
+    )
+
+
+def declares_augmentation(config: Mapping[str, object]) -> bool:
+    """Whether the config declares training inputs altered while training (augmentation,
+    mixup)."""
+    return _flag(config, "augmentation") > 0 or _flag(config, "mixup") > 0
+
+
 def config_finding(config: Mapping[str, object]) -> Finding:
     dropout = _number(config, "dropout") or 0.0
     smoothing = _number(config, "label_smoothing") or 0.0
@@ -84,12 +101,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
         "cfg_augmentation": _flag(config, "augmentation"),
         "cfg_batch_norm": batch_norm,
         "cfg_bn_small_batch": batch_norm * (1.0 if batch is not None and batch <= 16 else 0.0),
-        "cfg_regularized": float(
-            dropout > 0
-            or smoothing > 0
-            or _flag(config, "l2_in_loss") > 0
-            or _flag(config, "mixup") > 0
-        ),
+        "cfg_regularized": float(declares_regularization(config)),
         "cfg_epoch_mean": float(epoch_mean_training_loss(config)),
         "cfg_last_batch": float(aggregation in ("last_batch", "end_of_epoch")),
         "cfg_sum_reduction": float(reduction == "sum"),

@@ -32,6 +32,7 @@ CONFIRMED = 0.9  # a cause whose defining symptom is present
 # leakage in one run of 20; most real runs with validation level with training are large data
 # sets, not leaks.
 UNCLAIMED = 0.4
+CLAIM = 0.5  # a confidence from which a cause is claimed, not a candidate
 # A symptom every re-evaluation measures: its presence in the symptoms (present or not) says the
 # run was re-evaluated. Only then are causes explained away: a confirmation read off the curves
 # (a final gap within a small set's sampling error) does not measure the split, and the causes
@@ -78,9 +79,10 @@ def confidences(
         scores[cause_id] = base + (p - base) * weight if p > base else p
     found = present(symptoms)
     _the_rest(scores, found)
+    accounted = _accounted(scores, found)
     for cause_id in scores:
         claimed_with = BY_ID[cause_id].claimed_with
-        if claimed_with and not claimed_with & found:
+        if claimed_with and not claimed_with & found - accounted:
             scores[cause_id] = min(scores[cause_id], UNCLAIMED)
     # A cause confirmed by its defining symptom, whatever its model says and whether or not this
     # view has one: a run logged without validation has no model for a loss computed wrongly,
@@ -101,6 +103,19 @@ def confidences(
     ):
         scores["data_leakage"] = max(scores.get("data_leakage", 0.0), LEAK_CONFIRMED)
     return scores
+
+
+def _accounted(scores: Mapping[str, float], found: frozenset[str]) -> frozenset[str]:
+    """The symptoms a training-time behaviour accounts for: one the config declares and the
+    models claim (augmentation raises the training loss above validation and holds it on a
+    higher floor, as noisy labels do), so they are no evidence of their own for a problem."""
+    return frozenset().union(
+        *(
+            spec.accounts_for
+            for cause_id, p in scores.items()
+            if (spec := BY_ID[cause_id]).declared_by & found and p >= CLAIM
+        )
+    )
 
 
 def explains(spec: CauseSpec, symptom: str) -> bool:

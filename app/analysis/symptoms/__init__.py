@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
-from app.analysis.symptoms.config import learning_rate, schedule
+from app.analysis.symptoms.config import declared_behaviour, learning_rate, schedule
 from app.analysis.symptoms.findings import from_checks
 from app.analysis.symptoms.gap import gap_symptoms, gap_trend
 from app.analysis.symptoms.loss_scale import loss_scale
@@ -34,6 +34,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *training_shape(c),
         *schedule(c),
         *learning_rate(c),
+        *declared_behaviour(c),
         *from_checks(findings),
         *from_probe(c, findings),
     ]

@@ -1,10 +1,15 @@
-"""Symptoms the run's config states: whether it trained every planned epoch, and a learning rate
-far from the optimizer's usual one.
+"""Symptoms the run's config states: whether it trained every planned epoch, a learning rate far
+from the optimizer's usual one, and training-time behaviour it declares.
 """
 
 import math
 
-from app.analysis.config_keys import TYPICAL_LR, lr_decades
+from app.analysis.config_keys import (
+    TYPICAL_LR,
+    declares_augmentation,
+    declares_regularization,
+    lr_decades,
+)
 from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
 from app.analysis.wording import count
@@ -58,4 +63,26 @@ def learning_rate(c: Curves) -> list[Symptom]:
     return [
         Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
         Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
+    ]
+
+
+def declared_behaviour(c: Curves) -> list[Symptom]:
+    """Training-time behaviour the config declares: a penalty or altered inputs that raise the
+    reported training loss above what the model scores in eval mode."""
+    return [
+        Symptom(
+            symptom,
+            declared,
+            float(declared),
+            "",
+            f"the config {'declares' if declared else 'does not declare'} {what}",
+        )
+        for symptom, declared, what in (
+            (
+                "declares_regularization",
+                declares_regularization(c.config),
+                "dropout, label smoothing, an L2 term in the loss or mixup",
+            ),
+            ("declares_augmentation", declares_augmentation(c.config), "augmentation or mixup"),
+        )
     ]
