@@ -859,3 +859,23 @@ def test_declared_augmentation_accounts_for_a_training_loss_held_above_validatio
     symptoms = assess(history(train, val, {"augmentation": True})).symptoms
     doubtful = {"augmentation_train_only": 0.3, "label_noise_train": 0.7}
     assert confidences(doubtful, symptoms, 30, {})["label_noise_train"] == 0.7
+
+
+def test_a_jittering_validation_loss_is_a_small_set_only_when_the_set_is_known_small():
+    # Validation jitters by 6% of its level epoch to epoch: what a set of 40 samples does, and
+    # what a model's own swings do on MNIST's 10,000. Told nothing of the set (no val_size, no
+    # accuracies on a lattice), a small set's noise stays a candidate however sure a model is.
+    rng = np.random.default_rng(8)
+    e = np.arange(1, 31, dtype=float)
+    train = 0.2 + 1.2 * np.exp(-e / 4)
+    val = 0.22 + 1.1 * np.exp(-e / 4) + rng.normal(0, 0.02, 30)
+    raw = {"small_validation_noise": 0.9}
+
+    def noise(config: dict[str, object]) -> float:
+        symptoms = assess(history(train, val, config)).symptoms
+        assert symptoms["noisy_validation"].present
+        return confidences(raw, symptoms, 30, {})["small_validation_noise"]
+
+    assert noise({}) == UNCLAIMED
+    assert noise({"val_size": 10000}) == UNCLAIMED
+    assert noise({"val_size": 40}) >= 0.9

@@ -323,6 +323,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
         # The cause by definition: the gap lies within the sampling error of a set this small.
         confirmed_by=_any("gap_within_sampling_error"),
+        # A loss that jitters, with nothing known of the set's size: a model's own epoch-to-epoch
+        # swings on a large set (MNIST's 10,000 samples) look the same.
+        claimed_with=_any("small_validation_set"),
         settle="a larger validation set, or the config key val_size",
     ),
     CauseSpec(

@@ -97,9 +97,7 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
         )
     )
     out.append(_beyond_lag(c))
-    sampling = _within_sampling_error(c, late.gap)
-    if sampling is not None:
-        out.append(sampling)
+    out.extend(_within_sampling_error(c, late.gap))
     agree = _accuracies_agree(c)
     if agree is not None:
         out.append(agree)
@@ -137,21 +135,33 @@ def _accuracies_agree(c: Curves) -> Symptom | None:
     )
 
 
-def _within_sampling_error(c: Curves, gap: float) -> Symptom | None:
-    """A final gap within the sampling error of a validation set too small to resolve a gap of
-    a fifth of the loss (config `val_size`): what the set measures is noise."""
+def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
+    """A validation set too small to resolve a gap of a fifth of the loss (config `val_size`, or
+    the lattice its accuracies sit on), and a final gap within its sampling error: what the set
+    measures is noise."""
     se, size = gaps.sampling_se(c), gaps.validation_size(c)
     if se is None or size is None:
-        return None
+        return []
     resolution = MIN_GAP_Z / np.sqrt(size)  # the smallest gap it resolves, as a share of the loss
-    return Symptom(
-        "gap_within_sampling_error",
-        bool(resolution >= UNRESOLVED and abs(gap) < MIN_GAP_Z * se),
-        round(float(resolution), 4),
-        "of the validation loss resolved",
-        f"{size:g} validation samples measure its loss to about ±{MIN_GAP_Z * se:.3g} "
-        f"({resolution:.0%} of it); the final gap is {abs(gap):.3g}",
-    )
+    small = bool(resolution >= UNRESOLVED)
+    measures = f"{size:g} validation samples measure its loss to about ±{MIN_GAP_Z * se:.3g} "
+    measures += f"({resolution:.0%} of it)"
+    return [
+        Symptom(
+            "small_validation_set",
+            small,
+            round(float(resolution), 4),
+            "of the validation loss resolved",
+            measures,
+        ),
+        Symptom(
+            "gap_within_sampling_error",
+            small and abs(gap) < MIN_GAP_Z * se,
+            round(float(resolution), 4),
+            "of the validation loss resolved",
+            f"{measures}; the final gap is {abs(gap):.3g}",
+        ),
+    ]
 
 
 def gap_trend(c: Curves) -> list[Symptom]:
