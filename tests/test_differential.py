@@ -747,6 +747,24 @@ def test_an_augmentation_effect_that_is_there_and_matters_is_training_time_behav
     assert not effect(-0.001)
 
 
+def test_a_training_time_effect_that_is_there_and_matters_counts_though_its_interval_is_wide():
+    # Feature masking declared: the reported training loss exceeds the eval-mode one by 0.029
+    # on a per-sample loss of 0.076 (38%), 95% CI 0.001 to 0.057. The interval excludes 0 and
+    # the value is far beyond a tenth of the loss: judged like the augmentation effect, each
+    # on its own, not by asking the interval's low end to be a tenth of the loss.
+    run = SUITE_BY_NAME["augmentation_train_only-2"]
+
+    def effect(low: float) -> bool:
+        probe = probe_like(
+            "augmentation_train_only-2", decomposition__train_time_effect__ci_low=low
+        )
+        symptoms = assess(history(*curves_of(run), run.history.config, probe=probe)).symptoms
+        return symptoms["train_time_effect"].present
+
+    assert effect(0.0013)
+    assert not effect(-0.001)
+
+
 def test_an_epoch_mean_of_swinging_weights_is_no_loss_recomputed_differently():
     # Adam at 30x its usual rate: the training loss swings between 0.003 and 0.47 from epoch to
     # epoch, and the weights the last epoch ended with score 0.027 on the training set against

@@ -123,7 +123,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     possible = trains_differently(p, findings)
     threshold = TRAIN_TIME_SHARE * p.scale
     beyond = _beyond_train_mode(p, findings)
-    time_sig = bool(p.train_time and p.train_time[1] > threshold) and possible and beyond is None
+    time_sig = _material(p.train_time, threshold) and possible and beyond is None
     aug_sig = _material(p.augmentation, threshold)
     if not possible:
         time_detail = (
