@@ -269,7 +269,7 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
     text += f" Most likely: {top.title.lower()} ({top.confidence:.0%}), {worry}."
     text += _partial(a, causes)
     text += _unexplained_end(a, top)
-    problems = [x for x in causes if x.kind == "problem" and x.confidence >= 0.5]
+    problems = [x for x in causes if x.kind == "problem" and x.confidence >= differential.CLAIM]
     if top.kind == "benign" and problems:
         text += f" Also likely: {problems[0].title.lower()} ({problems[0].confidence:.0%})."
     found = present(a.symptoms)
