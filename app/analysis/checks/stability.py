@@ -62,8 +62,9 @@ def check(c: Curves) -> Finding:
     jitter = robust_sigma(np.diff(train, 2)) if len(train) >= 4 else 0.0
     rough = jitter / level
     half = train[len(train) // 2 :]
-    slope = theil_sen(epochs[len(train) // 2 :], half) / level
-    rise = slope * level * float(epochs[-1] - epochs[len(train) // 2])
+    per_epoch = theil_sen(epochs[len(train) // 2 :], half)
+    slope = per_epoch / level
+    rise = per_epoch * float(epochs[-1] - epochs[len(train) // 2])  # over the second half
     tau, p = mann_kendall(half)
     drift = float(slope > 0 and tau > 0 and p < 0.05 and rise >= material) * min(slope * 10, 1.0)
     steps_rough = 0.0
