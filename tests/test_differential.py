@@ -833,6 +833,8 @@ def test_validation_that_keeps_rising_while_training_falls_is_overfitting_by_def
         return symptoms["overfitting_signature"].present, score["overfitting"]
 
     assert overfitting({}) == (True, CONFIRMED)
+    cause = next(c for c in diagnose(history(train, val)).causes if c.id == "overfitting")
+    assert "overfitting_signature" in [e.check for e in cause.evidence]  # it shows its signature
     # At fifty times the usual rate for SGD the same jittering rise may be steps overshooting:
     # the rise stays a symptom overfitting can produce, and no longer confirms it.
     assert overfitting({"learning_rate": 0.5, "optimizer": "sgd"}) == (False, 0.05)

@@ -150,7 +150,9 @@ def _symptom_report(a: Assessment, ranked: list[str], symptom_id: str) -> Sympto
 
 def _cause(cause_id: str, a: Assessment) -> Cause:
     spec = BY_ID[cause_id]
-    needed = frozenset().union(*spec.requires)
+    # The symptoms its mechanism needs, and those that confirm it or that it is claimed with:
+    # a cause confirmed by its signature shows the signature.
+    needed = frozenset().union(*spec.requires) | spec.confirmed_by | spec.claimed_with
     observed = tuple(
         Evidence(s.id, s.detail, s.value)
         for s in a.symptoms.values()
