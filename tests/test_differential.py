@@ -730,39 +730,30 @@ def test_dropout_that_changes_nothing_is_no_regularization():
     assert dropout(train_eval + 0.05) == 1.0
 
 
-def test_an_augmentation_effect_that_is_there_and_matters_is_training_time_behaviour():
-    # Feature masking adds 0.032 to a per-sample loss of 0.07 (46%), 95% CI 0.004 to 0.060: the
-    # interval excludes 0 and the value is far beyond a tenth of the loss, though the interval's
-    # low end is not.
-    run = SUITE_BY_NAME["augmentation_train_only-14"]
+@pytest.mark.parametrize(
+    ("name", "effect", "low"),
+    [
+        # Feature masking adds 0.032 to a per-sample loss of 0.07 (46%), 95% CI 0.004 to 0.060.
+        ("augmentation_train_only-14", "augmentation_effect", 0.004),
+        # Declared feature masking: the reported training loss exceeds the eval-mode one by
+        # 0.029 on a per-sample loss of 0.076 (38%), 95% CI 0.001 to 0.057.
+        ("augmentation_train_only-2", "train_time_effect", 0.0013),
+    ],
+)
+def test_a_training_time_effect_that_is_there_and_matters_counts_though_its_interval_is_wide(
+    name: str, effect: str, low: float
+):
+    # The interval excludes 0 and the value is far beyond a tenth of the loss, though the
+    # interval's low end is not: significance and size are each judged on their own.
+    run = SUITE_BY_NAME[name]
 
-    def effect(low: float) -> bool:
-        probe = probe_like(
-            "augmentation_train_only-14", decomposition__augmentation_effect__ci_low=low
-        )
+    def present(ci_low: float) -> bool:
+        probe = probe_like(name, **{f"decomposition__{effect}__ci_low": ci_low})
         symptoms = assess(history(*curves_of(run), run.history.config, probe=probe)).symptoms
         return symptoms["train_time_effect"].present
 
-    assert effect(0.004)
-    assert not effect(-0.001)
-
-
-def test_a_training_time_effect_that_is_there_and_matters_counts_though_its_interval_is_wide():
-    # Feature masking declared: the reported training loss exceeds the eval-mode one by 0.029
-    # on a per-sample loss of 0.076 (38%), 95% CI 0.001 to 0.057. The interval excludes 0 and
-    # the value is far beyond a tenth of the loss: judged like the augmentation effect, each
-    # on its own, not by asking the interval's low end to be a tenth of the loss.
-    run = SUITE_BY_NAME["augmentation_train_only-2"]
-
-    def effect(low: float) -> bool:
-        probe = probe_like(
-            "augmentation_train_only-2", decomposition__train_time_effect__ci_low=low
-        )
-        symptoms = assess(history(*curves_of(run), run.history.config, probe=probe)).symptoms
-        return symptoms["train_time_effect"].present
-
-    assert effect(0.0013)
-    assert not effect(-0.001)
+    assert present(low)
+    assert not present(-0.001)
 
 
 def test_an_epoch_mean_of_swinging_weights_is_no_loss_recomputed_differently():
