@@ -116,7 +116,7 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     testable = k >= MK_MIN_POINTS
     trend = f"trend {pvalue(p)}" if testable else "too few epochs for a trend test"
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
-    pace = _pace(epochs, y, k, fall) if testable else 0.0
+    pace = _pace(epochs, y, -slope) if testable else 0.0
     kept = f", at {pace:.0%} of its average pace over the run" if testable else ""
     return Symptom(
         name,
@@ -131,14 +131,13 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     )
 
 
-def _pace(epochs: np.ndarray, y: np.ndarray, k: int, fall: float) -> float:
-    """The last k epochs' fall per epoch as a share of the whole run's: near 1 for a straight
-    line, near 0 for a curve that has flattened."""
+def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
+    """A fall per epoch (the last quarter's) as a share of the whole run's: near 1 for a
+    straight line, near 0 for a curve that has flattened."""
     span, total = float(epochs[-1] - epochs[0]), float(y[0] - y[-1])
-    window = float(epochs[-1] - epochs[-k])
-    if span <= 0 or total <= 0 or window <= 0:
+    if span <= 0 or total <= 0:
         return 0.0
-    return (fall / window) / (total / span)
+    return fall_per_epoch / (total / span)
 
 
 def training_shape(c: Curves) -> list[Symptom]:
