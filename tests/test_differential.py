@@ -26,6 +26,7 @@ from app.analysis.differential import (
     history_weight,
 )
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
+from app.analysis.symptoms import present
 from bench.scenarios.suite import RUNS, load_runs
 
 SUITE = load_runs("all")
@@ -890,3 +891,27 @@ def test_a_jittering_validation_loss_is_a_small_set_only_when_the_set_is_known_s
     assert noise({}) == UNCLAIMED
     assert noise({"val_size": 10000}) == UNCLAIMED
     assert noise({"val_size": 40}) >= 0.9
+
+
+def test_a_learning_rate_too_low_is_claimed_only_where_the_training_loss_creeps():
+    # A plateau ten times the rate would have lowered looks like any converged run: however sure
+    # a model is, it stays a candidate. A training loss still creeping down in a straight line
+    # shows the small steps; at a rate ten times below the usual one that is the cause itself.
+    e = np.arange(1, 31, dtype=float)
+    plateau = 1.0 + 0.4 * np.exp(-e / 3)
+    creep = 2.31 - 0.0055 * e  # 2.31 to 2.15: under 2% of the start per quarter
+    sure, doubtful = {"lr_too_low": 0.9}, {"lr_too_low": 0.1}
+
+    def lr_too_low(train, raw, config):
+        symptoms = assess(history(train, train + 0.02, config)).symptoms
+        return confidences(raw, symptoms, 30, {})["lr_too_low"], present(symptoms)
+
+    usual = {"optimizer": "sgd", "learning_rate": 1e-2}
+    slow = {"optimizer": "sgd", "learning_rate": 3e-4}
+    assert lr_too_low(plateau, sure, usual)[0] == UNCLAIMED
+    assert lr_too_low(plateau, sure, slow)[0] == UNCLAIMED
+    confidence, found = lr_too_low(creep, sure, usual)
+    assert confidence == 0.9 and "train_creeps" in found and "creeps_at_a_low_rate" not in found
+    assert lr_too_low(creep, doubtful, usual)[0] == 0.1
+    confidence, found = lr_too_low(creep, doubtful, slow)
+    assert confidence >= 0.9 and "creeps_at_a_low_rate" in found

@@ -738,7 +738,14 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).
-        confirmed_by=_any("lr_far_below_usual", "stalled_at_chance"),
+        confirmed_by=_any("lr_far_below_usual", "stalled_at_chance", "creeps_at_a_low_rate"),
+        # Claimed only where the history shows the small steps: a training loss creeping at a
+        # pace it has kept, or one that never left its start. A cosine schedule's plateau ten
+        # times the rate would have lowered (the counterfactual labels find many) looks like
+        # any converged run, and so does a three-epoch MNIST run still falling.
+        claimed_with=_any(
+            "train_creeps", "train_stuck", "at_chance", "stalled_at_chance", "lr_far_below_usual"
+        ),
         settle="a short rerun at three times the learning rate",
     ),
     CauseSpec(

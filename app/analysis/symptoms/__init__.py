@@ -64,6 +64,9 @@ class Combined:
 #   mismatch or a different distribution. Both together are the definition of a validation set
 #   drawn from an easier distribution (causes.md); in both generators' runs, every one of the 14
 #   runs that showed both had one.
+# - A training loss that keeps creeping down at the pace it has kept, at a rate ten times below
+#   the usual one, is what causes.md calls a learning rate too low: ten times the rate is still
+#   a usual one and would have gone faster.
 COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
@@ -72,6 +75,7 @@ COMBINED = (
         unless=("unstable_training", "noisy_at_a_far_higher_rate"),
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
+    Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
 )
 
 

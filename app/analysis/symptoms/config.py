@@ -21,6 +21,9 @@ PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 LR_FAR_BELOW = 3.0
 # ... or this many above it (thirty times): steps that large overshoot wherever the loss curves.
 LR_FAR_ABOVE = math.log10(30)
+# Ten times below it: rerunning at lr x 10 is then still a usual rate, so a loss that keeps
+# creeping down there would be helped (`creeps_at_a_low_rate` in symptoms/__init__.py).
+LR_BELOW = 1.0
 
 
 def _planned_epochs(c: Curves) -> int | None:
@@ -62,6 +65,7 @@ def learning_rate(c: Curves) -> list[Symptom]:
     unit = "decades from the optimizer's usual rate"
     return [
         Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
+        Symptom("lr_below_usual", decades <= -LR_BELOW, round(decades, 3), unit, detail),
         Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
     ]
 

@@ -22,7 +22,9 @@ MATERIAL_IMPROVEMENT = 0.02
 # quarter falls at this share of its average pace over the run or faster. A learning rate too low
 # creeps down in a straight line (each quarter a few percent), and continuing keeps paying at
 # that pace; a converging curve, or a cosine schedule's tail, has slowed to a small part of it.
-# Judged only on quarters long enough for a trend test (16 epochs or more).
+# Judged only on quarters long enough for a trend test (16 epochs or more). A training loss
+# still improving at that pace creeps (`train_creeps`): the one shape a history shows of a
+# learning rate too low, "tiny, nearly constant improvement per epoch" (causes.md).
 UNBENT_PACE = 0.5
 MIN_TREND_POINTS = 4
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
@@ -95,12 +97,15 @@ def validation_shape(c: Curves) -> list[Symptom]:
     return out
 
 
-def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Symptom | None:
-    """The last quarter's gain, as a share of the loss level. Clear when the trend is
-    significant (Mann-Kendall) or, in a short run where no test can be, when every step of the
-    window went down, and when the gain matters: a share of the curve's first loss (effect
-    size, not significance: a cosine schedule's last tiny decline is significant too) and a
-    share of the level, or a pace the curve has kept (a straight-line creep)."""
+def _improvement(
+    c: Curves, values: np.ndarray, name: str, curve: str
+) -> tuple[Symptom, bool] | None:
+    """The last quarter's gain, as a share of the loss level, and whether the curve creeps.
+    Clear when the trend is significant
+    (Mann-Kendall) or, in a short run where no test can be, when every step of the window went
+    down, and when the gain matters: a share of the curve's first loss (effect size, not
+    significance: a cosine schedule's last tiny decline is significant too) and a share of the
+    level, or a pace the curve has kept (a straight-line creep)."""
     finite = np.isfinite(values)
     if int(finite.sum()) < MIN_TREND_POINTS:
         return None
@@ -118,17 +123,20 @@ def _improvement(c: Curves, values: np.ndarray, name: str, curve: str) -> Sympto
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
     pace = _pace(epochs, y, -slope) if testable else 0.0
     kept = f", at {pace:.0%} of its average pace over the run" if testable else ""
-    return Symptom(
+    falling = monotone or (tau < 0 and p < TREND_P)
+    # Creeping: still falling at the pace the curve has kept, however small each quarter's
+    # fall (2.31 to 2.16 in a straight line over 30 epochs), once the whole run fell materially.
+    creeps = falling and pace >= UNBENT_PACE and y[0] - y[-1] >= MATERIAL_IMPROVEMENT * start
+    symptom = Symptom(
         name,
-        (monotone or (tau < 0 and p < TREND_P))
-        and material
-        and (gain >= MIN_IMPROVEMENT or pace >= UNBENT_PACE),
+        falling and material and (gain >= MIN_IMPROVEMENT or pace >= UNBENT_PACE),
         round(gain, 4),
         "of the loss level over the last quarter",
         f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
         f"{abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its first "
         f"value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
+    return symptom, creeps
 
 
 def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
@@ -142,13 +150,17 @@ def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
 
 def training_shape(c: Curves) -> list[Symptom]:
     out: list[Symptom] = []
-    train = _improvement(c, c.train, "train_still_improving", "training")
-    val = _improvement(c, c.val, "val_still_improving", "validation")
+    measured = _improvement(c, c.train, "train_still_improving", "training")
+    train = measured[0] if measured else None
+    val = (_improvement(c, c.val, "val_still_improving", "validation") or (None,))[0]
     out.extend(s for s in (train, val) if s is not None)
     if val is None and train is not None:
         out.append(Symptom("still_improving", *fields(train)))
     elif val is not None:
         out.append(Symptom("still_improving", *fields(val)))
+    if measured is not None:
+        improving, creeps = measured
+        out.append(Symptom("train_creeps", creeps, *fields(improving)[1:]))
     finite = np.isfinite(c.train)
     if finite.sum() >= MIN_TREND_POINTS:
         train_values = c.train[finite]
