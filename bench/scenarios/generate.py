@@ -7,7 +7,9 @@ seed, plus healthy controls; it checks with oracle measurements that the planted
 really visible (a run where it is not is retried with the next seed, then dropped), labels every
 cause present in the run, and writes one small JSON per run to `bench/scenarios/runs/`, so the
 tests and the benchmarks need no torch. Runs whose variant index ends in 7, 8 or 9 form the
-held-out part.
+held-out part. The causes whose fix is a rerun (train longer, another learning rate, a wider
+model) are then labelled by those reruns (`counterfactual.py`), as the second generator labels
+its runs.
 """
 
 import math
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from train import Recipe, Split, augmented, train
 
 from app.analysis.catalog import CAUSES
+from bench.scenarios.counterfactual import judged, measure, relabelled
 from bench.scenarios.driver import jobs, write_runs
 
 OUT = Path(__file__).parent / "runs"
@@ -563,7 +566,7 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
         if verify(cause, result, recipe, config, seen):
             planted = set() if cause == "healthy" else {cause}
             truth = sorted(seen | planted)
-            return {
+            run = {
                 "name": f"{cause}-{variant}",
                 "split": "heldout" if variant % 10 in HELD_OUT else "fit",
                 "planted": sorted(planted),
@@ -579,6 +582,9 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
                 },
                 "probe": probe(split, recipe, result, seed),
             }
+            if judged(run) and isinstance(reruns := measure(run), dict):
+                run["reruns"] = reruns
+            return relabelled(run, PROBLEMS)
     return None
 
 

@@ -1,7 +1,8 @@
 """The committed scenario suite, loaded without torch: one JSON per generated run.
 
 Two independent generators wrote it: the first (`generate.py`: MLPs on tabular data, causes
-labelled by oracle checks of the planted phenomenon) and the second (`second/`: recurrent nets,
+labelled by oracle checks of the planted phenomenon, and those whose fix is a rerun by the rerun:
+`counterfactual.py`) and the second (`second/`: recurrent nets,
 transformers and CNNs on signals, sequences and images, causes labelled by counterfactual
 reruns). A run's family is the kind of data it was trained on; families never span generators.
 """

@@ -7,6 +7,7 @@ generator uses to verify that a planted phenomenon is really visible and to labe
 present in the run.
 """
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+# Continuing an annealed schedule at its final, near-zero rate shows nothing: continue at this
+# share of the initial rate instead (a user who "trains longer" re-runs a longer schedule), as
+# the second generator does.
+CONTINUE_LR_SHARE = 0.3
 
 
 @dataclass
@@ -107,7 +113,10 @@ def _score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, split: Split) -> 
     return loss, acc
 
 
-def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
+def train(split: Split, recipe: Recipe, seed: int, extra_epochs: int = 0) -> dict[str, Any]:
+    """Train and log as a script would. With `extra_epochs`, training then goes on unlogged
+    (past an early stop too) for the counterfactual "train longer": the validation loss of
+    every extra epoch is returned as `continued`; the logged part is unchanged."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     outputs = split.num_classes if split.task == "classification" else 1
@@ -133,7 +142,15 @@ def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
     batches = math.ceil(n / recipe.batch_size)
     epochs, steps, oracle = [], [], []
     best, since_best, step = math.inf, 0, 0
-    for epoch in range(1, recipe.epochs + 1):
+    continued: list[float] = []
+    logged_end: nn.Module | None = None  # the model as the logged run left it
+    for epoch in range(1, recipe.epochs + extra_epochs + 1):
+        extra = epoch > recipe.epochs or logged_end is not None
+        if extra and logged_end is None:
+            logged_end = copy.deepcopy(model)
+        if extra and not continued and recipe.cosine:
+            for group in optimizer.param_groups:
+                group["lr"] = max(group["lr"], CONTINUE_LR_SHARE * recipe.lr)
         model.train()
         order = rng.permutation(n) if recipe.shuffle else np.argsort(split.y_train, kind="stable")
         losses, correct = [], 0.0
@@ -165,6 +182,8 @@ def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
             if split.task == "classification":
                 correct += float((out.argmax(1) == yb).float().sum())
             step += 1
+            if extra:
+                continue
             steps.append(
                 {
                     "step": step,
@@ -172,11 +191,14 @@ def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
                     "train_loss": value,
                 }
             )
+        model.eval()
+        if extra:
+            continued.append(_score(model, xv, yv, split)[0])
+            continue
         if schedule is not None:
             schedule.step()
         for group in optimizer.param_groups:
             group["lr"] *= recipe.lr_growth
-        model.eval()
         val_loss, val_acc = _score(model, xv, yv, split)
         train_eval, _ = _score(model, xt, yt, split)
         reported_train = (
@@ -208,12 +230,16 @@ def train(split: Split, recipe: Recipe, seed: int) -> dict[str, Any]:
             else:
                 since_best += 1
                 if since_best >= recipe.early_stopping_patience:
-                    break
+                    if not extra_epochs:
+                        break
+                    logged_end = copy.deepcopy(model)
     return {
         "epochs": epochs,
         "steps": steps if recipe.log_steps else [],
         "oracle": oracle,
-        "model": model,
+        "continued": continued,
+        "stopped_early": len(epochs) < recipe.epochs,
+        "model": logged_end if logged_end is not None else model,
     }
 
 

@@ -1,0 +1,101 @@
+"""The scenario suite's counterfactual labels: a cause whose fix is a rerun is true when the rerun
+helps by a material share, judged on runs whose answer is known by construction."""
+
+import copy
+
+import pytest
+
+from app.analysis.catalog import CAUSES
+from bench.scenarios.counterfactual import found, judged, label, relabelled
+
+PROBLEMS = frozenset(c.id for c in CAUSES if c.kind == "problem")
+# A run that has converged: validation flat at 0.50 for its last epochs, nothing helps.
+SETTLED = {
+    "judged_on": "validation",
+    "val": [1.0, 0.7, 0.55, 0.51, 0.50, 0.50, 0.50],
+    "continued": [0.50, 0.50, 0.51, 0.50],
+    "stopped_early": False,
+    "lr_down": 0.52,
+    "lr_up": 0.55,
+}
+
+FURTHER = [0.45, 0.40, 0.38, 0.37]  # training longer keeps lowering validation
+
+
+def reruns(**changed):
+    return {**copy.deepcopy(SETTLED), **changed}
+
+
+def test_a_run_nothing_helps_has_no_judged_cause():
+    assert found(SETTLED) == set()
+
+
+@pytest.mark.parametrize(
+    ("changed", "cause"),
+    [
+        ({"lr_up": 0.30}, "lr_too_low"),
+        ({"lr_down": 0.30}, "lr_too_high"),
+        ({"continued": FURTHER}, "not_converged"),
+        ({"continued": FURTHER, "stopped_early": True}, "premature_early_stopping"),
+    ],
+)
+def test_a_rerun_that_helps_materially_labels_its_cause(changed, cause):
+    assert found(reruns(**changed)) == {cause}
+
+
+def test_help_below_the_material_share_labels_nothing():
+    # 4% better with ten times the rate, and continued training gaining 2%: noise, not a cause.
+    assert found(reruns(lr_up=0.48, continued=[0.50, 0.49, 0.49, 0.49])) == set()
+
+
+def test_both_learning_rates_helping_is_chance_not_a_rate():
+    assert found(reruns(lr_up=0.30, lr_down=0.30)) == set()
+
+
+def test_a_diverged_rerun_helps_nothing():
+    assert found(reruns(lr_up=None, lr_down=None)) == set()
+
+
+def document(name="healthy-3", planted=(), truth=("measurement_lag",), **extra):
+    return {
+        "name": name,
+        "planted": list(planted),
+        "truth": list(truth),
+        "history": {"name": name, "config": {"val_size": 400}},
+        **extra,
+    }
+
+
+def test_labels_keep_the_plant_and_the_oracle_labels_no_rerun_judges():
+    run = document(
+        "lr_too_low-2",
+        planted=["lr_too_low"],
+        truth=["lr_too_low", "not_converged", "measurement_lag"],
+        reruns=SETTLED,
+    )
+    # continued training did not help: the oracle's "not converged" is dropped, the plant stays
+    assert label(run) == ["lr_too_low", "measurement_lag"]
+
+
+def test_a_control_with_a_problem_becomes_a_natural_case_of_it_and_back():
+    run = relabelled(document(reruns=reruns(lr_up=0.30)), PROBLEMS)
+    assert (run["name"], run["planted"]) == ("natural-lr_too_low-3", ["lr_too_low"])
+    assert run["truth"] == ["lr_too_low", "measurement_lag"]
+    run["reruns"] = SETTLED  # relabelled again after a change of thresholds
+    run = relabelled(run, PROBLEMS)
+    assert (run["name"], run["planted"], run["truth"]) == ("healthy-3", [], ["measurement_lag"])
+
+
+@pytest.mark.parametrize(
+    ("name", "val_size", "expected"),
+    [
+        ("healthy-3", 400, True),
+        ("data_leakage-1", 400, False),  # the plant corrupts validation
+        ("small_validation_noise-1", 30, False),  # too small to judge by
+        ("numerical_instability-1", 400, False),
+    ],
+)
+def test_only_a_clean_validation_set_large_enough_judges_reruns(name, val_size, expected):
+    run = document(name)
+    run["history"]["config"]["val_size"] = val_size
+    assert judged(run) is expected
