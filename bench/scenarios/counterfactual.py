@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.scenarios.second.labels import HELPS, LR_HELPS, MATERIAL
+from bench.scenarios.second.labels import HELPS, LR_HELPS, MATERIAL, helps
 from bench.scenarios.suite import RUNS
 
 CORRUPTED_VALIDATION = frozenset({"data_leakage", "easier_validation", "preprocessing_mismatch"})
@@ -88,7 +88,6 @@ def measure(document: dict[str, Any]) -> dict[str, Any] | str:
     extra = max(MIN_CONTINUE, int(CONTINUE * recipe.epochs))
     result = train(split, recipe, seed, extra_epochs=extra)
     base = replace(recipe, early_stopping_patience=None, lr_growth=1.0)
-
     return {
         "judged_on": "validation",
         "val": [row["val_loss"] for row in result["epochs"]],
@@ -97,10 +96,6 @@ def measure(document: dict[str, Any]) -> dict[str, Any] | str:
         "lr_down": _best(train(split, replace(base, lr=recipe.lr * 0.1), seed)["epochs"]),
         "lr_up": _best(train(split, replace(base, lr=recipe.lr * 10.0), seed)["epochs"]),
     }
-
-
-def _helps(new: float | None, old: float, share: float, floor: float) -> bool:
-    return new is not None and new < old * (1 - share) and old - new > floor
 
 
 def found(reruns: dict[str, Any]) -> set[str]:
@@ -114,14 +109,14 @@ def found(reruns: dict[str, Any]) -> set[str]:
     best = float(np.min(val))
     if len(continued) >= 3 and np.all(np.isfinite(continued)):
         if reruns["stopped_early"]:
-            if _helps(float(np.min(continued)), best, HELPS, floor):
+            if helps(float(np.min(continued)), best, HELPS, floor):
                 true.add("premature_early_stopping")
-        elif _helps(float(np.median(continued[-3:])), float(np.median(val[-3:])), HELPS, floor):
+        elif helps(float(np.median(continued[-3:])), float(np.median(val[-3:])), HELPS, floor):
             true.add("not_converged")
     # A learning rate is not too high and too low at once: when both reruns help, the run's
     # outcome is chance (a chaotic start), not its learning rate.
-    down = _helps(reruns["lr_down"], best, LR_HELPS, floor)
-    up = _helps(reruns["lr_up"], best, LR_HELPS, floor)
+    down = helps(reruns["lr_down"], best, LR_HELPS, floor)
+    up = helps(reruns["lr_up"], best, LR_HELPS, floor)
     if down and not up:
         true.add("lr_too_high")
     if up and not down:

@@ -49,7 +49,8 @@ def _arr(rows: list[dict[str, float]], key: str) -> np.ndarray:
     return np.array([r.get(key, math.nan) for r in rows], dtype=float)
 
 
-def _helps(new: float | None, old: float, share: float, floor: float) -> bool:
+def helps(new: float | None, old: float, share: float, floor: float) -> bool:
+    """Whether a fix's loss is lower by the share and by the material floor (both generators)."""
     return new is not None and new < old * (1 - share) and old - new > floor
 
 
@@ -76,26 +77,24 @@ def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set
     continued = np.array(result["continued"], dtype=float)
     if len(continued) >= 3 and np.all(np.isfinite(continued)):
         if result["stopped_early"]:
-            if _helps(float(np.min(continued)), best_test, HELPS, floor):
+            if helps(float(np.min(continued)), best_test, HELPS, floor):
                 true.add("premature_early_stopping")
-        elif _helps(_median_tail(continued), final_test, HELPS, floor):
+        elif helps(_median_tail(continued), final_test, HELPS, floor):
             true.add("not_converged")
     best_val_epoch = int(np.argmin(val))
-    if best_val_epoch < n - 2 and _helps(
-        float(test[best_val_epoch]), float(test[-1]), HELPS, floor
-    ):
+    if best_val_epoch < n - 2 and helps(float(test[best_val_epoch]), float(test[-1]), HELPS, floor):
         true.add("overfitting")
     # A learning rate is not too high and too low at once: when both reruns help, the run's
     # outcome is chance (a chaotic start), not its learning rate.
-    down = _helps(reruns.lr_down, best_test, LR_HELPS, floor)
-    up = _helps(reruns.lr_up, best_test, LR_HELPS, floor)
+    down = helps(reruns.lr_down, best_test, LR_HELPS, floor)
+    up = helps(reruns.lr_up, best_test, LR_HELPS, floor)
     if down and not up:
         true.add("lr_too_high")
     if up and not down:
         true.add("lr_too_low")
     train_eval = _arr(oracle, "train_eval")
     if (
-        _helps(reruns.wider, best_test, LR_HELPS, floor)
+        helps(reruns.wider, best_test, LR_HELPS, floor)
         and reruns.wider_train is not None
         and train_eval[-1] > UNFITTED * reruns.wider_train + floor  # the training set is not fit
     ):
@@ -133,7 +132,7 @@ def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set
         true.add("preprocessing_mismatch")
     if recipe_flags.get("loss_mismatch"):
         true.add("loss_computation_mismatch")
-    if recipe_flags.get("noisy_labels") and _helps(
+    if recipe_flags.get("noisy_labels") and helps(
         recipe_flags.get("clean_best"), best_test, HELPS, floor
     ):
         true.add("label_noise_train")
