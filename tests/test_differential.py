@@ -893,7 +893,7 @@ def test_a_jittering_validation_loss_is_a_small_set_only_when_the_set_is_known_s
     assert noise({"val_size": 40}) >= 0.9
 
 
-def test_a_learning_rate_too_low_is_claimed_only_where_the_training_loss_creeps():
+def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     # A plateau ten times the rate would have lowered looks like any converged run: however sure
     # a model is, it stays a candidate. A training loss still creeping down in a straight line
     # shows the small steps; at a rate ten times below the usual one that is the cause itself.
@@ -915,3 +915,9 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_training_loss_creeps(
     assert lr_too_low(creep, doubtful, usual)[0] == 0.1
     confidence, found = lr_too_low(creep, doubtful, slow)
     assert confidence >= 0.9 and "creeps_at_a_low_rate" in found
+    # Seven epochs, both curves still falling steeply when the run ended: too short to show a
+    # pace, but ten times the rate would have got further in the same epochs.
+    unfinished = 2.3 * np.exp(-np.arange(1, 8) / 10)
+    symptoms = assess(history(unfinished, unfinished + 0.02, usual)).symptoms
+    assert "still_improving" in present(symptoms) and "train_creeps" not in present(symptoms)
+    assert confidences(sure, symptoms, 7, {})["lr_too_low"] > UNCLAIMED
