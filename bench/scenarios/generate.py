@@ -7,9 +7,8 @@ seed, plus healthy controls; it checks with oracle measurements that the planted
 really visible (a run where it is not is retried with the next seed, then dropped), labels every
 cause present in the run, and writes one small JSON per run to `bench/scenarios/runs/`, so the
 tests and the benchmarks need no torch. Runs whose variant index ends in 7, 8 or 9 form the
-held-out part. The causes whose fix is a rerun (train longer, another learning rate, a wider
-model) are then labelled by those reruns (`counterfactual.py`), as the second generator labels
-its runs.
+held-out part. The causes whose fix is a rerun (train longer, another learning rate) are then
+labelled by those reruns (`counterfactual.py`), as the second generator labels its runs.
 """
 
 import math
