@@ -30,14 +30,14 @@ its oracle labels.
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.scenarios.second.labels import HELPS, LR_HELPS, MATERIAL, helps
-from bench.scenarios.suite import RUNS
+from bench.scenarios.suite import RUNS, plant_of
 
 CORRUPTED_VALIDATION = frozenset({"data_leakage", "easier_validation", "preprocessing_mismatch"})
 SMALL_VALIDATION = 100  # fewer validation samples than this judge no rerun
@@ -45,12 +45,6 @@ CONTINUE = 0.5  # continue for this share of the run's epochs (at least MIN_CONT
 MIN_CONTINUE = 5
 JUDGED = frozenset({"not_converged", "premature_early_stopping", "lr_too_high", "lr_too_low"})
 EXPLODED = 1e6
-
-
-def plant_of(name: str) -> tuple[str, int]:
-    """The plant that made a stored run and its variant (a natural run is a healthy control)."""
-    stem, variant = name.rsplit("-", 1)
-    return ("healthy" if stem.startswith("natural-") else stem), int(variant)
 
 
 def judged(document: dict[str, Any]) -> bool:
@@ -72,21 +66,16 @@ def _best(rows: list[dict[str, Any]]) -> float | None:
     return float(np.min(val))
 
 
-def measure(document: dict[str, Any]) -> dict[str, Any] | str:
-    """Retrain the run, continue it, and rerun it at two other learning rates."""
-    import torch
+def extra_epochs(recipe: Any) -> int:
+    """How long a run is continued past its end for the counterfactual "train longer"."""
+    return max(MIN_CONTINUE, int(CONTINUE * recipe.epochs))
 
-    from bench.scenarios.generate import PLANTS, train
 
-    torch.set_num_threads(1)
-    cause, variant = plant_of(document["name"])
-    seed = document["seed"]
-    split, recipe, _ = PLANTS[cause](variant, seed)
-    kept = {k: v for k, v in asdict(recipe).items() if k != "extra_config"}
-    if json.loads(json.dumps(kept)) != document["recipe"]:
-        return "its plant no longer makes the stored recipe"
-    extra = max(MIN_CONTINUE, int(CONTINUE * recipe.epochs))
-    result = train(split, recipe, seed, extra_epochs=extra)
+def reruns(split: Any, recipe: Any, seed: int, result: dict[str, Any]) -> dict[str, Any]:
+    """What the labels need: the run as trained and continued (`result`, from `train` with
+    `extra_epochs`) and its best validation losses at lr / 10 and lr x 10."""
+    from bench.scenarios.generate import train
+
     base = replace(recipe, early_stopping_patience=None, lr_growth=1.0)
     return {
         "judged_on": "validation",
@@ -96,6 +85,21 @@ def measure(document: dict[str, Any]) -> dict[str, Any] | str:
         "lr_down": _best(train(split, replace(base, lr=recipe.lr * 0.1), seed)["epochs"]),
         "lr_up": _best(train(split, replace(base, lr=recipe.lr * 10.0), seed)["epochs"]),
     }
+
+
+def measure(document: dict[str, Any]) -> dict[str, Any] | str:
+    """Retrain a stored run, continue it, and rerun it at two other learning rates."""
+    import torch
+
+    from bench.scenarios.generate import replant, train
+
+    torch.set_num_threads(1)
+    planted = replant(document)
+    if isinstance(planted, str):
+        return planted
+    split, recipe = planted
+    seed = document["seed"]
+    return reruns(split, recipe, seed, train(split, recipe, seed, extra_epochs(recipe)))
 
 
 def found(reruns: dict[str, Any]) -> set[str]:

@@ -11,6 +11,7 @@ held-out part. The causes whose fix is a rerun (train longer, another learning r
 labelled by those reruns (`counterfactual.py`), as the second generator labels its runs.
 """
 
+import json
 import math
 import sys
 from collections.abc import Callable
@@ -29,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from train import Recipe, Split, augmented, train
 
 from app.analysis.catalog import CAUSES
-from bench.scenarios.counterfactual import judged, measure, relabelled
+from bench.scenarios.counterfactual import extra_epochs, judged, relabelled, reruns
 from bench.scenarios.driver import jobs, write_runs
+from bench.scenarios.suite import plant_of
 
 OUT = Path(__file__).parent / "runs"
 VARIANTS = 20
@@ -559,7 +561,8 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
     for attempt in range(3):
         seed = 1000 * variant + 17 * attempt + sum(map(ord, cause))
         split, recipe, extra = PLANTS[cause](variant, seed)
-        result = train(split, recipe, seed)
+        # Continued past its end (unlogged) for the counterfactual "train longer".
+        result = train(split, recipe, seed, extra_epochs=extra_epochs(recipe))
         config = config_for(split, recipe, extra)
         seen = observed(result, recipe, config)
         if verify(cause, result, recipe, config, seen):
@@ -581,10 +584,21 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
                 },
                 "probe": probe(split, recipe, result, seed),
             }
-            if judged(run) and isinstance(reruns := measure(run), dict):
-                run["reruns"] = reruns
+            if judged(run):
+                run["reruns"] = reruns(split, recipe, seed, result)
             return relabelled(run, PROBLEMS)
     return None
+
+
+def replant(document: dict[str, Any]) -> tuple[Split, Recipe] | str:
+    """A stored run's split and recipe, rebuilt by its plant from its name and seed (the runs
+    are deterministic), or why they cannot be."""
+    cause, variant = plant_of(document["name"])
+    split, recipe, _ = PLANTS[cause](variant, document["seed"])
+    kept = {k: v for k, v in asdict(recipe).items() if k != "extra_config"}
+    if json.loads(json.dumps(kept)) != document["recipe"]:
+        return "its plant no longer makes the stored recipe"
+    return split, recipe
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios.suite import RUNS
+from bench.scenarios.suite import RUNS, plant_of
 
 MATCH = 1e-6  # relative difference allowed between a retrained and a stored training loss
 
@@ -42,20 +42,12 @@ def _same(stored: list[dict[str, Any]], again: list[dict[str, Any]]) -> bool:
     )
 
 
-def _plant(name: str) -> tuple[str, int]:
-    """The cause whose plant made a stored run (natural runs are healthy controls that came out
-    with one problem by themselves) and its variant."""
-    stem, variant = name.rsplit("-", 1)
-    cause = stem.removeprefix("second-")
-    return ("healthy" if cause.startswith("natural-") else cause), int(variant)
-
-
 def _second(document: dict[str, Any]) -> dict[str, Any] | str | None:
     from bench.scenarios.second.generate import probe
     from bench.scenarios.second.loop import train
     from bench.scenarios.second.plants import PLANTS
 
-    cause, variant = _plant(document["name"])
+    cause, variant = plant_of(document["name"])
     data, recipe, _, _ = PLANTS[cause](variant, document["seed"])
     if asdict(recipe) != document["recipe"]:
         return "its plant no longer makes the stored recipe"
@@ -66,13 +58,12 @@ def _second(document: dict[str, Any]) -> dict[str, Any] | str | None:
 
 
 def _first(document: dict[str, Any]) -> dict[str, Any] | str | None:
-    from bench.scenarios.generate import PLANTS, probe, train
+    from bench.scenarios.generate import probe, replant, train
 
-    cause, variant = _plant(document["name"])
-    split, recipe, _ = PLANTS[cause](variant, document["seed"])
-    kept = {k: v for k, v in asdict(recipe).items() if k != "extra_config"}
-    if json.loads(json.dumps(kept)) != document["recipe"]:
-        return "its plant no longer makes the stored recipe"
+    planted = replant(document)
+    if isinstance(planted, str):
+        return planted
+    split, recipe = planted
     result = train(split, recipe, document["seed"])
     if not _same(document["history"]["epochs"], result["epochs"]):
         return "the retrained run differs from the stored history"

@@ -2,9 +2,9 @@
 
 Two independent generators wrote it: the first (`generate.py`: MLPs on tabular data, causes
 labelled by oracle checks of the planted phenomenon, and those whose fix is a rerun by the rerun:
-`counterfactual.py`) and the second (`second/`: recurrent nets,
-transformers and CNNs on signals, sequences and images, causes labelled by counterfactual
-reruns). A run's family is the kind of data it was trained on; families never span generators.
+`counterfactual.py`) and the second (`second/`: recurrent nets, transformers and CNNs on signals,
+sequences and images, causes labelled by counterfactual reruns). A run's family is the kind of data
+it was trained on; families never span generators.
 """
 
 import json
@@ -107,6 +107,14 @@ class ScenarioRun:
         """The run as a script that logs no validation would report it."""
         kept = {k: v for k, v in self.history.epoch_series.items() if k not in VALIDATION_KEYS}
         return replace(self.history, epoch_series=kept, probe=None)
+
+
+def plant_of(name: str) -> tuple[str, int]:
+    """The cause whose plant made a stored run (natural runs are healthy controls that came out
+    with a problem by themselves) and its variant, from the run's name."""
+    stem, variant = name.rsplit("-", 1)
+    cause = stem.removeprefix("second-")
+    return ("healthy" if cause.startswith("natural-") else cause), int(variant)
 
 
 def load_runs(split: str = "all", folder: Path = RUNS) -> list[ScenarioRun]:

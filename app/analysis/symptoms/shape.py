@@ -101,11 +101,11 @@ def _improvement(
     c: Curves, values: np.ndarray, name: str, curve: str
 ) -> tuple[Symptom, bool] | None:
     """The last quarter's gain, as a share of the loss level, and whether the curve creeps.
-    Clear when the trend is significant
-    (Mann-Kendall) or, in a short run where no test can be, when every step of the window went
-    down, and when the gain matters: a share of the curve's first loss (effect size, not
-    significance: a cosine schedule's last tiny decline is significant too) and a share of the
-    level, or a pace the curve has kept (a straight-line creep)."""
+    Clear when the trend is significant (Mann-Kendall) or, in a short run where no test can be,
+    when every step of the window went down, and when the gain matters: a share of the curve's
+    first loss (effect size, not significance: a cosine schedule's last tiny decline is
+    significant too) and a share of the level, or a pace the curve has kept (a straight-line
+    creep)."""
     finite = np.isfinite(values)
     if int(finite.sum()) < MIN_TREND_POINTS:
         return None
@@ -150,17 +150,15 @@ def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
 
 def training_shape(c: Curves) -> list[Symptom]:
     out: list[Symptom] = []
-    measured = _improvement(c, c.train, "train_still_improving", "training")
-    train = measured[0] if measured else None
-    val = (_improvement(c, c.val, "val_still_improving", "validation") or (None,))[0]
+    train, creeps = _improvement(c, c.train, "train_still_improving", "training") or (None, False)
+    val, _ = _improvement(c, c.val, "val_still_improving", "validation") or (None, False)
     out.extend(s for s in (train, val) if s is not None)
     if val is None and train is not None:
         out.append(Symptom("still_improving", *fields(train)))
     elif val is not None:
         out.append(Symptom("still_improving", *fields(val)))
-    if measured is not None:
-        improving, creeps = measured
-        out.append(Symptom("train_creeps", creeps, *fields(improving)[1:]))
+    if train is not None:
+        out.append(Symptom("train_creeps", creeps, *fields(train)[1:]))
     finite = np.isfinite(c.train)
     if finite.sum() >= MIN_TREND_POINTS:
         train_values = c.train[finite]
