@@ -7,6 +7,8 @@ import pytest
 
 from app.analysis.catalog import CAUSES
 from bench.scenarios.counterfactual import found, judged, label, relabelled
+from bench.scenarios.second.labels import Reruns
+from bench.scenarios.second.labels import label as second_label
 
 PROBLEMS = frozenset(c.id for c in CAUSES if c.kind == "problem")
 # A run that has converged: validation flat at 0.50 for its last epochs, nothing helps.
@@ -56,6 +58,33 @@ def test_a_diverged_rerun_helps_nothing():
     assert found(reruns(lr_up=None, lr_down=None)) == set()
 
 
+def diverged(val, lower):
+    return {"judged_on": "validation", "val": val, "diverged": True, "lr_lower": lower}
+
+
+NAN = float("nan")
+
+
+def test_a_diverged_run_a_lower_rate_trains_had_a_rate_too_high():
+    # NaN from the first epoch (a rate of 1000): any rerun that trains at all is the fix.
+    assert found(diverged([NAN, NAN, NAN], 0.9)) == {"lr_too_high"}
+    # It learned before it exploded: the lower rate must beat its best by the material share.
+    assert found(diverged([0.8, 0.5, 0.4, 2e7, NAN], 0.3)) == {"lr_too_high"}
+    assert found(diverged([0.8, 0.5, 0.4, 2e7, NAN], 0.38)) == set()
+
+
+def test_a_diverged_run_no_lower_rate_saves_keeps_only_its_plant():
+    run = document(
+        "numerical_instability-3",
+        planted=["numerical_instability"],
+        truth=["numerical_instability"],
+        reruns=diverged([NAN, NAN], None),
+    )
+    assert label(run) == ["numerical_instability"]
+    run["reruns"] = diverged([NAN, NAN], 0.7)
+    assert label(run) == ["lr_too_high", "numerical_instability"]
+
+
 def document(name="healthy-3", planted=(), truth=("measurement_lag",), **extra):
     return {
         "name": name,
@@ -92,10 +121,26 @@ def test_a_control_with_a_problem_becomes_a_natural_case_of_it_and_back():
         ("healthy-3", 400, True),
         ("data_leakage-1", 400, False),  # the plant corrupts validation
         ("small_validation_noise-1", 30, False),  # too small to judge by
-        ("numerical_instability-1", 400, False),
+        ("numerical_instability-1", 400, True),  # a lower rate is judged on validation
     ],
 )
 def test_only_a_clean_validation_set_large_enough_judges_reruns(name, val_size, expected):
     run = document(name)
     run["history"]["config"]["val_size"] = val_size
     assert judged(run) is expected
+
+
+def test_the_second_generator_labels_a_diverged_run_by_the_lower_rate_that_trains():
+    # Judged on the held-back test set: 0.9 before it diverged; a lower rate reaching 0.5 is
+    # the fix, one reaching 0.88 is not (under the 10% a learning rate must gain).
+    result = {
+        "epochs": [{"train_loss": 1.0}, {"train_loss": NAN}],
+        "oracle": [{"test_loss": 0.9, "val_loss": 0.9}, {"test_loss": NAN, "val_loss": NAN}],
+    }
+
+    def truth(lower):
+        return second_label(result, Reruns(None, None, None, None, lr_lower=lower), {}, {})
+
+    assert truth(0.5) == {"numerical_instability", "lr_too_high"}
+    assert truth(0.88) == {"numerical_instability"}
+    assert truth(None) == {"numerical_instability"}

@@ -14,6 +14,12 @@ the causes whose fix those reruns are (issue 11): `not_converged` and `premature
 (train longer), `lr_too_high` and `lr_too_low`. The thresholds are the second generator's
 (`second/labels.py`).
 
+A run whose loss diverged (NaN or exploded) is rerun at ever lower rates, a decade at a time with
+its schedule kept, until one trains to a finite loss: a rate of 1000 needs more than one decade,
+and "lower the learning rate" is its fix when that rerun reaches a validation loss the diverged
+run never did. A rate that grows without end (an exponential warm-up) outgrows any lower start:
+no rate fixes its schedule, and it keeps only its plant, `numerical_instability`.
+
 Underfitting keeps its planted label. The second generator's counterfactual for it, a model four
 times as wide, was tried here and not kept: 14 of the 17 underfitting plants (frozen layers,
 weight decay 0.5) are not capacity problems and a wider model does not fix them, while it
@@ -45,6 +51,7 @@ CONTINUE = 0.5  # continue for this share of the run's epochs (at least MIN_CONT
 MIN_CONTINUE = 5
 JUDGED = frozenset({"not_converged", "premature_early_stopping", "lr_too_high", "lr_too_low"})
 EXPLODED = 1e6
+LOWER_DECADES = 6  # a diverged run is rerun at lr / 10, / 100, ... down to a millionth
 
 
 def judged(document: dict[str, Any]) -> bool:
@@ -53,9 +60,15 @@ def judged(document: dict[str, Any]) -> bool:
     config = document["history"]["config"]
     return (
         document.get("generator", "first") == "first"
-        and cause not in CORRUPTED_VALIDATION | {"numerical_instability"}
+        and cause not in CORRUPTED_VALIDATION
         and config.get("val_size", 0) >= SMALL_VALIDATION
     )
+
+
+def diverged(rows: list[dict[str, Any]]) -> bool:
+    """Whether a run's losses went non-finite or exploded."""
+    losses = np.array([[row["train_loss"], row["val_loss"]] for row in rows], dtype=float)
+    return bool(not np.all(np.isfinite(losses)) or np.max(np.abs(losses)) > EXPLODED)
 
 
 def _best(rows: list[dict[str, Any]]) -> float | None:
@@ -87,8 +100,29 @@ def reruns(split: Any, recipe: Any, seed: int, result: dict[str, Any]) -> dict[s
     }
 
 
+def lowered(split: Any, recipe: Any, seed: int, result: dict[str, Any]) -> dict[str, Any]:
+    """What the labels need of a diverged run: its validation losses and the best validation
+    loss of the first rerun, a decade lower at a time, that did not diverge (None if none)."""
+    from bench.scenarios.generate import train
+
+    lower = None
+    # A rate multiplied every epoch without end outgrows any lower start: no rate fixes it.
+    for decade in range(1, LOWER_DECADES + 1 if recipe.lr_growth == 1.0 else 1):
+        rows = train(split, replace(recipe, lr=recipe.lr * 10.0**-decade), seed)["epochs"]
+        if not diverged(rows):
+            lower = _best(rows)
+            break
+    return {
+        "judged_on": "validation",
+        "val": [row["val_loss"] for row in result["epochs"]],
+        "diverged": True,
+        "lr_lower": lower,
+    }
+
+
 def measure(document: dict[str, Any]) -> dict[str, Any] | str:
-    """Retrain a stored run, continue it, and rerun it at two other learning rates."""
+    """Retrain a stored run, continue it, and rerun it at two other learning rates; or, where
+    it diverged, at lower ones until it does not."""
     import torch
 
     from bench.scenarios.generate import replant, train
@@ -99,12 +133,16 @@ def measure(document: dict[str, Any]) -> dict[str, Any] | str:
         return planted
     split, recipe = planted
     seed = document["seed"]
+    if diverged(document["history"]["epochs"]):
+        return lowered(split, recipe, seed, train(split, recipe, seed))
     return reruns(split, recipe, seed, train(split, recipe, seed, extra_epochs(recipe)))
 
 
 def found(reruns: dict[str, Any]) -> set[str]:
     """The judged causes the reruns show to be true of the run."""
     val = np.array(reruns["val"], dtype=float)
+    if reruns.get("diverged"):
+        return _lower_helps(val, reruns["lr_lower"])
     continued = np.array(reruns["continued"], dtype=float)
     true: set[str] = set()
     if len(val) == 0 or not np.all(np.isfinite(val)):
@@ -126,6 +164,19 @@ def found(reruns: dict[str, Any]) -> set[str]:
     if up and not down:
         true.add("lr_too_low")
     return true
+
+
+def _lower_helps(val: np.ndarray, lower: float | None) -> set[str]:
+    """A diverged run's learning rate is too high when a lower one trains to a validation loss
+    below any the run reached before it diverged (by the share and the floor every rerun is
+    judged by), or to a finite one where the run never had one."""
+    finite = val[np.isfinite(val) & (np.abs(val) <= EXPLODED)]
+    if lower is None:
+        return set()
+    if len(finite) == 0:
+        return {"lr_too_high"}
+    best = float(np.min(finite))
+    return {"lr_too_high"} if helps(lower, best, LR_HELPS, MATERIAL * float(finite[0])) else set()
 
 
 def label(document: dict[str, Any]) -> list[str]:

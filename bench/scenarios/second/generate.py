@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.scenarios.driver import jobs, write_runs
 from bench.scenarios.second.data import Data
-from bench.scenarios.second.labels import Reruns, label
+from bench.scenarios.second.labels import EXPLODED, Reruns, label
 from bench.scenarios.second.loop import Recipe, augment, train
 from bench.scenarios.second.plants import PLANTS, Plant
 from bench.scenarios.suite import RUNS
@@ -27,6 +27,7 @@ from bench.scenarios.suite import RUNS
 HELD_OUT = {3}  # variant indices (mod 4) scored in family
 ATTEMPTS = 3
 MAX_WIDTH = {"resnet": 32, "transformer": 64}  # the wider rerun, within a CPU's means
+LOWER_DECADES = 6  # a diverged run is rerun at lr / 10, / 100, ... down to a millionth
 CONTINUE = 0.5  # continue for this share of the run's epochs (at least MIN_CONTINUE)
 MIN_CONTINUE = 5
 
@@ -46,6 +47,17 @@ def reruns(data: Data, recipe: Recipe, seed: int) -> Reruns:
     width = min(4 * recipe.width, MAX_WIDTH.get(recipe.arch, 4 * recipe.width))
     wider, wider_train = _best_test(data, replace(base, width=width), seed)
     return Reruns(down, up, wider, wider_train)
+
+
+def lowered(data: Data, recipe: Recipe, seed: int) -> Reruns:
+    """A diverged run's rerun at ever lower rates, a decade at a time with its schedule kept,
+    until one trains to a finite test loss (a rate 5000 times the usual needs several). A rate
+    multiplied every epoch without end outgrows any lower start: no rate fixes its schedule."""
+    for decade in range(1, LOWER_DECADES + 1 if recipe.lr_growth == 1.0 else 1):
+        best, _ = _best_test(data, recipe.scaled_lr(10.0**-decade), seed)
+        if best is not None:
+            return Reruns(None, None, None, None, lr_lower=best)
+    return Reruns(None, None, None, None)
 
 
 def config_for(data: Data, recipe: Recipe, extra: dict[str, Any], variant: int) -> dict[str, Any]:
@@ -127,8 +139,9 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
         extra_epochs = max(MIN_CONTINUE, int(CONTINUE * recipe.epochs))
         result = train(data, recipe, seed, extra_epochs=extra_epochs)
         config = config_for(data, recipe, extra, variant)
-        finite = all(math.isfinite(r["train_loss"]) for r in result["epochs"])
-        again = reruns(data, recipe, seed) if finite else Reruns(None, None, None, None)
+        losses = [r["train_loss"] for r in result["epochs"]]
+        finite = all(math.isfinite(x) and abs(x) <= EXPLODED for x in losses)
+        again = reruns(data, recipe, seed) if finite else lowered(data, recipe, seed)
         truth = label(result, again, {**config, "val_size": len(data.x_val)}, flags)
         found = truth & problems
         if cause == "healthy" and len(found) == 1:

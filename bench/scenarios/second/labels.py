@@ -37,12 +37,14 @@ UNFITTED = 1.5
 class Reruns:
     """The best test loss of the same recipe with the learning rate / 10 and x 10 and with a
     model four times as wide (and the wide model's final eval-mode training loss); None where
-    the rerun diverged."""
+    the rerun diverged. A run that diverged has only `lr_lower`: the best test loss of the first
+    rerun, a decade lower at a time with its schedule kept, that did not."""
 
     lr_down: float | None
     lr_up: float | None
     wider: float | None
     wider_train: float | None
+    lr_lower: float | None = None
 
 
 def _arr(rows: list[dict[str, float]], key: str) -> np.ndarray:
@@ -52,6 +54,17 @@ def _arr(rows: list[dict[str, float]], key: str) -> np.ndarray:
 def helps(new: float | None, old: float, share: float, floor: float) -> bool:
     """Whether a fix's loss is lower by the share and by the material floor (both generators)."""
     return new is not None and new < old * (1 - share) and old - new > floor
+
+
+def _lower_helps(test: np.ndarray, lower: float | None) -> set[str]:
+    """A diverged run's learning rate is too high when a lower one trains to a test loss below
+    any the run reached before it diverged, or to a finite one where it never had one."""
+    finite = test[np.isfinite(test) & (np.abs(test) <= EXPLODED)]
+    if lower is None:
+        return set()
+    if len(finite) == 0 or helps(lower, float(np.min(finite)), LR_HELPS, MATERIAL * finite[0]):
+        return {"lr_too_high"}
+    return set()
 
 
 def _median_tail(values: np.ndarray, k: int = 3) -> float:
@@ -69,7 +82,7 @@ def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set
         or not np.all(np.isfinite(val))
         or np.max(np.abs(train)) > EXPLODED
     ):
-        return {"numerical_instability"}
+        return {"numerical_instability"} | _lower_helps(test, reruns.lr_lower)
     n = len(test)
     floor = MATERIAL * float(test[0])
     best_test = float(np.min(test))
