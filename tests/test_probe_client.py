@@ -67,6 +67,34 @@ def test_the_same_report_as_a_worker_on_the_same_model_and_data():
     ]
 
 
+class OverflowsOnSome(nn.Module):
+    """A model whose loss is NaN on the samples whose first feature is large (it overflowed
+    there), as a half-diverged checkpoint is."""
+
+    def __init__(self, inner: nn.Module, above: float) -> None:
+        super().__init__()
+        self.inner, self.above = inner, above
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.inner(x)
+        return torch.where((x[:, :1] > self.above), torch.full_like(out, float("nan")), out)
+
+
+def test_a_model_that_overflows_on_some_samples_still_gets_its_copies_compared():
+    planted = leakage(seed=2, epochs=5)
+    arrays = dict(planted.arrays)
+    fresh_x, fresh_y = blobs(100, 16, 4, seed=9)  # half of validation is not in training
+    arrays["x_val"] = np.concatenate([arrays["x_val"][:100], fresh_x]).astype(np.float32)
+    arrays["y_val"] = np.concatenate([arrays["y_val"][:100], fresh_y])
+    model = OverflowsOnSome(torch.jit.load(io.BytesIO(planted.model)), above=1.0)
+    report = probe(model, *loaders(arrays), nn.CrossEntropyLoss(), permutations=50)
+    leak = report.leakage
+    assert leak is not None and leak.near_duplicates >= 100
+    assert leak.p_value is not None and 0 <= leak.p_value <= 1
+    assert leak.leaked_val_loss is not None and np.isfinite(leak.leaked_val_loss)
+    assert leak.clean_val_loss is not None and leak.leaked_val_loss < leak.clean_val_loss
+
+
 def test_loss_names_and_their_label_smoothing():
     assert loss_name(nn.CrossEntropyLoss(label_smoothing=0.1)) == ("cross_entropy", 0.1)
     assert loss_name(nn.functional.mse_loss) == ("mse", 0.0)

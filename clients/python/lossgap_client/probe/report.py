@@ -312,19 +312,21 @@ def _leakage(
     chance: tuple[float, int] | None,
 ) -> Report:
     leaked = dups.near
+    # Losses compared only where finite, as every summary is: a model that overflows on some
+    # samples still has its copies found, and their losses compared on the rest.
+    finite = np.isfinite(val_losses)
+    copied, clean = val_losses[leaked & finite], val_losses[~leaked & finite]
     p_value = None
-    if 2 <= leaked.sum() <= len(leaked) - 2:
-        p_value = float(
-            stats.mannwhitneyu(val_losses[leaked], val_losses[~leaked], alternative="less").pvalue
-        )
+    if len(copied) >= 2 and len(clean) >= 2:
+        p_value = float(stats.mannwhitneyu(copied, clean, alternative="less").pvalue)
     order = np.argsort(-dups.similarity)[: min(10, int(leaked.sum()))]
     return dict(
         exact_duplicates=int(dups.exact.sum()),
         near_duplicates=int(leaked.sum()),
         leaked_fraction=float(leaked.mean()),
         threshold=threshold,
-        leaked_val_loss=float(val_losses[leaked].mean()) if leaked.any() else None,
-        clean_val_loss=float(val_losses[~leaked].mean()) if (~leaked).any() else None,
+        leaked_val_loss=float(copied.mean()) if len(copied) else None,
+        clean_val_loss=float(clean.mean()) if len(clean) else None,
         p_value=p_value,
         chance_fraction=chance[0] if chance else None,
         chance_sample=chance[1] if chance else None,
