@@ -24,8 +24,10 @@ the runs whose first cause is reported at >= 0.5 (a claim, not a candidate), the
 is one of the run's true causes (planted or co-occurring): its complement is how often the
 engine is confidently wrong. Recall: share of true
 problem causes reported at confidence >= 0.5. Healthy clean: healthy runs with no problem cause at
->= 0.5. ECE: expected calibration error over every (run, cause) pair in ten confidence bins; Brier:
-mean squared error of those confidences.
+>= 0.5. ECE: expected calibration error over every (run, cause) pair in ten confidence bins; ECE
+reported: the same over the causes the report lists only (a cause left out at confidence 0 is
+easy to be right about; the listed candidates are what a user reads); Brier: mean squared error
+of the confidences over every pair.
 """
 
 import argparse
@@ -94,6 +96,12 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     return total
 
 
+def reported_pairs(scored: list[Scored], ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence of every cause a report lists, and whether it is one of the run's."""
+    pairs = [(s.scores.get(c, 0.0), c in s.run.truth) for s in scored for c in s.ranked if c in ids]
+    return np.array([p for p, _ in pairs]), np.array([t for _, t in pairs], dtype=float)
+
+
 def metrics(scored: list[Scored], view: str) -> dict[str, float]:
     ids = list(TRAINING_CURVE_CAUSES) if view == "training only" else [c.id for c in CAUSES]
     p = np.array([[s.scores.get(i, 0.0) for i in ids] for s in scored])
@@ -124,6 +132,7 @@ def metrics(scored: list[Scored], view: str) -> dict[str, float]:
             )
         ),
         "ece": ece(p.ravel(), y.ravel()),
+        "ece_reported": ece(*reported_pairs(scored, ids)),
         "brier": float(np.mean((p - y) ** 2)),
     }
 
@@ -192,6 +201,7 @@ def main() -> None:
         "problem_recall",
         "healthy_clean",
         "ece",
+        "ece_reported",
         "brier",
     )
     for view in VIEWS:
