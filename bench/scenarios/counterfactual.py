@@ -30,7 +30,9 @@ The first generator holds back no test set (its small data sets are split in two
 reruns are judged on the validation set, which the reruns never train on and the engine never
 sees them scored on. Where the plant corrupts that set (leaked, easier or differently
 preprocessed validation) or it is too small to judge by (under a hundred samples), the run keeps
-its oracle labels.
+its oracle labels. Regenerating the runs with a held-back test set to judge on was tried and not
+kept: fitted on those labels, the engine read the other generator worse (docs/diagnosis.md,
+fifth pass).
 """
 
 import json
