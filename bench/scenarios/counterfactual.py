@@ -44,7 +44,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.scenarios.second.labels import HELPS, LR_HELPS, MATERIAL, helps
+from bench.scenarios.second.labels import (
+    EXPLODED,
+    HELPS,
+    LR_HELPS,
+    MATERIAL,
+    helps,
+    lower_helps,
+    lower_rates,
+)
 from bench.scenarios.suite import RUNS, plant_of
 
 CORRUPTED_VALIDATION = frozenset({"data_leakage", "easier_validation", "preprocessing_mismatch"})
@@ -52,8 +60,6 @@ SMALL_VALIDATION = 100  # fewer validation samples than this judge no rerun
 CONTINUE = 0.5  # continue for this share of the run's epochs (at least MIN_CONTINUE)
 MIN_CONTINUE = 5
 JUDGED = frozenset({"not_converged", "premature_early_stopping", "lr_too_high", "lr_too_low"})
-EXPLODED = 1e6
-LOWER_DECADES = 6  # a diverged run is rerun at lr / 10, / 100, ... down to a millionth
 
 
 def judged(document: dict[str, Any]) -> bool:
@@ -108,9 +114,8 @@ def lowered(split: Any, recipe: Any, seed: int, result: dict[str, Any]) -> dict[
     from bench.scenarios.generate import train
 
     lower = None
-    # A rate multiplied every epoch without end outgrows any lower start: no rate fixes it.
-    for decade in range(1, LOWER_DECADES + 1 if recipe.lr_growth == 1.0 else 1):
-        rows = train(split, replace(recipe, lr=recipe.lr * 10.0**-decade), seed)["epochs"]
+    for factor in lower_rates(recipe.lr_growth):
+        rows = train(split, replace(recipe, lr=recipe.lr * factor), seed)["epochs"]
         if not diverged(rows):
             lower = _best(rows)
             break
@@ -144,7 +149,7 @@ def found(reruns: dict[str, Any]) -> set[str]:
     """The judged causes the reruns show to be true of the run."""
     val = np.array(reruns["val"], dtype=float)
     if reruns.get("diverged"):
-        return _lower_helps(val, reruns["lr_lower"])
+        return lower_helps(val, reruns["lr_lower"])
     continued = np.array(reruns["continued"], dtype=float)
     true: set[str] = set()
     if len(val) == 0 or not np.all(np.isfinite(val)):
@@ -166,19 +171,6 @@ def found(reruns: dict[str, Any]) -> set[str]:
     if up and not down:
         true.add("lr_too_low")
     return true
-
-
-def _lower_helps(val: np.ndarray, lower: float | None) -> set[str]:
-    """A diverged run's learning rate is too high when a lower one trains to a validation loss
-    below any the run reached before it diverged (by the share and the floor every rerun is
-    judged by), or to a finite one where the run never had one."""
-    finite = val[np.isfinite(val) & (np.abs(val) <= EXPLODED)]
-    if lower is None:
-        return set()
-    if len(finite) == 0:
-        return {"lr_too_high"}
-    best = float(np.min(finite))
-    return {"lr_too_high"} if helps(lower, best, LR_HELPS, MATERIAL * float(finite[0])) else set()
 
 
 def label(document: dict[str, Any]) -> list[str]:

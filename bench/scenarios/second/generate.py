@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.scenarios.driver import jobs, write_runs
 from bench.scenarios.second.data import Data
-from bench.scenarios.second.labels import EXPLODED, Reruns, label
+from bench.scenarios.second.labels import EXPLODED, Reruns, label, lower_rates
 from bench.scenarios.second.loop import Recipe, augment, train
 from bench.scenarios.second.plants import PLANTS, Plant
 from bench.scenarios.suite import RUNS
@@ -27,7 +27,6 @@ from bench.scenarios.suite import RUNS
 HELD_OUT = {3}  # variant indices (mod 4) scored in family
 ATTEMPTS = 3
 MAX_WIDTH = {"resnet": 32, "transformer": 64}  # the wider rerun, within a CPU's means
-LOWER_DECADES = 6  # a diverged run is rerun at lr / 10, / 100, ... down to a millionth
 CONTINUE = 0.5  # continue for this share of the run's epochs (at least MIN_CONTINUE)
 MIN_CONTINUE = 5
 
@@ -51,10 +50,9 @@ def reruns(data: Data, recipe: Recipe, seed: int) -> Reruns:
 
 def lowered(data: Data, recipe: Recipe, seed: int) -> Reruns:
     """A diverged run's rerun at ever lower rates, a decade at a time with its schedule kept,
-    until one trains to a finite test loss (a rate 5000 times the usual needs several). A rate
-    multiplied every epoch without end outgrows any lower start: no rate fixes its schedule."""
-    for decade in range(1, LOWER_DECADES + 1 if recipe.lr_growth == 1.0 else 1):
-        best, _ = _best_test(data, recipe.scaled_lr(10.0**-decade), seed)
+    until one trains to a finite test loss (a rate 5000 times the usual needs several)."""
+    for factor in lower_rates(recipe.lr_growth):
+        best, _ = _best_test(data, recipe.scaled_lr(factor), seed)
         if best is not None:
             return Reruns(None, None, None, None, lr_lower=best)
     return Reruns(None, None, None, None)

@@ -31,6 +31,8 @@ EXPLODED = 1e6
 MATERIAL = 0.05
 # Underfit: the wider model fits the training set this many times better.
 UNFITTED = 1.5
+# A diverged run is rerun at lr / 10, / 100, ... down to a millionth of it.
+LOWER_DECADES = 6
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,18 @@ def helps(new: float | None, old: float, share: float, floor: float) -> bool:
     return new is not None and new < old * (1 - share) and old - new > floor
 
 
-def _lower_helps(test: np.ndarray, lower: float | None) -> set[str]:
-    """A diverged run's learning rate is too high when a lower one trains to a test loss below
-    any the run reached before it diverged, or to a finite one where it never had one."""
-    finite = test[np.isfinite(test) & (np.abs(test) <= EXPLODED)]
+def lower_rates(lr_growth: float) -> list[float]:
+    """The factors a diverged run's rate is rerun at, a decade lower at a time (the first that
+    trains is kept; both generators). None for a rate multiplied every epoch without end: it
+    outgrows any lower start, so no rate fixes its schedule."""
+    return [10.0**-decade for decade in range(1, LOWER_DECADES + 1)] if lr_growth == 1.0 else []
+
+
+def lower_helps(losses: np.ndarray, lower: float | None) -> set[str]:
+    """A diverged run's learning rate is too high when a lower one trains to a loss below any
+    the run reached before it diverged (by the share and the floor every rerun is judged by),
+    or to a finite one where it never had one (both generators)."""
+    finite = losses[np.isfinite(losses) & (np.abs(losses) <= EXPLODED)]
     if lower is None:
         return set()
     if len(finite) == 0 or helps(lower, float(np.min(finite)), LR_HELPS, MATERIAL * finite[0]):
@@ -82,7 +92,7 @@ def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set
         or not np.all(np.isfinite(val))
         or np.max(np.abs(train)) > EXPLODED
     ):
-        return {"numerical_instability"} | _lower_helps(test, reruns.lr_lower)
+        return {"numerical_instability"} | lower_helps(test, reruns.lr_lower)
     n = len(test)
     floor = MATERIAL * float(test[0])
     best_test = float(np.min(test))
