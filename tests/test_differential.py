@@ -27,6 +27,7 @@ from app.analysis.differential import (
 )
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.symptoms import present
+from app.analysis.symptoms.symptom import Symptom
 from bench.scenarios.suite import RUNS, load_runs
 
 SUITE = load_runs("all")
@@ -54,7 +55,7 @@ def test_every_cause_declares_its_mechanism_in_terms_the_engine_measures():
         assert cause.requires, cause.id
         assert cause.settle, cause.id
         named = set().union(*cause.requires) | cause.excludes | cause.refuted_without
-        named |= cause.confirmed_by | cause.partial_when | cause.claimed_with
+        named |= cause.confirmed_by | cause.also_produces | cause.partial_when | cause.claimed_with
         named |= cause.declared_by | cause.accounts_for
         assert named <= measured, (cause.id, named - measured)
 
@@ -830,6 +831,34 @@ def test_validation_that_keeps_rising_while_training_falls_is_overfitting_by_def
     # At fifty times the usual rate for SGD the same jittering rise may be steps overshooting:
     # the rise stays a symptom overfitting can produce, and no longer confirms it.
     assert overfitting({"learning_rate": 0.5, "optimizer": "sgd"}) == (False, 0.05)
+
+
+def test_a_signature_another_compatible_cause_produces_too_confirms_only_one_of_them():
+    # The same rise while training falls, with validation above training from the first epoch:
+    # a validation set preprocessed differently makes it too (the model grows more confident on
+    # inputs unlike those it was fit to). The signature says one of the two is at work, not
+    # which: they share the confirmation in the models' proportions. A re-evaluation that
+    # compares the splits' inputs and finds them alike leaves overfitting alone, confirmed.
+    epochs = np.arange(1, 41)
+    train = 0.05 + 1.2 * np.exp(-epochs / 6)
+    val = 0.8 + 0.6 * np.exp(-epochs / 5) + 0.02 * np.clip(epochs - 12, 0, None)
+    val = val + np.random.default_rng(0).normal(0, 0.04, 40)
+    symptoms = assess(history(train, val, {"val_size": 500})).symptoms
+    assert symptoms["overfitting_signature"].present
+    assert BY_ID["preprocessing_mismatch"].compatible(present(symptoms))
+    raw = {"overfitting": 0.3, "preprocessing_mismatch": 0.1}
+    shared = confidences(raw, symptoms, 40, {})
+    assert shared["overfitting"] == pytest.approx(0.675)
+    assert shared["preprocessing_mismatch"] == pytest.approx(0.225)
+    assert shared["overfitting"] + shared["preprocessing_mismatch"] == pytest.approx(CONFIRMED)
+    # Models already confident enough between them keep their own confidences.
+    assert confidences({"overfitting": 0.6, "preprocessing_mismatch": 0.5}, symptoms, 40, {}) == {
+        "overfitting": 0.6,
+        "preprocessing_mismatch": 0.5,
+    }
+    alike = Symptom("split_shift", False, 0.51, "adversarial AUC", "the splits' inputs agree")
+    reevaluated = dict(symptoms) | {"split_shift": alike}
+    assert confidences(raw, reevaluated, 40, {}) == {"overfitting": CONFIRMED}
 
 
 def test_a_step_up_after_the_minimum_that_then_holds_is_no_overfitting_signature():

@@ -19,6 +19,11 @@ def _declared(cause) -> str:
     return f"{_code(cause.declared_by)}: {_code(cause.accounts_for)}"
 
 
+def _confirmed(cause) -> str:
+    shared = f"shares {_code(cause.also_produces)}" if cause.also_produces else ""
+    return "; ".join(t for t in (_code(cause.confirmed_by), shared) if t) or "-"
+
+
 def render() -> str:
     lines = [
         START,
@@ -31,7 +36,7 @@ def render() -> str:
         needs = "<br>".join(_code(group) for group in cause.requires)
         lines.append(
             f"| `{cause.id}` | {needs} | {_code(cause.excludes) or '-'} | "
-            f"{_code(cause.refuted_without) or '-'} | {_code(cause.confirmed_by) or '-'} | "
+            f"{_code(cause.refuted_without) or '-'} | {_confirmed(cause)} | "
             f"{_code(cause.partial_when) or '-'} | {_declared(cause)} | "
             f"{_code(cause.claimed_with) or '-'} |"
         )

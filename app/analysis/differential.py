@@ -10,7 +10,9 @@ word:
   evidence, whatever a model fitted on longer runs reads into them;
 - a measurement of the mechanism itself decides: when a tenth of the validation set has copies
   in training, validation samples leak; when the loss is NaN or explodes a thousandfold, the
-  training is numerically unstable (a cause's `confirmed_by` symptoms);
+  training is numerically unstable (a cause's `confirmed_by` symptoms); where another compatible
+  cause's mechanism produces the same symptom (`also_produces`), it confirms that one of them is
+  at work, and they share the confirmation in the models' proportions;
 - a cause measured to produce only part of a symptom (`partial_when`: a gap wider than any
   half-epoch lag) keeps its confidence, since it is at work, but the rest is produced by something
   else: the causes that can produce it are weighed as alternatives one of which is at work.
@@ -87,13 +89,12 @@ def confidences(
     # A cause confirmed by its defining symptom, whatever its model says and whether or not this
     # view has one: a run logged without validation has no model for a loss computed wrongly,
     # and a cross entropy of 0 at chance accuracy still is one.
-    confirmed = {
-        spec.id for spec in BY_ID.values() if spec.id in allowed and spec.confirmed_by & found
-    }
+    groups = confirmations(found, allowed)
+    confirmed = {group[0] for group in groups if len(group) == 1}
     if REEVALUATED in symptoms:
         _explained_away(scores, found, confirmed, base_rates)
-    for cause_id in confirmed:
-        scores[cause_id] = max(scores.get(cause_id, 0.0), CONFIRMED)
+    for group in sorted(groups, key=len, reverse=True):  # a cause confirmed alone, last
+        _confirm(scores, group)
     leak = symptoms.get("duplicates")
     if (
         leak is not None
@@ -103,6 +104,31 @@ def confidences(
     ):
         scores["data_leakage"] = max(scores.get("data_leakage", 0.0), LEAK_CONFIRMED)
     return scores
+
+
+def confirmations(found: frozenset[str], allowed: frozenset[str]) -> list[tuple[str, ...]]:
+    """For each present symptom that confirms a cause, the compatible causes whose mechanism
+    produces it: the one it confirms and those that declare it `also_produces`."""
+    symptoms = frozenset().union(*(BY_ID[c].confirmed_by for c in allowed)) & found
+    groups = {
+        tuple(
+            sorted(c for c in allowed if symptom in BY_ID[c].confirmed_by | BY_ID[c].also_produces)
+        )
+        for symptom in symptoms
+    }
+    return sorted(groups)
+
+
+def _confirm(scores: dict[str, float], group: tuple[str, ...]) -> None:
+    """One of the group is at work: its causes are raised together, as alternatives, until their
+    confidences add up to `CONFIRMED`, each keeping its share (the only one is raised to it)."""
+    known = [c for c in group if c in scores] or list(group)
+    total = sum(scores.get(c, 0.0) for c in known)
+    if total >= CONFIRMED:
+        return
+    for c in known:
+        share = scores.get(c, 0.0) / total if total > 0 else 1 / len(known)
+        scores[c] = CONFIRMED * share
 
 
 def _accounted(scores: Mapping[str, float], found: frozenset[str]) -> frozenset[str]:
