@@ -64,7 +64,8 @@ TARGETS = {  # leave-one-family-out, issue 11
     ("history", "top3"): 0.95,
     ("history", "problem_recall"): 0.85,
     ("history", "healthy_clean"): 0.95,
-    ("history", "ece"): 0.05,
+    # "calibration error of reported causes": the causes a report lists, what a user reads
+    ("history", "ece_reported"): 0.05,
     ("re-evaluated", "top1"): 0.92,
 }
 
@@ -210,7 +211,7 @@ def main() -> None:
         print(f"\n{view:<30} " + " ".join(f"{h:>15}" for h in heads) + f" {'target (out)':>13}")
         for key in keys:
             target = TARGETS.get((view, key))
-            mark = "" if target is None else f"{'<=' if key == 'ece' else '>='} {target:.2f}"
+            mark = "" if target is None else f"{'<=' if key.startswith('ece') else '>='} {target:.2f}"
             values = " ".join(f"{c[key]:>15.3f}" for c in columns)
             print(f"{key:<30} {values} {mark:>13}")
 
