@@ -436,6 +436,25 @@ def test_a_curve_still_falling_fast_is_unfinished_training():
     assert "not_converged" in ids(result)[:2]
 
 
+def test_a_short_run_levelling_off_is_finished_and_one_slowing_gently_is_not():
+    # Four epochs of fine-tuning: validation 0.40, 0.33, 0.31, 0.305. Every epoch is lower, but
+    # each step is a quarter of the one before: five more epochs at that pace gain 0.002, half
+    # a percent of the loss. A six-epoch run whose steps shrink by a sixth each (0.065 to 0.029)
+    # would gain another tenth of its loss: the first generator's continued run gained 9%.
+    config = {"learning_rate": 2e-5, "optimizer": "adamw", "epochs": 4, "dropout": 0.1}
+    levelling = diagnose(history([0.60, 0.35, 0.28, 0.25], [0.40, 0.33, 0.31, 0.305], config))
+    still = next(s for s in levelling.symptoms if s.id == "still_improving")
+    assert not still.present and still.value is not None and still.value < 0.01
+    assert "would fall" in still.detail and "5 more epochs" in still.detail
+    assert "not_converged" not in ids(levelling)
+    train = [1.3545, 1.2708, 1.2091, 1.1603, 1.1197, 1.0853]
+    val = [1.3094, 1.2442, 1.1927, 1.1508, 1.116, 1.0868]
+    slowing = diagnose(history(train, val, {"epochs": 6}))
+    still = next(s for s in slowing.symptoms if s.id == "still_improving")
+    assert still.present and still.value is not None and still.value > 0.05
+    assert "not_converged" in ids(slowing)[:2]
+
+
 def test_a_loud_gap_always_gets_its_candidate_explanations():
     # A regression run whose validation loss sits three times below training for 25 epochs.
     rng = np.random.default_rng(3)

@@ -26,6 +26,13 @@ MATERIAL_IMPROVEMENT = 0.02
 # still improving at that pace creeps (`train_creeps`): the one shape a history shows of a
 # learning rate too low, "tiny, nearly constant improvement per epoch" (causes.md).
 UNBENT_PACE = 0.5
+# A window too short for a trend test (runs under 16 epochs) is most of the run: its fall says
+# little of what continuing would bring once the curve bends (0.40, 0.33, 0.31, 0.305: a
+# fine-tuning run levelling off). There the gain is projected: the last step's fall, slowing by
+# the ratio of the last step to the one before, over as many more epochs as the suites'
+# counterfactual "train longer" runs (half the run again, at least five).
+CONTINUE_SHARE = 0.5
+CONTINUE_EPOCHS = 5
 MIN_TREND_POINTS = 4
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
@@ -115,10 +122,15 @@ def _improvement(
     tau, p = mann_kendall(y[-k:])
     monotone = bool(np.all(np.diff(y[-k:]) < 0))
     fall = -slope * float(epochs[-1] - epochs[-k])
+    testable = k >= MK_MIN_POINTS
+    projection = None if testable or not monotone else _projected(epochs, y)
+    window = f"over the last {count(k, 'epoch')}"
+    if projection is not None:
+        fall, horizon, ratio = projection
+        window = f"its steps slowing to {ratio:.0%} of the one before, {horizon:g} more epochs"
     gain = fall / c.level()
     start = abs(float(y[0]))
     material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
-    testable = k >= MK_MIN_POINTS
     trend = f"trend {pvalue(p)}" if testable else "too few epochs for a trend test"
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
     pace = _pace(epochs, y, -slope) if testable else 0.0
@@ -131,12 +143,28 @@ def _improvement(
         name,
         falling and material and (gain >= MIN_IMPROVEMENT or pace >= UNBENT_PACE),
         round(gain, 4),
-        "of the loss level over the last quarter",
-        f"over the last {count(k, 'epoch')} {curve} loss {'fell' if gain >= 0 else 'rose'} by "
-        f"{abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its first "
-        f"value{kept} ({trend}{', every epoch lower' if monotone else ''})",
+        "of the loss level over the last quarter"
+        if projection is None
+        else "of the loss level, projected over the epochs continuing would add",
+        f"{window} {curve} loss {'would fall' if projection else 'fell' if gain >= 0 else 'rose'} "
+        f"by {abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its "
+        f"first value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
     return symptom, creeps
+
+
+def _projected(epochs: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """What continuing would gain, with the horizon and the slowing ratio: the last step's fall
+    per epoch, shrinking each epoch by its ratio to the step before, summed over the epochs
+    continuing adds. None when the last steps are not slowing (a straight line or faster)."""
+    spans = np.diff(epochs[-3:])
+    per_epoch = -np.diff(y[-3:]) / spans
+    if np.any(per_epoch <= 0) or per_epoch[1] >= per_epoch[0]:
+        return None
+    ratio = float(per_epoch[1] / per_epoch[0])
+    r = ratio ** (1 / float(spans[1]))  # per epoch, where validation was logged every few
+    horizon = max(CONTINUE_EPOCHS, CONTINUE_SHARE * float(epochs[-1] - epochs[0] + 1))
+    return float(per_epoch[1]) * r * (1 - r**horizon) / (1 - r), horizon, ratio
 
 
 def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
