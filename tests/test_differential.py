@@ -364,6 +364,24 @@ def test_three_epochs_are_little_evidence():
         assert cause.confidence <= ceiling + 1e-3, cause
 
 
+def test_a_three_epoch_fine_tune_whose_validation_turns_up_has_overfitting_as_a_candidate():
+    # The commonest question about a fine-tuning run: validation 0.36, 0.34, 0.41 while training
+    # falls from 0.45 to 0.10. Three epochs are too few to tell the rise from noise, and no
+    # fitted model has seen runs this short: every compatible cause sits near its prior, and
+    # the one whose mechanism the rise is, overfitting, is named first, as a candidate.
+    config = {"dropout": 0.1, "learning_rate": 2e-5, "optimizer": "adamw", "epochs": 3}
+    result = diagnose(history([0.45, 0.22, 0.10], [0.36, 0.34, 0.41], config))
+    rise = next(s for s in result.symptoms if s.id == "val_rises_after_min")
+    assert rise.present and "too few epochs" in rise.detail
+    assert result.causes[0].id == "overfitting"
+    assert 0.05 <= result.causes[0].confidence < 0.5
+    # Pulled toward the prior from below as from above: a model's near-zero on three epochs is
+    # as little evidence as its near-one.
+    symptoms = assess(history([0.45, 0.22, 0.10], [0.36, 0.34, 0.41], config)).symptoms
+    low = confidences({"overfitting": 0.01}, symptoms, 3, {"overfitting": 0.3})
+    assert low["overfitting"] == pytest.approx(0.3 + (0.01 - 0.3) * history_weight(3))
+
+
 def test_a_tiny_significant_decline_at_the_end_is_not_unfinished_training():
     # A cosine schedule's tail: validation still falls every epoch, by under 2% of the loss in
     # the last quarter. Significant, and not worth more epochs.

@@ -78,7 +78,7 @@ def confidences(
         if cause_id not in allowed:
             continue
         base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
-        scores[cause_id] = base + (p - base) * weight if p > base else p
+        scores[cause_id] = base + (p - base) * weight
     found = present(symptoms)
     _the_rest(scores, found)
     accounted = _accounted(scores, found)

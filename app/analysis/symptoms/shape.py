@@ -11,6 +11,7 @@ from app.analysis.symptoms.gap import TREND_P
 from app.analysis.symptoms.symptom import Symptom, fields
 from app.analysis.wording import count, pvalue
 
+MIN_SHAPE_POINTS = 5  # validation evaluations from which its noise can be estimated
 MIN_RISE_REL = 0.05  # validation ends 5% of the level above its minimum ...
 MIN_RISE_SIGMAS = 3.0  # ... and three noise standard deviations ...
 MATERIAL_RISE = 0.01  # ... and 1% of where validation started (stopping earlier must matter)
@@ -49,8 +50,8 @@ STUCK_CHANGE = 0.05
 
 def validation_shape(c: Curves) -> list[Symptom]:
     finite = np.isfinite(c.val)
-    if int(finite.sum()) < 5:
-        return []
+    if int(finite.sum()) < MIN_SHAPE_POINTS:
+        return _short_rise(c) if int(finite.sum()) >= SHORT_WINDOW else []
     val = c.val[finite]
     level = c.level()
     best = int(np.argmin(val))
@@ -102,6 +103,29 @@ def validation_shape(c: Curves) -> list[Symptom]:
             )
         )
     return out
+
+
+def _short_rise(c: Curves) -> list[Symptom]:
+    """Validation rising after its minimum in a run of three or four evaluations (a fine-tuning
+    run of three epochs: 0.36, 0.34, 0.41), too few to estimate its noise: the last one above
+    the minimum by as much as a longer run must rise. Little evidence either way (a history
+    this short counts little), but the one a user asking about such a run needs weighed."""
+    val = c.val[np.isfinite(c.val)]
+    best = int(np.argmin(val[:-1]))
+    rise = float(val[-1] - val[best])
+    level = c.level()
+    rises = rise / level >= MIN_RISE_REL and rise >= MATERIAL_RISE * abs(float(val[0]))
+    return [
+        Symptom(
+            "val_rises_after_min",
+            rises,
+            round(rise / level, 4),
+            "of the loss level",
+            f"validation loss ends {rise:.3g} above its minimum at epoch "
+            f"{c.epoch[np.isfinite(c.val)][best]:g} ({rise / level:.0%} of the level; too few "
+            "epochs to tell a rise from noise)",
+        )
+    ]
 
 
 def _improvement(
