@@ -211,7 +211,8 @@ def main() -> None:
         print(f"\n{view:<30} " + " ".join(f"{h:>15}" for h in heads) + f" {'target (out)':>13}")
         for key in keys:
             target = TARGETS.get((view, key))
-            mark = "" if target is None else f"{'<=' if key.startswith('ece') else '>='} {target:.2f}"
+            bound = "<=" if key.startswith("ece") else ">="
+            mark = "" if target is None else f"{bound} {target:.2f}"
             values = " ".join(f"{c[key]:>15.3f}" for c in columns)
             print(f"{key:<30} {values} {mark:>13}")
 
