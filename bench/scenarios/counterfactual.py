@@ -32,7 +32,12 @@ sees them scored on. Where the plant corrupts that set (leaked, easier or differ
 preprocessed validation) or it is too small to judge by (under a hundred samples), the run keeps
 its oracle labels. Regenerating the runs with a held-back test set to judge on was tried and not
 kept: fitted on those labels, the engine read the other generator worse (docs/diagnosis.md,
-fifth pass).
+fifth pass). The preprocessing plants' overfitting label, read off their corrupted
+validation set, was measured the same way: retrained with validation as it was before the
+transform, none of the 20 gains anything on it from its best checkpoint (17 are labelled
+overfitting). Relabelled so, the models learned that a rise after the minimum is a mismatch as
+often as an overfit, as the suite's plant counts say and real runs do not, and read three real
+overfitting logs wrong; the labels were kept (docs/diagnosis.md, sixth pass).
 """
 
 import json
