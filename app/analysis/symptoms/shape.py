@@ -63,16 +63,9 @@ def validation_shape(c: Curves) -> list[Symptom]:
         and rise >= MIN_RISE_SIGMAS * sigma
         and rise >= MATERIAL_RISE * abs(float(val[0]))
     )
+    deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     out = [
-        Symptom(
-            "val_rises_after_min",
-            rises,
-            round(rise / level, 4),
-            "of the loss level",
-            f"validation loss ends {rise:.3g} above its minimum at epoch "
-            f"{c.epoch[finite][best]:g} ({rise / level:.0%} of the level, "
-            f"{rise / sigma if sigma > 0 else 0:.1f} noise standard deviations)",
-        ),
+        _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
         Symptom(
             "noisy_validation",
             sigma / level >= NOISY_VAL_REL,
@@ -115,17 +108,20 @@ def _short_rise(c: Curves) -> list[Symptom]:
     rise = float(val[-1] - val[best])
     level = c.level()
     rises = rise / level >= MIN_RISE_REL and rise >= MATERIAL_RISE * abs(float(val[0]))
-    return [
-        Symptom(
-            "val_rises_after_min",
-            rises,
-            round(rise / level, 4),
-            "of the loss level",
-            f"validation loss ends {rise:.3g} above its minimum at epoch "
-            f"{c.epoch[np.isfinite(c.val)][best]:g} ({rise / level:.0%} of the level; too few "
-            "epochs to tell a rise from noise)",
-        )
-    ]
+    noise = "; too few epochs to tell a rise from noise"
+    return [_rise(c, float(c.epoch[np.isfinite(c.val)][best]), rise, rises, noise)]
+
+
+def _rise(c: Curves, best_epoch: float, rise: float, rises: bool, noise: str) -> Symptom:
+    level = c.level()
+    return Symptom(
+        "val_rises_after_min",
+        rises,
+        round(rise / level, 4),
+        "of the loss level",
+        f"validation loss ends {rise:.3g} above its minimum at epoch {best_epoch:g} "
+        f"({rise / level:.0%} of the level{noise})",
+    )
 
 
 def _improvement(
