@@ -147,7 +147,8 @@ def _improvement(
     window = f"over the last {count(k, 'epoch')}"
     if projection is not None:
         fall, horizon, ratio = projection
-        window = f"its steps slowing to {ratio:.0%} of the one before, {horizon:g} more epochs"
+        slowing = f"its steps slowing to {ratio:.0%} of the one before"
+        window = f"{slowing}, over {horizon:g} more epochs,"
     gain = fall / c.level()
     start = abs(float(y[0]))
     material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
