@@ -51,7 +51,7 @@ STUCK_CHANGE = 0.05
 def validation_shape(c: Curves) -> list[Symptom]:
     finite = np.isfinite(c.val)
     if int(finite.sum()) < MIN_SHAPE_POINTS:
-        return _short_rise(c) if int(finite.sum()) >= SHORT_WINDOW else []
+        return _short_rise(c, finite) if int(finite.sum()) >= SHORT_WINDOW else []
     val = c.val[finite]
     level = c.level()
     best = int(np.argmin(val))
@@ -98,18 +98,18 @@ def validation_shape(c: Curves) -> list[Symptom]:
     return out
 
 
-def _short_rise(c: Curves) -> list[Symptom]:
+def _short_rise(c: Curves, finite: np.ndarray) -> list[Symptom]:
     """Validation rising after its minimum in a run of three or four evaluations (a fine-tuning
     run of three epochs: 0.36, 0.34, 0.41), too few to estimate its noise: the last one above
     the minimum by as much as a longer run must rise. Little evidence either way (a history
     this short counts little), but the one a user asking about such a run needs weighed."""
-    val = c.val[np.isfinite(c.val)]
+    val = c.val[finite]
     best = int(np.argmin(val[:-1]))
     rise = float(val[-1] - val[best])
     level = c.level()
     rises = rise / level >= MIN_RISE_REL and rise >= MATERIAL_RISE * abs(float(val[0]))
     noise = "; too few epochs to tell a rise from noise"
-    return [_rise(c, float(c.epoch[np.isfinite(c.val)][best]), rise, rises, noise)]
+    return [_rise(c, float(c.epoch[finite][best]), rise, rises, noise)]
 
 
 def _rise(c: Curves, best_epoch: float, rise: float, rises: bool, noise: str) -> Symptom:
