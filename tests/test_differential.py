@@ -713,7 +713,9 @@ def test_validation_scored_better_and_told_apart_from_training_is_an_easier_spli
 
     assert label_noise() == 0.07
     assert label_noise(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0) == 0.8
-    assert label_noise(label_noise__train_confident_wrong=0.2) == 0.8
+    # Labels the model rejects in training (20%, vs 1% of validation's) are its signature,
+    # measured: that confirms it.
+    assert label_noise(label_noise__train_confident_wrong=0.2) >= CONFIRMED
     # Splits a classifier cannot tell apart: only the eval-mode gap is left, which label noise
     # or leaked samples also make.
     indistinct = diagnosis(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0)
@@ -987,3 +989,30 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     symptoms = assess(history(unfinished, unfinished + 0.02, usual)).symptoms
     assert "still_improving" in present(symptoms) and "train_creeps" not in present(symptoms)
     assert confidences(sure, symptoms, 7, {})["lr_too_low"] > UNCLAIMED
+
+
+def test_training_targets_the_model_grossly_misses_confirm_label_noise():
+    # A regression whose validation loss sits 8x below training's for the whole run: an easier
+    # validation set, leaked samples or wrong training targets could each do it. The checkpoint
+    # misses 10% of training targets by more than 3 robust scales and no validation target:
+    # a minority of training targets the model cannot agree with is what wrong labels are.
+    e = np.arange(1, 31, dtype=float)
+    train = 1.9 + 1.5 * np.exp(-e / 4)
+    val = 0.23 + 1.5 * np.exp(-e / 4)
+    config = {"loss": "mse"}
+
+    def label_noise(train_share: float, val_share: float) -> tuple[float, str]:
+        probe = probe_like(
+            "second-label_noise_train-2",
+            label_noise__train_confident_wrong=train_share,
+            label_noise__val_confident_wrong=val_share,
+        )
+        result = diagnose(history(train, val, config, task="regression", probe=probe))
+        confidence = {c.id: c.confidence for c in result.causes}.get("label_noise_train", 0.0)
+        return confidence, ids(result)[0]
+
+    measured, first = label_noise(0.1, 0.0)
+    assert measured >= CONFIRMED and first == "label_noise_train"
+    # As many gross misses in both splits: the targets are no worse in training.
+    alike, _ = label_noise(0.003, 0.003)
+    assert alike < CONFIRMED

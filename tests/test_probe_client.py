@@ -204,3 +204,46 @@ def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_
     assert raw.shuffled_split and blind.shuffled_split
     assert raw.shuffled_split.raw_inputs is True and blind.shuffled_split.raw_inputs is False
     assert raw.shuffled_split.z > blind.shuffled_split.z
+
+
+def regression_probe(
+    loss_fn: nn.Module, train_sd: float, val_sd: float, wrong: float
+) -> tuple[ProbeReport, np.ndarray]:
+    """A known linear model scored on targets it misses by Gaussian noise of `train_sd` and
+    `val_sd`, a share `wrong` of the training targets replaced by unrelated values."""
+    rng = np.random.default_rng(3)
+    weights = rng.normal(size=5).astype(np.float32)
+    model = nn.Linear(5, 1)
+    with torch.no_grad():
+        model.weight.copy_(torch.from_numpy(weights)[None])
+        model.bias.zero_()
+    x_train, x_val = (rng.normal(size=(n, 5)).astype(np.float32) for n in (1000, 400))
+    y_train = x_train @ weights + rng.normal(0, train_sd, 1000).astype(np.float32)
+    y_val = x_val @ weights + rng.normal(0, val_sd, 400).astype(np.float32)
+    noisy = np.flatnonzero(rng.random(1000) < wrong)
+    y_train[noisy] = rng.normal(0, 2.0, len(noisy)).astype(np.float32)
+    arrays = dict(x_train=x_train, y_train=y_train[:, None], x_val=x_val, y_val=y_val[:, None])
+    train_loader, val_loader = loaders(arrays)
+    return probe(model, train_loader, val_loader, loss_fn, permutations=50), noisy
+
+
+@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), nn.L1Loss(), nn.HuberLoss()])
+def test_wrong_regression_targets_are_counted_as_gross_residuals(loss_fn: nn.Module):
+    # 30% of the training targets unrelated to the inputs: the model misses nearly all of them
+    # by far more than it misses the rest (Gaussian residuals of 0.1), and no validation target.
+    report, noisy = regression_probe(loss_fn, 0.1, 0.1, 0.3)
+    noise = report.label_noise
+    assert noise is not None and noise.measure == "gross_residual"
+    share = len(noisy) / 1000
+    assert 0.7 * share < noise.train_confident_wrong <= share + 0.01
+    assert noise.val_confident_wrong < 0.01
+    assert noise.examples and set(noise.examples) <= set(noisy.tolist())
+
+
+def test_a_split_that_is_only_easier_has_no_wrong_regression_targets():
+    # Validation targets closer to the model than training's (residuals of 0.1 vs 0.3) move
+    # the whole distribution, not a minority: neither split has many gross residuals.
+    report, _ = regression_probe(nn.MSELoss(), 0.3, 0.1, 0.0)
+    noise = report.label_noise
+    assert noise is not None and noise.measure == "gross_residual"
+    assert noise.train_confident_wrong < 0.01 and noise.val_confident_wrong < 0.01

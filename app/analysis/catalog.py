@@ -585,8 +585,8 @@ CAUSES: tuple[CauseSpec, ...] = (
             "reeval_loss",
         ),
         _fixed(
-            "Look for training samples the model confidently assigns to another class "
-            "(re-evaluation does this) and relabel or drop them.",
+            "Look for training samples the model confidently assigns to another class, or "
+            "in regression misses by far (re-evaluation does this), and relabel or drop them.",
         ),
         requires=(
             VAL_BELOW_SUSTAINED
@@ -594,6 +594,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             | _any("high_plateau", "noisy_labels", "eval_val_below"),
         ),
         excludes=BROKE | NOT_A_LOSS,
+        # The model rejects many more training labels than validation labels (on the inputs
+        # before augmentation): wrong training labels, measured.
+        confirmed_by=_any("noisy_labels"),
         claimed_with=BEYOND_LAG | _any("high_plateau", "noisy_labels", "eval_val_below"),
         settle=f"{REEVALUATE}: training labels the model confidently rejects",
     ),

@@ -68,8 +68,9 @@ class Probe:
     val_log_ratio: float | None
     train_recompute_diff: float | None  # reported minus recomputed training loss
     val_recompute_diff: float | None
-    noise_train: float | None
-    noise_val: float | None
+    noise_train: float | None  # share of training labels the model rejects...
+    noise_val: float | None  # ...and of validation labels
+    noise_measure: str | None  # how: "confident_wrong" (classification) or "gross_residual"
 
     @property
     def train_eval_raw(self) -> float:
@@ -213,4 +214,5 @@ def read(report: ProbeReport | None) -> Probe | None:
         else None,
         noise_train=_finite(noise.train_confident_wrong) if noise else None,
         noise_val=_finite(noise.val_confident_wrong) if noise else None,
+        noise_measure=noise.measure if noise else None,
     )

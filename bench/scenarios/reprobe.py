@@ -3,6 +3,7 @@
     python -m bench.scenarios.reprobe second      # every run of the second generator
     python -m bench.scenarios.reprobe augmented   # runs with a measured augmentation
     python -m bench.scenarios.reprobe copies      # runs whose validation has copies in training
+    python -m bench.scenarios.reprobe regression  # runs of a regression task
 
 Each run is retrained from its stored recipe and seed (the runs are deterministic; the run is
 checked against its stored history and left alone if it differs) and only its probe report is
@@ -18,6 +19,8 @@ replaced: labels and histories stay. Two fixes needed it:
 - `copies`: until the probe measured how often copies occur by chance in the data (within
   training), copies natural to a small tabular set counted as leakage; only runs whose
   validation has copies can change.
+- `regression`: until the probe counted gross residuals as rejected labels, regression runs
+  had no label-noise measure at all.
 """
 
 import json
@@ -95,6 +98,10 @@ def _copies(path: Path) -> bool:
     return bool(leakage.get("near_duplicates"))
 
 
+def _regression(path: Path) -> bool:
+    return bool((json.loads(path.read_text()).get("probe") or {}).get("task") == "regression")
+
+
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     if which == "second":
@@ -103,8 +110,10 @@ def main() -> None:
         paths = [p for p in sorted(RUNS.glob("*.json")) if _augmented(p)]
     elif which == "copies":
         paths = [p for p in sorted(RUNS.glob("*.json")) if _copies(p)]
+    elif which == "regression":
+        paths = [p for p in sorted(RUNS.glob("*.json")) if _regression(p)]
     else:
-        sys.exit("usage: python -m bench.scenarios.reprobe second|augmented|copies")
+        sys.exit("usage: python -m bench.scenarios.reprobe second|augmented|copies|regression")
     with ProcessPoolExecutor(2) as pool:
         for line in pool.map(reprobe, paths):
             print(line, flush=True)

@@ -3,10 +3,12 @@
 
 A reported loss far from the recomputed one (by a constant factor such as the batch size) means
 the loss is computed differently from how the model scores; a training set holding many more
-samples the model confidently assigns to another class than the validation set means label noise.
+samples the model confidently assigns to another class (in regression, misses by a gross residual)
+than the validation set means label noise.
 """
 
 import numpy as np
+from lossgap_client.probe_report import GROSS_RESIDUAL_SCALES
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
@@ -14,6 +16,11 @@ from app.analysis.finding import Finding
 
 CHECK = "reeval_loss"
 FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_excess")
+REJECTED = {  # how the probe counted a label the model rejects
+    "confident_wrong": "are confidently assigned to another class than their label",
+    "gross_residual": "miss their target by more than "
+    f"{GROSS_RESIDUAL_SCALES:g} robust scales of the residuals",
+}
 
 
 def check(c: Curves) -> Finding:
@@ -36,7 +43,7 @@ def check(c: Curves) -> Finding:
     if p.noise_train is not None and p.noise_val is not None:
         parts.append(
             f"{p.noise_train:.1%} of training samples vs {p.noise_val:.1%} of validation samples "
-            "are confidently assigned to another class than their label"
+            + REJECTED.get(p.noise_measure or "", REJECTED["confident_wrong"])
         )
     flagged = abs(train_ratio) > 0.7 or abs(val_ratio) > 0.7 or noise > 0.05
     return Finding(

@@ -133,10 +133,26 @@ class LossRecompute(Strict):
     val_log_ratio: float | None = None
 
 
+GROSS_RESIDUAL_SCALES = 3.0  # a regression residual beyond this many robust scales is gross
+
+
 class LabelNoise(Strict):
-    train_confident_wrong: Probability
-    val_confident_wrong: Probability
-    examples: list[int] = Field(default_factory=list, description="Training indices.")
+    measure: Literal["confident_wrong", "gross_residual"] = Field(
+        "confident_wrong",
+        description="What counts as a rejected label: for classification, a sample the model "
+        "confidently assigns to another class; for regression, a residual beyond "
+        f"{GROSS_RESIDUAL_SCALES:g} robust scales of the two splits' residuals. Reports that "
+        "did not say measured the first.",
+    )
+    train_confident_wrong: Probability = Field(
+        description="Share of training samples whose label the model rejects (see measure)."
+    )
+    val_confident_wrong: Probability = Field(
+        description="Share of validation samples whose label the model rejects."
+    )
+    examples: list[int] = Field(
+        default_factory=list, description="Training indices, the most rejected first."
+    )
     raw_inputs: bool | None = Field(
         None,
         description="Whether the training labels were judged on the inputs before augmentation "

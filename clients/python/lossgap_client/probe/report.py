@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from lossgap_client.probe import leakage, permutation, shift
+from lossgap_client.probe import leakage, noise, permutation, shift
 from lossgap_client.probe.data import Data
 from lossgap_client.probe.errors import ProbeError
 from lossgap_client.probe.losses import criterion
@@ -39,8 +39,6 @@ Report = dict[str, Any]
 
 
 Z95 = 1.959963984540054
-CONFIDENTLY_WRONG = 0.1  # the model gives the recorded label at most this probability...
-CONFIDENT = 0.5  # ...and another class at least this one
 # What the statistics after the scoring passes cost on a CPU, for the progress shares.
 HISTOGRAM_BINS = 40
 HISTOGRAM_TOP = 0.995  # the bins span the pooled losses up to this quantile; larger ones go last
@@ -248,9 +246,15 @@ def build(
         leakage=_leakage(dups, val_eval.losses, s.near_threshold, chance),
         split_shift={**vars(shifted), "raw_inputs": data.x_train_raw is not None},
         loss_recompute=_recompute(s, passes),
-        label_noise=_label_noise(raw or train_eval, val_eval, data, raw is not None)
-        if crit.classification
-        else None,
+        label_noise=noise.measure(
+            raw or train_eval,
+            val_eval,
+            data.y_train,
+            data.y_val,
+            s.loss,
+            crit.classification,
+            raw is not None,
+        ),
         histograms=histograms(train_eval.losses, val_eval.losses),
         seconds={k: round(v, 4) for k, v in seconds.items()},
         extra={"subsampled": data.subsampled},
@@ -349,27 +353,4 @@ def _recompute(s: Settings, passes: Report) -> Report:
         val_reported=s.reported_val,
         val_recomputed=passes["val_eval"]["mean"],
         val_log_ratio=_log_ratio(s.reported_val, passes["val_eval"]["mean"]),
-    )
-
-
-def _confidently_wrong(result: PassResult, labels: np.ndarray) -> np.ndarray:
-    assert result.pred is not None and result.p_pred is not None and result.p_label is not None
-    wrong = (result.pred != labels) & (result.p_pred >= CONFIDENT)
-    return np.asarray(wrong & (result.p_label <= CONFIDENTLY_WRONG), dtype=bool)
-
-
-def _label_noise(train: PassResult, val: PassResult, data: Data, raw: bool) -> Report:
-    """Training labels the model confidently rejects, against validation's. On the training
-    inputs before augmentation when they were given: masked or noised inputs make a model
-    confidently wrong about samples whose labels are right."""
-    wrong_train = _confidently_wrong(train, data.y_train)
-    wrong_val = _confidently_wrong(val, data.y_val)
-    assert train.p_label is not None
-    suspects = np.flatnonzero(wrong_train)
-    suspects = suspects[np.argsort(train.p_label[suspects])][:20]
-    return dict(
-        train_confident_wrong=float(wrong_train.mean()),
-        val_confident_wrong=float(wrong_val.mean()),
-        examples=[int(i) for i in suspects],
-        raw_inputs=raw,
     )
