@@ -565,6 +565,37 @@ def test_near_copies_the_model_scores_no_better_leak_nothing():
     assert b.symptoms["duplicates"].present and b.scores["data_leakage"] >= LEAK_CONFIRMED
 
 
+@pytest.mark.parametrize(
+    ("copies", "rest", "p_value", "leaks"),
+    [
+        (0.011, 0.0115, 0.61, False),  # an easy validation set: copies score like the rest
+        (0.065, 0.086, 0.04, True),  # better, significantly
+        (0.0002, 0.0015, 0.48, True),  # a seventh of the rest's loss, too few left to test
+        (0.065, 0.086, 0.3, False),  # a little better, by chance
+    ],
+)
+def test_near_copies_leak_when_the_model_scores_them_measurably_better(
+    copies: float, rest: float, p_value: float, leaks: bool
+):
+    # A validation set drawn from the dense, easy part of the data has near copies in training
+    # beyond chance; the model learned nothing from them that it did not learn from their
+    # neighbours, and scores them like the rest of validation.
+    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
+    assert run.history.probe and run.history.probe.leakage
+    n_val = run.history.probe.n_val
+    probe = probe_like(
+        run.name,
+        leakage__exact_duplicates=0,
+        leakage__near_duplicates=n_val // 2,
+        leakage__leaked_fraction=0.5,
+        leakage__leaked_val_loss=copies,
+        leakage__clean_val_loss=rest,
+        leakage__p_value=p_value,
+    )
+    a = assess(History(**{**run.history.__dict__, "probe": probe}))
+    assert a.symptoms["duplicates"].present is leaks
+
+
 def test_a_finite_tenfold_jump_is_overshooting_and_a_hundredfold_one_numerical_trouble():
     epochs = np.arange(1, 21)
     train = 0.3 + 1.2 * np.exp(-epochs / 4)

@@ -191,6 +191,18 @@ def test_copies_by_chance_are_measured_within_training():
     assert chance_copies(wide[:3], torch.device("cpu"), 0.995, 100) is None
 
 
+@pytest.mark.parametrize("jitter", [0.0, 1e-4])
+def test_a_drawn_sample_is_searched_for_in_all_the_rest_of_training(jitter: float):
+    # Samples in pairs (exact, or near copies): each has its partner in training, as a
+    # validation sample drawn from the same data would. Searched for in only the samples not
+    # drawn, half the partners would be missed, and a small set's own copies pass for leakage.
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(40, 6)).astype(np.float32)
+    pairs = np.concatenate([points, points + jitter * rng.normal(size=points.shape)])
+    share, drawn = chance_copies(pairs.astype(np.float32), torch.device("cpu"), 0.995, 40) or (0, 0)
+    assert (share, drawn) == (1.0, 40)
+
+
 def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_augmentation(
     augmented_draw: tuple[ProbeReport, ProbeReport],
 ):

@@ -17,6 +17,7 @@ PROJECTED = 2048
 # Training samples drawn to measure how often copies occur by chance: the share is known to a
 # couple of points, at a fraction of the cost of the validation search on large sets.
 CHANCE_SAMPLE = 1000
+CHANCE_MIN_TRAIN = 4  # fewer training samples say nothing of how often copies occur
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,11 @@ def nearest(
     val_chunk: int = 2048,
     train_chunk: int = 16384,
     tick: Callable[[float], None] | None = None,
+    itself: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best cosine similarity of each validation sample to the training set, and its index;
-    `tick(share)` hears each chunk of validation samples done."""
+    `tick(share)` hears each chunk of validation samples done. `itself` (queries drawn from the
+    training set) holds each query's own index there, which is not a match."""
     width = int(np.prod(x_train.shape[1:]))
     generator = torch.Generator().manual_seed(0)
     projection = (
@@ -67,6 +70,7 @@ def nearest(
     where = torch.zeros(len(x_val), dtype=torch.long, device=device)
     # One similarity buffer for every block: a fresh one per block costs page faults on CPU.
     buffer = torch.empty(min(val_chunk, len(x_val)) * max(len(b) for b in train), device=device)
+    own = torch.from_numpy(itself).to(device) if itself is not None else None
     with torch.inference_mode():
         for v in range(0, len(x_val), val_chunk):
             query = prepare(x_val[v : v + val_chunk])
@@ -74,6 +78,10 @@ def nearest(
             for block in train:
                 sims = buffer[: len(query) * len(block)].view(len(query), len(block))
                 torch.mm(query, block.T, out=sims)
+                if own is not None:
+                    column = own[v : v + len(query)] - offset
+                    inside = torch.nonzero((column >= 0) & (column < len(block))).ravel()
+                    sims[inside, column[inside]] = -2.0
                 value, index = sims.max(dim=1)
                 better = value > best[v : v + len(query)]
                 best[v : v + len(query)] = torch.where(better, value, best[v : v + len(query)])
@@ -90,19 +98,21 @@ def chance_copies(
     x_train: np.ndarray, device: torch.device, threshold: float, size: int
 ) -> tuple[float, int] | None:
     """How often a sample has a copy by chance in this data: the share of `size` training
-    samples (drawn with a fixed seed) with an exact or near copy among the other training
+    samples (drawn with a fixed seed) with an exact or near copy among all the other training
     samples, and how many were drawn. Small tabular sets have many near copies of their own; a
     validation split drawn from the same data has as many, and they leak nothing that an
-    independent test set would not also hold. None when training is too small to split."""
-    size = min(size, CHANCE_SAMPLE, len(x_train) // 2)
-    if size < 2:
+    independent test set would not also hold. Each drawn sample is searched for in as many
+    training samples as a validation sample is (all but itself): searched for in fewer, it
+    finds fewer copies, and a small set's own copies would pass for leakage. None when
+    training has too few samples to say."""
+    size = min(size, CHANCE_SAMPLE, len(x_train))
+    if len(x_train) < CHANCE_MIN_TRAIN or size < 2:
         return None
-    drawn = np.zeros(len(x_train), dtype=bool)
-    drawn[np.random.default_rng(0).choice(len(x_train), size, replace=False)] = True
-    queries, rest = x_train[drawn], x_train[~drawn]
-    similarity, _ = nearest(rest, queries, device)
-    copied = exact_copies(rest, queries) | (similarity >= threshold)
-    return float(copied.mean()), size
+    drawn = np.sort(np.random.default_rng(0).choice(len(x_train), size, replace=False))
+    similarity, _ = nearest(x_train, x_train[drawn], device, itself=drawn)
+    _, inverse, counts = np.unique(_rows(x_train), return_inverse=True, return_counts=True)
+    exact = counts[inverse.ravel()][drawn] > 1
+    return float((exact | (similarity >= threshold)).mean()), size
 
 
 def find(
