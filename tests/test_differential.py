@@ -132,6 +132,30 @@ def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does(
     assert mismatch(0.0012 * 32, 0.0012)
 
 
+def test_a_checkpoint_past_a_non_finite_loss_is_not_compared_with_the_last_finite_one():
+    # Validation reported 2e11 at its last finite epoch, then NaN; the checkpoint, where the run
+    # ended, scores 4e35. The loss is not computed differently: the model went on diverging.
+    epochs = np.arange(1, 21, dtype=float)
+    train = 1.1 * np.exp(epochs)
+    val = 1.2 * np.exp(epochs)
+
+    def mismatch(last_val: float) -> bool:
+        reported = float(val[-2] if math.isnan(last_val) else last_val)
+        probe = probe_like(
+            "loss_computation_mismatch-1",
+            loss_recompute__val_reported=reported,
+            loss_recompute__val_recomputed=4e35,
+            loss_recompute__val_log_ratio=math.log(reported / 4e35),
+            loss_recompute__train_log_ratio=0.0,
+        )
+        ended = np.append(val[:-1], last_val)
+        result = diagnose(history(train, ended, probe=probe))
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert not mismatch(math.nan)
+    assert mismatch(float(val[-1]))  # finite to the end: the checkpoint is what was reported
+
+
 def test_one_significantly_shifted_feature_is_no_shift_between_the_splits():
     # With thousands of samples a test finds one of 58 input features shifted while a
     # classifier cannot tell the splits apart (AUC 0.5): preprocessing that differs between the

@@ -21,7 +21,8 @@ RECOMPUTE_MISMATCH = 0.35  # |log ratio| / 2 of reported vs recomputed loss (a f
 # nothing a loss computed differently would produce (dropout and noise do, at that level).
 MATERIAL_RECOMPUTE = 0.02
 # Checks whose flag says the training weights swung within epochs (unstable_training, loss_jump).
-UNSTABLE_CHECKS = ("stability", "nonfinite")
+NONFINITE_CHECK = "nonfinite"
+UNSTABLE_CHECKS = ("stability", NONFINITE_CHECK)
 SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the first epochs
 # ... with a log ratio that stays put: a sum against a mean or a scale on one side holds the
 # ratio to within the batches' composition (a spread of 0.02 at most in the suite's runs),
@@ -56,9 +57,11 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     """A re-evaluation recomputed a loss a factor apart from the reported one, by an amount
     that matters next to where that curve started. The training side only when training was
     stable: an epoch-mean loss averages the weights of the whole epoch, and when they swing
-    (steps that overshoot) it is no loss of the weights the epoch ended with."""
+    (steps that overshoot) it is no loss of the weights the epoch ended with. Neither side
+    when a loss went non-finite: the last finite loss reported is of weights from before,
+    not of the checkpoint."""
     p = probes.read(c.probe)
-    if p is None:
+    if p is None or check_feature(findings, NONFINITE_CHECK, "nf_any") > 0:
         return False
     unstable = any(check_flagged(findings, check) for check in UNSTABLE_CHECKS)
     sides = (
