@@ -7,8 +7,9 @@ import pytest
 
 from app.analysis.catalog import CAUSES
 from bench.scenarios.counterfactual import found, judged, label, relabelled
-from bench.scenarios.second.labels import Reruns
+from bench.scenarios.second.labels import Reruns, train_time_causes
 from bench.scenarios.second.labels import label as second_label
+from bench.scenarios.second.loop import Recipe
 
 PROBLEMS = frozenset(c.id for c in CAUSES if c.kind == "problem")
 # A run that has converged: validation flat at 0.50 for its last epochs, nothing helps.
@@ -144,3 +145,28 @@ def test_the_second_generator_labels_a_diverged_run_by_the_lower_rate_that_train
     assert truth(0.5) == {"numerical_instability", "lr_too_high"}
     assert truth(0.88) == {"numerical_instability"}
     assert truth(None) == {"numerical_instability"}
+
+
+@pytest.mark.parametrize(
+    ("recipe", "expected"),
+    [
+        (Recipe(dropout=0.1), {"regularization_train_only"}),
+        (Recipe(label_smoothing=0.2), {"regularization_train_only"}),
+        (Recipe(augment="noise"), {"augmentation_train_only"}),
+        (Recipe(batch_norm=True), {"batchnorm_mode"}),
+        (Recipe(), set()),
+    ],
+)
+def test_training_time_behaviour_is_labelled_on_every_run_that_has_it(recipe, expected):
+    # Validation 0.08 below training's 0.40 over the last epochs, and training's own loss at the
+    # end of each epoch 0.06 above the eval-mode one: training-time behaviour explains 75% of the
+    # gap, whatever cause was planted in the run, when the recipe has some; none without.
+    epochs = 9
+    result = {
+        "epochs": [{"train_loss": 0.40}] * epochs,
+        "oracle": [{"val_loss": 0.32, "end_steps": 0.40, "train_eval": 0.34}] * epochs,
+    }
+    assert train_time_causes(result, recipe.behaviour) == expected
+    # An effect of a tenth of the gap explains none of it.
+    small = {**result, "oracle": [{"val_loss": 0.32, "end_steps": 0.40, "train_eval": 0.392}]}
+    assert train_time_causes({**small, "epochs": result["epochs"][:1]}, recipe.behaviour) == set()

@@ -36,7 +36,7 @@ from bench.scenarios.suite import RUNS, plant_of
 MATCH = 1e-6  # relative difference allowed between a retrained and a stored training loss
 
 
-def _same(stored: list[dict[str, Any]], again: list[dict[str, Any]]) -> bool:
+def same_history(stored: list[dict[str, Any]], again: list[dict[str, Any]]) -> bool:
     a = [row["train_loss"] for row in stored]
     b = [row["train_loss"] for row in again]
     return len(a) == len(b) and all(
@@ -55,7 +55,7 @@ def _second(document: dict[str, Any]) -> dict[str, Any] | str | None:
     if asdict(recipe) != document["recipe"]:
         return "its plant no longer makes the stored recipe"
     result = train(data, recipe, document["seed"])
-    if not _same(document["history"]["epochs"], result["epochs"]):
+    if not same_history(document["history"]["epochs"], result["epochs"]):
         return "the retrained run differs from the stored history"
     return probe(data, recipe, result, document["seed"])
 
@@ -68,7 +68,7 @@ def _first(document: dict[str, Any]) -> dict[str, Any] | str | None:
         return planted
     split, recipe = planted
     result = train(split, recipe, document["seed"])
-    if not _same(document["history"]["epochs"], result["epochs"]):
+    if not same_history(document["history"]["epochs"], result["epochs"]):
         return "the retrained run differs from the stored history"
     return probe(split, recipe, result, document["seed"])
 

@@ -140,7 +140,9 @@ def generate(job: tuple[str, int]) -> dict[str, Any] | None:
         losses = [r["train_loss"] for r in result["epochs"]]
         finite = all(math.isfinite(x) and abs(x) <= EXPLODED for x in losses)
         again = reruns(data, recipe, seed) if finite else lowered(data, recipe, seed)
-        truth = label(result, again, {**config, "val_size": len(data.x_val)}, flags)
+        truth = label(
+            result, again, {**config, "val_size": len(data.x_val)}, {**recipe.behaviour, **flags}
+        )
         found = truth & problems
         if cause == "healthy" and len(found) == 1:
             # A control that turned out to have one problem by itself: kept as a natural

@@ -81,6 +81,31 @@ def _median_tail(values: np.ndarray, k: int = 3) -> float:
     return float(np.median(values[-k:]))
 
 
+TRAIN_TIME_CAUSES = {  # benign causes, and the recipe's behaviour each needs
+    "regularization_train_only": "regularized",
+    "augmentation_train_only": "augmented",
+    "batchnorm_mode": "batch_norm",
+}
+
+
+def train_time_causes(result: dict, behaviour: dict) -> set[str]:
+    """The benign causes true of a run: training-time behaviour the recipe has (dropout or
+    label smoothing, augmentation, batch norm) that explains the gap, i.e. the loss training
+    measured at the end of each epoch exceeds the eval-mode training loss by a share of the gap
+    and of the level over the last third."""
+    oracle = result["oracle"]
+    train = np.array([row["train_loss"] for row in result["epochs"]], dtype=float)
+    val = _arr(oracle, "val_loss")
+    late = slice(-max(2, len(val) // 3), None)
+    level = float(np.median(np.abs(np.concatenate([train, val]))))
+    train_time = float(np.mean((_arr(oracle, "end_steps") - _arr(oracle, "train_eval"))[late]))
+    if train_time <= max(
+        TRAIN_TIME_LEVEL * level, TRAIN_TIME_SHARE * abs(float(np.mean((val - train)[late])))
+    ):
+        return set()
+    return {cause for cause, needs in TRAIN_TIME_CAUSES.items() if behaviour.get(needs)}
+
+
 def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set[str]:
     """Every catalog cause that is true of this run, by counterfactual and decomposition."""
     oracle = result["oracle"]
@@ -125,17 +150,7 @@ def label(result: dict, reruns: Reruns, config: dict, recipe_flags: dict) -> set
     late = slice(-max(2, n // 3), None)
     gap = val - train
     level = float(np.median(np.abs(np.concatenate([train, val]))))
-    train_time = float(np.mean((_arr(oracle, "end_steps") - train_eval)[late]))
-    if train_time > max(
-        TRAIN_TIME_LEVEL * level, TRAIN_TIME_SHARE * abs(float(np.mean(gap[late])))
-    ):
-        for cause, flag in (
-            ("regularization_train_only", "regularized"),
-            ("augmentation_train_only", "augmented"),
-            ("batchnorm_mode", "batch_norm"),
-        ):
-            if recipe_flags.get(flag):
-                true.add(cause)
+    true |= train_time_causes(result, recipe_flags)
     early = slice(0, max(2, n // 3))
     lag = _arr(oracle, "mean_steps") - _arr(oracle, "end_steps")
     early_gap = val[early] - train[early]

@@ -48,6 +48,16 @@ class Recipe:
     lr_growth: float = 1.0
     log_steps: bool = True
 
+    @property
+    def behaviour(self) -> dict[str, bool]:
+        """What makes the training loss differ from an eval-mode pass, for the benign labels:
+        every run that has it, whatever was planted."""
+        return {
+            "regularized": self.dropout > 0 or self.label_smoothing > 0,
+            "augmented": self.augment != "none",
+            "batch_norm": self.batch_norm,
+        }
+
     def scaled_lr(self, factor: float) -> "Recipe":
         return replace(self, lr=self.lr * factor)
 

@@ -48,7 +48,7 @@ def _base(i: int, seed: int, n_val: int | None = None, **changes: Any) -> tuple[
 
 def healthy(i: int, seed: int) -> Planted:
     data, recipe = _base(i, seed, dropout=[0.0, 0.1, 0.2][i % 3])
-    return data, recipe, {}, {"regularized": recipe.dropout > 0, "batch_norm": recipe.batch_norm}
+    return data, recipe, {}, {}
 
 
 def regularization(i: int, seed: int) -> Planted:
@@ -57,13 +57,13 @@ def regularization(i: int, seed: int) -> Planted:
         recipe = replace(recipe, width=64)
     if i % 2 and data.task == "classification":
         recipe = replace(recipe, dropout=0.1, label_smoothing=0.2)
-    return data, recipe, {}, {"regularized": True, "batch_norm": recipe.batch_norm}
+    return data, recipe, {}, {}
 
 
 def augmentation(i: int, seed: int) -> Planted:
     kind, strength = [("noise", 1.0), ("shift", 1.5), ("mask", 0.35)][i % 3]
     data, recipe = _base(i, seed, augment=kind, augment_strength=strength)
-    return data, recipe, {}, {"augmented": True, "batch_norm": recipe.batch_norm}
+    return data, recipe, {}, {}
 
 
 def lag(i: int, seed: int) -> Planted:
@@ -79,7 +79,7 @@ def batchnorm(i: int, seed: int) -> Planted:
     data, recipe = _base(index, seed, batch_norm=True, shuffle=False, batch_size=16)
     if family == "signals":
         recipe = replace(recipe, arch="cnn1d")
-    return data, recipe, {}, {"batch_norm": True}
+    return data, recipe, {}, {}
 
 
 def small_val(i: int, seed: int) -> Planted:
