@@ -955,6 +955,27 @@ def test_a_signature_another_compatible_cause_produces_too_confirms_only_one_of_
     assert confidences(raw, reevaluated, 40, {}) == {"overfitting": CONFIRMED}
 
 
+def test_validation_inputs_measured_unlike_trainings_account_for_the_rise():
+    # The rise while training falls, and a re-evaluation that finds validation scoring worse in
+    # eval mode on inputs a classifier tells apart from training's: the mismatch is measured,
+    # and it makes the rise by itself (the best checkpoint gains nothing on inputs preprocessed
+    # as training's). Overfitting keeps at most its base rate; with inputs alike it is confirmed.
+    run = next(r for r in SUITE if r.name == "preprocessing_mismatch-1")
+    train, val = curves_of(run)
+
+    def scores(**changes: float | bool | None) -> dict[str, float]:
+        probe = probe_like("preprocessing_mismatch-1", **changes)
+        symptoms = assess(history(train, val, run.history.config, probe=probe)).symptoms
+        raw = {"overfitting": 0.95, "preprocessing_mismatch": 0.6}
+        return confidences(raw, symptoms, len(train), {"overfitting": 0.3})
+
+    measured = scores()
+    assert measured["preprocessing_mismatch"] >= CONFIRMED
+    assert measured["overfitting"] == pytest.approx(0.3)
+    alike = scores(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0)
+    assert alike["overfitting"] == 0.95 and "preprocessing_mismatch" not in alike
+
+
 def test_a_step_up_after_the_minimum_that_then_holds_is_no_overfitting_signature():
     # A learning-rate drop's bump: validation steps up 0.08 at epoch 21 and then holds, easing
     # down. A rise after the minimum, but no lasting upward trend: nothing keeps memorizing.

@@ -504,11 +504,17 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         excludes=_any("val_below_train", "accuracies_agree") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("split_shift"),
+        # Validation scoring worse in eval mode on inputs a classifier tells apart from
+        # training's: inputs unlike those the model was fit to, measured.
+        confirmed_by=_any("shifted_split_measured"),
         # A model growing more confident on inputs unlike those it was fit to: validation rises
-        # from its minimum while training falls, as memorization makes it. Of the runs of both
-        # generators showing that signature, 21 of 54 had a validation set preprocessed
-        # differently, whose best checkpoint gains nothing on clean data.
-        also_produces=_any("overfitting_signature"),
+        # from its minimum while training falls, as memorization makes it, and scores worse in
+        # eval mode. Of the runs of both generators showing that signature, 21 of 54 had a
+        # validation set preprocessed differently, whose best checkpoint gains nothing on clean
+        # data: measured, the mismatch accounts for the rise.
+        also_produces=_any(
+            "overfitting_signature", "val_rises_after_min", "gap_widens", "eval_val_above"
+        ),
         settle=f"{REEVALUATE}: feature means and scales of both splits compared",
     ),
     CauseSpec(

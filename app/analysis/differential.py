@@ -171,12 +171,16 @@ def _explained_away(
     confirmed: set[str],
     base_rates: Mapping[str, float],
 ) -> None:
-    """A cause compatible only through symptoms that a confirmed cause explains has nothing of
-    its own to explain: it keeps at most its base rate. Validation measured to be drawn from an
-    easier distribution accounts for validation scoring better, so noisy training labels whose
-    own signature (labels the model rejects) the re-evaluation did not find are not claimed
-    on the same evidence."""
-    explained = frozenset().union(*(g for c in confirmed for g in BY_ID[c].requires))
+    """A cause compatible only through symptoms that a confirmed cause explains (those its
+    mechanism requires, or also produces) has nothing of its own to explain: it keeps at most
+    its base rate. Validation measured to be drawn from an easier distribution accounts for
+    validation scoring better, so noisy training labels whose own signature (labels the model
+    rejects) the re-evaluation did not find are not claimed on the same evidence; validation
+    inputs measured unlike training's account for a rise after the minimum, which the best
+    checkpoint would not undo on inputs preprocessed as training's."""
+    explained = frozenset().union(
+        *(g for c in confirmed for g in (*BY_ID[c].requires, BY_ID[c].also_produces))
+    )
     for cause_id in scores:
         if cause_id in confirmed:
             continue
