@@ -259,3 +259,43 @@ def test_a_split_that_is_only_easier_has_no_wrong_regression_targets():
     noise = report.label_noise
     assert noise is not None and noise.measure == "gross_residual"
     assert noise.train_confident_wrong < 0.01 and noise.val_confident_wrong < 0.01
+
+
+def classification_probe(flipped: float, sharpness: float) -> tuple[ProbeReport, np.ndarray]:
+    """A known two-class linear model, as confident as `sharpness` makes it, scored on labels it
+    predicts except for a share `flipped` of the training labels, swapped."""
+    rng = np.random.default_rng(4)
+    weights = rng.normal(size=5).astype(np.float32)
+    weights /= np.linalg.norm(weights)
+    model = nn.Linear(5, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.from_numpy(np.stack([-weights, weights])) * sharpness / 2)
+        model.bias.zero_()
+    x_train, x_val = (rng.normal(size=(n, 5)).astype(np.float32) for n in (1000, 400))
+    y_train, y_val = ((x @ weights > 0).astype(np.int64) for x in (x_train, x_val))
+    noisy = np.flatnonzero(rng.random(1000) < flipped)
+    y_train[noisy] = 1 - y_train[noisy]
+    arrays = dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
+    train_loader, val_loader = loaders(arrays)
+    return probe(model, train_loader, val_loader, permutations=50), noisy
+
+
+def test_heavy_label_noise_in_two_classes_is_found_where_the_model_is_not_confident():
+    # 30% of the training labels swapped, and a model as unsure as one trained on them (its
+    # logit is 1.5 x the signed distance to the boundary). It gives a swapped label 0.1 or less
+    # on few samples, but at most a third of the class it predicts on about half of them:
+    # rejected. Validation's labels are all the model's own.
+    report, noisy = classification_probe(0.3, 1.5)
+    noise = report.label_noise
+    assert noise is not None and noise.measure == "rejected_label"
+    share = len(noisy) / 1000
+    assert 0.3 * share < noise.train_confident_wrong < 0.7 * share
+    assert noise.val_confident_wrong == 0.0
+    assert noise.examples and set(noise.examples) <= set(noisy.tolist())
+
+
+def test_a_split_of_hard_samples_with_right_labels_has_none_rejected():
+    # Labels the model predicts, however close to the boundary: nothing is rejected.
+    report, _ = classification_probe(0.0, 1.5)
+    assert report.label_noise is not None
+    assert report.label_noise.train_confident_wrong == report.label_noise.val_confident_wrong == 0

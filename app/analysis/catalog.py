@@ -591,8 +591,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "reeval_loss",
         ),
         _fixed(
-            "Look for training samples the model confidently assigns to another class, or "
-            "in regression misses by far (re-evaluation does this), and relabel or drop them.",
+            "Look for training samples whose label the model finds far less likely than the "
+            "class it predicts, or in regression misses by far (re-evaluation does this), and "
+            "relabel or drop them.",
         ),
         requires=(
             VAL_BELOW_SUSTAINED
@@ -604,7 +605,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # before augmentation): wrong training labels, measured.
         confirmed_by=_any("noisy_labels"),
         claimed_with=BEYOND_LAG | _any("high_plateau", "noisy_labels", "eval_val_below"),
-        settle=f"{REEVALUATE}: training labels the model confidently rejects",
+        settle=f"{REEVALUATE}: training labels the model rejects",
     ),
     CauseSpec(
         "overfitting",

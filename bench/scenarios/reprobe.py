@@ -4,6 +4,7 @@
     python -m bench.scenarios.reprobe augmented   # runs with a measured augmentation
     python -m bench.scenarios.reprobe copies      # runs whose validation has copies in training
     python -m bench.scenarios.reprobe regression  # runs of a regression task
+    python -m bench.scenarios.reprobe classification  # runs of a classification task
 
 Each run is retrained from its stored recipe and seed (the runs are deterministic; the run is
 checked against its stored history and left alone if it differs) and only its probe report is
@@ -21,6 +22,9 @@ replaced: labels and histories stay. Two fixes needed it:
   validation has copies can change.
 - `regression`: until the probe counted gross residuals as rejected labels, regression runs
   had no label-noise measure at all.
+- `classification`: until the probe counted labels the model finds at most a third as likely
+  as the class it predicts, it counted only confident rejections, which a model trained on
+  heavy label noise in few classes never makes.
 """
 
 import json
@@ -98,8 +102,8 @@ def _copies(path: Path) -> bool:
     return bool(leakage.get("near_duplicates"))
 
 
-def _regression(path: Path) -> bool:
-    return bool((json.loads(path.read_text()).get("probe") or {}).get("task") == "regression")
+def _task(path: Path) -> str | None:
+    return (json.loads(path.read_text()).get("probe") or {}).get("task")
 
 
 def main() -> None:
@@ -110,10 +114,13 @@ def main() -> None:
         paths = [p for p in sorted(RUNS.glob("*.json")) if _augmented(p)]
     elif which == "copies":
         paths = [p for p in sorted(RUNS.glob("*.json")) if _copies(p)]
-    elif which == "regression":
-        paths = [p for p in sorted(RUNS.glob("*.json")) if _regression(p)]
+    elif which in ("regression", "classification"):
+        paths = [p for p in sorted(RUNS.glob("*.json")) if _task(p) == which]
     else:
-        sys.exit("usage: python -m bench.scenarios.reprobe second|augmented|copies|regression")
+        sys.exit(
+            "usage: python -m bench.scenarios.reprobe "
+            "second|augmented|copies|regression|classification"
+        )
     with ProcessPoolExecutor(2) as pool:
         for line in pool.map(reprobe, paths):
             print(line, flush=True)

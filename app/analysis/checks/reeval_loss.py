@@ -1,10 +1,10 @@
-"""The loss recomputed from the checkpoint, and labels the model confidently rejects
+"""The loss recomputed from the checkpoint, and labels the model rejects
 (re-evaluation items 8 and 9).
 
 A reported loss far from the recomputed one (by a constant factor such as the batch size) means
 the loss is computed differently from how the model scores; a training set holding many more
-samples the model confidently assigns to another class (in regression, misses by a gross residual)
-than the validation set means label noise.
+samples whose label the model finds far less likely than the class it predicts (in regression,
+misses by a gross residual) than the validation set means label noise.
 """
 
 import numpy as np
@@ -18,6 +18,8 @@ CHECK = "reeval_loss"
 FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_excess")
 REJECTED = {  # how the probe counted a label the model rejects
     "confident_wrong": "are confidently assigned to another class than their label",
+    "rejected_label": "have a label the model finds at most a third as likely as the class "
+    "it predicts",
     "gross_residual": "miss their target by more than "
     f"{GROSS_RESIDUAL_SCALES:g} robust scales of the residuals",
 }

@@ -134,15 +134,17 @@ class LossRecompute(Strict):
 
 
 GROSS_RESIDUAL_SCALES = 3.0  # a regression residual beyond this many robust scales is gross
+REJECTED_SHARE = 1 / 3  # a label at most this share of the predicted class's probability
 
 
 class LabelNoise(Strict):
-    measure: Literal["confident_wrong", "gross_residual"] = Field(
+    measure: Literal["confident_wrong", "rejected_label", "gross_residual"] = Field(
         "confident_wrong",
-        description="What counts as a rejected label: for classification, a sample the model "
-        "confidently assigns to another class; for regression, a residual beyond "
-        f"{GROSS_RESIDUAL_SCALES:g} robust scales of the two splits' residuals. Reports that "
-        "did not say measured the first.",
+        description="What counts as a rejected label. Classification: `rejected_label`, the "
+        f"label at most {REJECTED_SHARE:.3g} of the predicted class's probability "
+        "(`confident_wrong`, in older reports and those that did not say: another class at "
+        "least 0.5 and the label at most 0.1). Regression: `gross_residual`, a residual beyond "
+        f"{GROSS_RESIDUAL_SCALES:g} robust scales of the two splits' residuals.",
     )
     train_confident_wrong: Probability = Field(
         description="Share of training samples whose label the model rejects (see measure)."
