@@ -560,32 +560,30 @@ def test_a_reevaluation_that_finds_no_copies_refutes_leakage():
     assert "data_leakage" not in ids(result)
 
 
+def near_copies(copies: float, rest: float, **more: float):
+    """A leakage plant's re-evaluation finding half of validation near-copied in training, the
+    model scoring those `copies` and the rest `rest`."""
+    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
+    assert run.history.probe and run.history.probe.leakage
+    probe = probe_like(
+        run.name,
+        leakage__exact_duplicates=0,
+        leakage__near_duplicates=run.history.probe.n_val // 2,
+        leakage__leaked_fraction=0.5,
+        leakage__leaked_val_loss=copies,
+        leakage__clean_val_loss=rest,
+        **more,
+    )
+    return assess(History(**{**run.history.__dict__, "probe": probe}))
+
+
 def test_near_copies_the_model_scores_no_better_leak_nothing():
     # Small tabular sets hold near-identical samples on both sides of any split; they leak only
     # what the model learned from them.
-    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
-    assert run.history.probe and run.history.probe.leakage
-    n_val = run.history.probe.n_val
-    harmless = probe_like(
-        run.name,
-        leakage__exact_duplicates=0,
-        leakage__near_duplicates=n_val // 2,
-        leakage__leaked_fraction=0.5,
-        leakage__leaked_val_loss=0.9,
-        leakage__clean_val_loss=0.8,
-    )
-    a = assess(History(**{**run.history.__dict__, "probe": harmless}))
+    a = near_copies(0.9, 0.8)
     assert not a.symptoms["duplicates"].present
     assert "data_leakage" not in a.scores
-    scored_better = probe_like(
-        run.name,
-        leakage__exact_duplicates=0,
-        leakage__near_duplicates=n_val // 2,
-        leakage__leaked_fraction=0.5,
-        leakage__leaked_val_loss=0.1,
-        leakage__clean_val_loss=0.8,
-    )
-    b = assess(History(**{**run.history.__dict__, "probe": scored_better}))
+    b = near_copies(0.1, 0.8)
     assert b.symptoms["duplicates"].present and b.scores["data_leakage"] >= LEAK_CONFIRMED
 
 
@@ -604,19 +602,7 @@ def test_near_copies_leak_when_the_model_scores_them_measurably_better(
     # A validation set drawn from the dense, easy part of the data has near copies in training
     # beyond chance; the model learned nothing from them that it did not learn from their
     # neighbours, and scores them like the rest of validation.
-    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
-    assert run.history.probe and run.history.probe.leakage
-    n_val = run.history.probe.n_val
-    probe = probe_like(
-        run.name,
-        leakage__exact_duplicates=0,
-        leakage__near_duplicates=n_val // 2,
-        leakage__leaked_fraction=0.5,
-        leakage__leaked_val_loss=copies,
-        leakage__clean_val_loss=rest,
-        leakage__p_value=p_value,
-    )
-    a = assess(History(**{**run.history.__dict__, "probe": probe}))
+    a = near_copies(copies, rest, leakage__p_value=p_value)
     assert a.symptoms["duplicates"].present is leaks
 
 
