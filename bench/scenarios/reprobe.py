@@ -8,7 +8,7 @@
 
 Each run is retrained from its stored recipe and seed (the runs are deterministic; the run is
 checked against its stored history and left alone if it differs) and only its probe report is
-replaced: labels and histories stay. Two fixes needed it:
+replaced: labels and histories stay. These fixes needed it:
 - `second`: until the generator kept a copy of the model where the logged run ended, its probe
   re-evaluated the model after the counterfactual continuation (the extra epochs that label
   "not converged"), which the history never shows: a run early-stopped at epoch 2 was
