@@ -70,7 +70,7 @@ class Probe:
     val_recompute_diff: float | None
     noise_train: float | None  # share of training labels the model rejects...
     noise_val: float | None  # ...and of validation labels
-    noise_measure: str | None  # how: "confident_wrong" (classification) or "gross_residual"
+    noise_measure: str | None  # how (LabelNoise.measure): rejected_label, gross_residual, ...
 
     @property
     def train_eval_raw(self) -> float:

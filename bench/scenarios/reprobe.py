@@ -33,9 +33,13 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.scenarios.suite import RUNS, plant_of
+
+if TYPE_CHECKING:
+    from bench.scenarios.second.data import Data
+    from bench.scenarios.second.loop import Recipe
 
 MATCH = 1e-6  # relative difference allowed between a retrained and a stored training loss
 
@@ -49,15 +53,25 @@ def same_history(stored: list[dict[str, Any]], again: list[dict[str, Any]]) -> b
     )
 
 
-def _second(document: dict[str, Any]) -> dict[str, Any] | str | None:
-    from bench.scenarios.second.generate import probe
-    from bench.scenarios.second.loop import train
+def replant_second(document: dict[str, Any]) -> "tuple[Data, Recipe] | str":
+    """A second-generator run's data and recipe, remade by its plant, or why they cannot be."""
     from bench.scenarios.second.plants import PLANTS
 
     cause, variant = plant_of(document["name"])
     data, recipe, _, _ = PLANTS[cause](variant, document["seed"])
     if asdict(recipe) != document["recipe"]:
         return "its plant no longer makes the stored recipe"
+    return data, recipe
+
+
+def _second(document: dict[str, Any]) -> dict[str, Any] | str | None:
+    from bench.scenarios.second.generate import probe
+    from bench.scenarios.second.loop import train
+
+    planted = replant_second(document)
+    if isinstance(planted, str):
+        return planted
+    data, recipe = planted
     result = train(data, recipe, document["seed"])
     if not same_history(document["history"]["epochs"], result["epochs"]):
         return "the retrained run differs from the stored history"

@@ -12,26 +12,24 @@ training-time causes are recomputed; the reruns behind every other label are not
 
 import json
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
-from bench.scenarios.reprobe import same_history
+from bench.scenarios.reprobe import replant_second, same_history
 from bench.scenarios.second.labels import TRAIN_TIME_CAUSES, train_time_causes
-from bench.scenarios.suite import RUNS, plant_of
+from bench.scenarios.suite import RUNS
 
 
 def relabel(path: Path) -> str:
     import torch
 
     from bench.scenarios.second.loop import train
-    from bench.scenarios.second.plants import PLANTS
 
     torch.set_num_threads(1)
     document = json.loads(path.read_text())
-    cause, variant = plant_of(document["name"])
-    data, recipe, _, _ = PLANTS[cause](variant, document["seed"])
-    if asdict(recipe) != document["recipe"]:
-        return f"{path.name}: its plant no longer makes the stored recipe; left as it was"
+    planted = replant_second(document)
+    if isinstance(planted, str):
+        return f"{path.name}: {planted}; left as it was"
+    data, recipe = planted
     if not any(recipe.behaviour.values()):
         return f"{path.name}: nothing trains differently"
     result = train(data, recipe, document["seed"])
