@@ -188,6 +188,25 @@ def test_an_early_end_after_a_small_bump_is_premature_stopping():
     assert early_stop.check(curves(decay(E), decay(E))).status == "passed"
 
 
+def test_a_stop_the_config_declares_is_judged_against_the_validation_noise():
+    # A small, noisy validation set still falling: early stopping with a patience of 1 fires
+    # on a bump of about 15% of the loss level, within twice the curve's own epoch-to-epoch
+    # jitter (9% of the level) but above the fixed share a run not known to be stopped needs.
+    rng = np.random.default_rng(3)
+    val = decay(E[:12], tau=5) * (1 + 0.05 * rng.standard_normal(12))
+    val[-1] = val[:-1].min() * 1.25
+    run = (decay(E[:12], tau=4), val)
+    declared = {"early_stopping_patience": 1, "epochs": 40}
+    assert early_stop.check(curves(*run, config=declared)).status == "flagged"
+    # Not declared, or declared but the run went on to its planned end: the fixed share holds.
+    assert early_stop.check(curves(*run)).status == "passed"
+    planned = {"early_stopping_patience": 1, "epochs": 12}
+    assert early_stop.check(curves(*run, config=planned)).status == "passed"
+    # A rise far beyond the noise is a real turn, not a bump to stop on.
+    val[-1] = val[:-1].min() * 2
+    assert early_stop.check(curves(*run, config=declared)).status == "passed"
+
+
 def test_little_progress_from_the_start_is_flagged():
     flat = 2.3 - 0.001 * E
     found = progress.check(curves(flat, flat, config={"num_classes": 10}))

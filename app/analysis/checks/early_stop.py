@@ -5,13 +5,32 @@ import numpy as np
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
-from app.analysis.stats import theil_sen
+from app.analysis.stats import noise_sigma, theil_sen
 from app.analysis.wording import count
 
 PATIENCE_MAX = 5  # epochs after the best: what an early-stopping patience usually is
 SMALL_BUMP = 0.05  # a rise above the best this small (share of the level) is noise
 STILL_FALLING = 0.01  # validation falling this share of the level per epoch before the best
+# A run the config says early stopping ended (it stopped its patience after its best, before the
+# planned epochs) stopped on whatever bump came: judged against the curve's own epoch-to-epoch
+# noise, not the fixed share, which is there to keep an ordinary wiggle at the end of a run that
+# was never stopped from reading as a stop.
+BUMP_SIGMAS = 2.0
 FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
+
+
+def _stopped_by_patience(c: Curves, epochs: np.ndarray, tail: int) -> bool:
+    """Whether the config's early stopping ended the run: it ended `early_stopping_patience`
+    evaluations after its best, before the epochs the config plans (when it says)."""
+    patience, planned = c.config.get("early_stopping_patience"), c.config.get("epochs")
+    if isinstance(patience, bool) or not isinstance(patience, int | float) or patience < 1:
+        return False
+    unfinished = (
+        isinstance(planned, bool)
+        or not isinstance(planned, int | float)
+        or float(epochs[-1]) < float(planned)
+    )
+    return tail == int(patience) and unfinished
 
 
 def check(c: Curves) -> Finding:
@@ -25,15 +44,18 @@ def check(c: Curves) -> Finding:
     best = int(np.argmin(val))
     tail = len(val) - 1 - best
     bump = float((val[-1] - val[best]) / level)
+    small = SMALL_BUMP
+    if _stopped_by_patience(c, epochs, tail):
+        small = max(SMALL_BUMP, BUMP_SIGMAS * noise_sigma(val) / level)
     window = slice(max(0, best - 5), best + 1)
     pre = -theil_sen(epochs[window], val[window]) / level if best >= 2 else 0.0
     features = {
         "es_tail_short": float(1 <= tail <= PATIENCE_MAX),
-        "es_bump_small": float(0 < bump < SMALL_BUMP),
+        "es_bump_small": float(0 < bump < small),
         "es_pre_slope": float(np.clip(pre * 10, -2, 2)),
         "es_best_late": best / (len(val) - 1),
     }
-    flagged = 1 <= tail <= PATIENCE_MAX and 0 < bump < SMALL_BUMP and pre > STILL_FALLING
+    flagged = 1 <= tail <= PATIENCE_MAX and 0 < bump < small and pre > STILL_FALLING
     ended = (
         f"the run ends {count(tail, 'epoch')} after its best validation loss (epoch "
         f"{epochs[best]:g}), {bump:.1%} of the level above it"
@@ -47,7 +69,7 @@ def check(c: Curves) -> Finding:
         )
     elif tail == 0:
         detail = f"not stopped early: validation loss is lowest at the last epoch ({epochs[-1]:g})"
-    elif bump >= SMALL_BUMP:
+    elif bump >= small:
         detail = f"not premature: {ended}, a rise larger than noise"
     else:
         detail = (
