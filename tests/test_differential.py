@@ -1053,6 +1053,32 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     assert confidences(sure, symptoms, 7, {})["lr_too_low"] > UNCLAIMED
 
 
+def test_a_model_left_at_chance_by_a_usual_rate_cannot_fit():
+    # Four classes, both losses settle at ln 4 from above: the model learned nothing. At Adam's
+    # usual rate the steps could move a model that can learn, so it cannot fit the training
+    # set; a rate ten thousand times lower, or batch norm the config declares, explains it too.
+    e = np.arange(1, 26, dtype=float)
+    train = math.log(4) + 0.18 * np.exp(-e / 6)
+    val = math.log(4) + 0.1 * np.exp(-e / 6) - 0.006
+
+    def diagnosed(config):
+        symptoms = assess(history(train, val, {"num_classes": 4, **config})).symptoms
+        result = diagnose(history(train, val, {"num_classes": 4, **config}))
+        return present(symptoms), {c.id: c.confidence for c in result.causes}
+
+    found, causes = diagnosed({"optimizer": "adam", "learning_rate": 3e-3})
+    assert "at_chance_at_a_usual_rate" in found
+    assert max(causes, key=causes.__getitem__) == "underfitting" and causes["underfitting"] >= 0.8
+    for other in (
+        {"optimizer": "adam", "learning_rate": 1e-7},
+        {"optimizer": "adam", "learning_rate": 3e-3, "batch_norm": True},
+        {},
+    ):
+        found, causes = diagnosed(other)
+        assert "at_chance" in found and "at_chance_at_a_usual_rate" not in found, other
+        assert causes.get("underfitting", 0.0) < 0.5, other
+
+
 def test_training_targets_the_model_grossly_misses_confirm_label_noise():
     # A regression whose validation loss sits 8x below training's for the whole run: an easier
     # validation set, leaked samples or wrong training targets could each do it. The checkpoint

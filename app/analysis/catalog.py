@@ -301,6 +301,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             ANY_GAP | BEYOND_LAG | _any("noisy_validation", "train_time_effect", "at_chance"),
         ),
         excludes=EXPLODED | NOT_A_LOSS,
+        # Batch statistics of small or non-i.i.d. batches can keep a model from leaving chance
+        # at a usual rate, as an unfittable model does.
+        also_produces=_any("at_chance_at_a_usual_rate"),
         settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),
     CauseSpec(
@@ -675,6 +678,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("high_plateau", "at_chance", "train_stuck"),),
         excludes=EXPLODED | NOT_A_LOSS,
+        # Ending at chance at a usual learning rate: the steps could move a model that can fit.
+        confirmed_by=_any("at_chance_at_a_usual_rate"),
         settle="the config key num_classes, or a larger model trained on the same data",
     ),
     CauseSpec(

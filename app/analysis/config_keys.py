@@ -84,6 +84,12 @@ def declares_augmentation(config: Mapping[str, object]) -> bool:
     return _flag(config, "augmentation") > 0 or _flag(config, "mixup") > 0
 
 
+def declares_batch_norm(config: Mapping[str, object]) -> bool:
+    """Whether the config declares batch-norm layers, whose batch statistics differ between
+    training and evaluation."""
+    return _flag(config, "batch_norm") > 0
+
+
 def config_finding(config: Mapping[str, object]) -> Finding:
     dropout = _number(config, "dropout") or 0.0
     smoothing = _number(config, "label_smoothing") or 0.0
@@ -92,7 +98,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
     patience = _number(config, "early_stopping_patience")
     aggregation = str(config.get("train_loss_aggregation", "epoch_mean")).lower()
     reduction = str(config.get("loss_reduction", "mean")).lower()
-    batch_norm = _flag(config, "batch_norm")
+    batch_norm = float(declares_batch_norm(config))
     features = {
         "cfg_dropout": min(dropout, 1.0),
         "cfg_label_smoothing": min(smoothing * 5, 1.0),

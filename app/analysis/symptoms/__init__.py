@@ -69,6 +69,12 @@ class Combined:
 # - A training loss that keeps creeping down at the pace it has kept, at a rate ten times below
 #   the usual one, is what causes.md calls a learning rate too low: ten times the rate is still
 #   a usual one and would have gone faster.
+# - A model that ends at chance at a usual learning rate (within ten times below and thirty
+#   times above the optimizer's usual one), its losses finite and never collapsing there from
+#   below, was given steps that move a model that can learn: it cannot fit the training set
+#   (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
+#   non-i.i.d. batches holds a model at chance too: not where the config declares it. All 8 such
+#   runs of both generators were underfit (the 3 that declare batch norm are its plants).
 COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
@@ -79,6 +85,11 @@ COMBINED = (
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
+    Combined(
+        "at_chance_at_a_usual_rate",
+        ("at_chance", "lr_usual"),
+        unless=("nonfinite", "loss_exploded", "collapsed_to_chance", "declares_batch_norm"),
+    ),
 )
 
 

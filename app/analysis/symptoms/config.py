@@ -7,6 +7,7 @@ import math
 from app.analysis.config_keys import (
     TYPICAL_LR,
     declares_augmentation,
+    declares_batch_norm,
     declares_regularization,
     lr_decades,
 )
@@ -67,12 +68,19 @@ def learning_rate(c: Curves) -> list[Symptom]:
         Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
         Symptom("lr_below_usual", decades <= -LR_BELOW, round(decades, 3), unit, detail),
         Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
+        Symptom(
+            "lr_usual",
+            -LR_BELOW < decades < LR_FAR_ABOVE,
+            round(decades, 3),
+            unit,
+            detail,
+        ),
     ]
 
 
 def declared_behaviour(c: Curves) -> list[Symptom]:
     """Training-time behaviour the config declares: a penalty or altered inputs that raise the
-    reported training loss above what the model scores in eval mode."""
+    reported training loss above what the model scores in eval mode, and batch-norm layers."""
     return [
         Symptom(
             symptom,
@@ -88,5 +96,6 @@ def declared_behaviour(c: Curves) -> list[Symptom]:
                 "dropout, label smoothing, an L2 term in the loss or mixup",
             ),
             ("declares_augmentation", declares_augmentation(c.config), "augmentation or mixup"),
+            ("declares_batch_norm", declares_batch_norm(c.config), "batch-norm layers"),
         )
     ]
