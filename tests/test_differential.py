@@ -360,6 +360,35 @@ def test_a_reevaluation_that_finds_a_generalization_gap_says_so_and_rules_out_dr
     assert top.kind == "problem" or "it cannot explain the end" in result.summary
 
 
+def test_dropout_that_accounts_for_the_gap_explains_it_however_small_next_to_the_loss():
+    # A loss near 0.9 on four classes, validation 0.077 below the reported training loss; in
+    # eval mode the two splits score alike, and dropout adds 0.073 to the reported loss: 8% of
+    # the loss, but all of the gap the user asks about.
+    epochs = np.arange(1, 26)
+    train = 0.93 + 0.45 * np.exp(-epochs / 4)
+    val = train - 0.077
+
+    def reevaluated(reported_train: float):
+        probe = generalization_probe(
+            0.855,
+            0.853,
+            0.06,
+            decomposition__train_time_effect__value=0.073,
+            decomposition__train_time_effect__ci_low=0.034,
+            decomposition__train_time_effect__ci_high=0.112,
+            decomposition__reported_train=reported_train,
+        )
+        return diagnose(history(train, val, {"dropout": 0.5}, probe=probe))
+
+    result = reevaluated(0.929)
+    assert "train_time_effect" in {s.id for s in result.symptoms if s.present}
+    assert ids(result)[0] == "regularization_train_only"
+    # The same effect beside a reported training loss level with validation explains no gap,
+    # and 8% of the loss is too little to count on its own.
+    result = reevaluated(0.86)
+    assert "train_time_effect" not in {s.id for s in result.symptoms if s.present}
+
+
 def test_a_cause_needs_its_own_evidence():
     # No accuracy column: accuracy and loss cannot be seen to disagree.
     for run in SUITE:

@@ -19,7 +19,11 @@ SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # significantly shifted in one run in seven, with an adversarial AUC of 0.5: significant, and
 # nothing a model notices; preprocessing that differs between the splits moves nearly all.
 SHIFT_SHARE = 0.25
-TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss
+TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss ...
+# ... or half of what the reported training loss sits above validation, where that matters: an
+# effect that accounts for most of the gap a user asks about explains it, however small next to
+# the loss (dropout adding 0.073 to a loss of 0.93 that sits 0.077 above validation).
+GAP_SHARE = 0.5
 # Per-sample losses are heavy-tailed (a few misclassified samples carry most of a validation
 # loss), so the normal interval of a mean difference can span 0 where every rank says the
 # splits differ. The shuffled-split permutation test needs no distribution: at this level it
@@ -109,6 +113,15 @@ def _material(effect: tuple[float, float, float] | None, threshold: float) -> bo
     return effect is not None and effect[1] > 0 and effect[0] >= threshold
 
 
+def _threshold(p: probes.Probe) -> float:
+    """How much training-time behaviour must add to the reported training loss to matter."""
+    share = TRAIN_TIME_SHARE * p.scale
+    if p.reported_train is None:
+        return share
+    above = p.reported_train - p.val_eval
+    return min(share, GAP_SHARE * above) if above >= MIN_GAP_REL * p.scale else share
+
+
 def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     """Validation's mean loss above (sign 1) or below (-1) what random splits of the pooled
     samples give, by the permutation test."""
@@ -127,7 +140,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     )
     train_time = p.train_time[0] if p.train_time else 0.0
     possible = trains_differently(p, findings)
-    threshold = TRAIN_TIME_SHARE * p.scale
+    threshold = _threshold(p)
     beyond = _beyond_train_mode(p, findings)
     time_sig = _material(p.train_time, threshold) and possible and beyond is None
     aug_sig = _material(p.augmentation, threshold)
