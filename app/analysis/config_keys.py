@@ -84,6 +84,14 @@ def declares_augmentation(config: Mapping[str, object]) -> bool:
     return _flag(config, "augmentation") > 0 or _flag(config, "mixup") > 0
 
 
+def planned_epochs(config: Mapping[str, object]) -> int | None:
+    """The epochs the script was set to train (config `epochs`); None when it does not say."""
+    planned = config.get("epochs")
+    if isinstance(planned, bool) or not isinstance(planned, int | float):
+        return None
+    return int(planned) if math.isfinite(planned) and planned >= 1 else None
+
+
 def declares_batch_norm(config: Mapping[str, object]) -> bool:
     """Whether the config declares batch-norm layers, whose batch statistics differ between
     training and evaluation."""

@@ -10,12 +10,12 @@ from app.analysis.config_keys import (
     declares_batch_norm,
     declares_regularization,
     lr_decades,
+    planned_epochs,
 )
 from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
 from app.analysis.wording import count
 
-PLANNED_EPOCHS_KEY = "epochs"  # config: the epochs the script was set to train
 # A configured learning rate this many decades below the optimizer's usual one (a thousand
 # times): training ten times faster is then within reach of a rate still far below the usual
 # (rerunning at lr x 10), and below even the rates pretrained models are fine-tuned at.
@@ -27,17 +27,10 @@ LR_FAR_ABOVE = math.log10(30)
 LR_BELOW = 1.0
 
 
-def _planned_epochs(c: Curves) -> int | None:
-    planned = c.config.get(PLANNED_EPOCHS_KEY)
-    if isinstance(planned, bool) or not isinstance(planned, int | float):
-        return None
-    return int(planned) if math.isfinite(planned) and planned >= 1 else None
-
-
 def schedule(c: Curves) -> list[Symptom]:
     """Whether the run trained every epoch it was set to (config `epochs`): early stopping that
     fires ends a run before its plan, so one that ran as planned was not stopped early."""
-    planned = _planned_epochs(c)
+    planned = planned_epochs(c.config)
     if planned is None or c.n == 0:
         return []
     share = c.n / planned
