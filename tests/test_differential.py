@@ -9,6 +9,7 @@ re-evaluation that measured the mechanism but did not decide.
 import copy
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from lossgap_client.probe_report import ProbeReport
 from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
-from app.analysis.diagnose import assess
+from app.analysis.diagnose import UNEXPLAINED, assess
 from app.analysis.differential import (
     CONFIRMED,
     LEAK_CONFIRMED,
@@ -25,10 +26,13 @@ from app.analysis.differential import (
     confidences,
     history_weight,
 )
+from app.analysis.document import history_from_document
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.symptoms import present
 from app.analysis.symptoms.symptom import Symptom
 from bench.scenarios.suite import RUNS, load_runs
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 SUITE = load_runs("all")
 SUITE_BY_NAME = {run.name: run for run in SUITE}
@@ -557,6 +561,18 @@ def test_a_training_that_learned_nothing_gets_its_candidate_explanations():
     # A loss that fell by a tenth over the same epochs learned something.
     moving = diagnose(history(np.linspace(0.667, 0.6, 20), None, task="regression"))
     assert not next(s for s in moving.symptoms if s.id == "train_stuck").present
+
+
+def test_every_candidate_of_a_loud_symptom_left_mostly_unexplained_is_listed():
+    # A real Keras program's record (peers/howreal/hr04): SGD on y = x^2 + 3 for 1000 epochs,
+    # the training loss 2354 -> 2312. The likelier mechanism alone (a model too weak) leaves
+    # most of it open; the user must also hear the other way to leave a training stuck.
+    document = json.loads((FIXTURES / "peers" / "howreal" / "hr04.json").read_text())
+    result = diagnose(history_from_document({"name": "hr04", **document}))
+    stuck = next(s for s in result.symptoms if s.id == "train_stuck")
+    assert set(stuck.explained_by) == {"underfitting", "lr_too_low"}
+    assert stuck.unexplained is not None and stuck.unexplained >= UNEXPLAINED
+    assert set(stuck.explained_by) <= set(ids(result))
 
 
 @pytest.mark.parametrize("name", ["overfitting-0", "overfitting-12", "lr_too_high-16"])

@@ -25,9 +25,10 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 
-ENGINE_VERSION = "0.6.0"
+ENGINE_VERSION = "0.6.1"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
-CANDIDATES = 3  # ... except this many candidate explanations of a gap nothing else explains
+CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
+UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
 # Symptoms loud enough that the user must hear their candidate explanations even when no cause
 # is likely: a gap between the curves, a training that broke, and one that learned nothing.
 FLAGGED_SYMPTOMS = (
@@ -105,8 +106,8 @@ def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
     for symptom in FLAGGED_SYMPTOMS:
         if symptom in a.symptoms and a.symptoms[symptom].present:
             candidates = _candidates(ranked, symptom)
-            if not set(candidates) & set(reported):
-                reported.extend(candidates)
+            if math.prod(1 - a.scores[c] for c in candidates if c in reported) > UNEXPLAINED:
+                reported.extend(c for c in candidates if c not in reported)
     reported.sort(key=lambda cid: -a.scores[cid])
     causes = tuple(_cause(cid, a) for cid in reported)
     return Diagnosis(
