@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from app.analysis import History, Series
+from app.analysis import History, Series, config_keys
 from app.analysis.checks import (
     convergence,
     early_stop,
@@ -205,6 +205,16 @@ def test_a_stop_the_config_declares_is_judged_against_the_validation_noise():
     # A rise far beyond the noise is a real turn, not a bump to stop on.
     val[-1] = val[:-1].min() * 2
     assert early_stop.check(curves(*run, config=declared)).status == "passed"
+
+
+@pytest.mark.parametrize("flag", [True, "yes", 0, -3, float("nan")])
+def test_a_patience_that_is_no_count_of_evaluations_declares_no_stop(flag):
+    # `early_stopping_patience: true` says early stopping was on, not after how many
+    # evaluations: neither the stop nor the short patience is read into it.
+    config = {"early_stopping_patience": flag, "epochs": 40}
+    assert config_keys.early_stopping_patience(config) is None
+    assert config_keys.config_finding(config).features["cfg_small_patience"] == 0.0
+    assert config_keys.early_stopping_patience({"early_stopping_patience": 3.0}) == 3
 
 
 def test_little_progress_from_the_start_is_flagged():

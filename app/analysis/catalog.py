@@ -302,7 +302,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         excludes=EXPLODED | NOT_A_LOSS,
         # Batch statistics of small or non-i.i.d. batches can keep a model from leaving chance
-        # at a usual rate, as an unfittable model does.
+        # at a usual rate, as an unfittable model does: where the config declares no batch norm
+        # (one that declares it never shows the symptom, which would otherwise confirm
+        # underfitting).
         also_produces=_any("at_chance_at_a_usual_rate"),
         settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),

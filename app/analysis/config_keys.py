@@ -92,6 +92,15 @@ def planned_epochs(config: Mapping[str, object]) -> int | None:
     return int(planned) if math.isfinite(planned) and planned >= 1 else None
 
 
+def early_stopping_patience(config: Mapping[str, object]) -> int | None:
+    """The evaluations without improvement after which early stopping ends the run (config
+    `early_stopping_patience`); None when the config does not say, or says a flag."""
+    patience = config.get("early_stopping_patience")
+    if isinstance(patience, bool) or not isinstance(patience, int | float):
+        return None
+    return int(patience) if math.isfinite(patience) and patience >= 1 else None
+
+
 def declares_batch_norm(config: Mapping[str, object]) -> bool:
     """Whether the config declares batch-norm layers, whose batch statistics differ between
     training and evaluation."""
@@ -103,7 +112,7 @@ def config_finding(config: Mapping[str, object]) -> Finding:
     smoothing = _number(config, "label_smoothing") or 0.0
     batch = _number(config, "batch_size")
     val_size = _number(config, "val_size")
-    patience = _number(config, "early_stopping_patience")
+    patience = early_stopping_patience(config)
     aggregation = str(config.get("train_loss_aggregation", "epoch_mean")).lower()
     reduction = str(config.get("loss_reduction", "mean")).lower()
     batch_norm = float(declares_batch_norm(config))

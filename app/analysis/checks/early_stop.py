@@ -3,7 +3,7 @@ curve that was still falling steeply."""
 
 import numpy as np
 
-from app.analysis.config_keys import planned_epochs
+from app.analysis.config_keys import early_stopping_patience, planned_epochs
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.stats import noise_sigma, theil_sen
@@ -23,10 +23,8 @@ FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
 def _stopped_by_patience(c: Curves, epochs: np.ndarray, tail: int) -> bool:
     """Whether the config's early stopping ended the run: it ended `early_stopping_patience`
     evaluations after its best, before the epochs the config plans (when it says)."""
-    patience, planned = c.config.get("early_stopping_patience"), planned_epochs(c.config)
-    if isinstance(patience, bool) or not isinstance(patience, int | float) or patience < 1:
-        return False
-    return tail == int(patience) and (planned is None or float(epochs[-1]) < planned)
+    patience, planned = early_stopping_patience(c.config), planned_epochs(c.config)
+    return tail == patience and (planned is None or float(epochs[-1]) < planned)
 
 
 def check(c: Curves) -> Finding:

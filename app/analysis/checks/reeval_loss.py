@@ -8,7 +8,7 @@ misses by a gross residual) than the validation set means label noise.
 """
 
 import numpy as np
-from lossgap_client.probe_report import GROSS_RESIDUAL_SCALES
+from lossgap_client.probe_report import GROSS_RESIDUAL_SCALES, REJECTED_SHARE
 
 from app.analysis import probe as probes
 from app.analysis.curves import Curves
@@ -18,8 +18,8 @@ CHECK = "reeval_loss"
 FEATURES = ("pr_train_logratio", "pr_val_logratio", "pr_noise_train", "pr_noise_excess")
 REJECTED = {  # how the probe counted a label the model rejects
     "confident_wrong": "are confidently assigned to another class than their label",
-    "rejected_label": "have a label the model finds at most a third as likely as the class "
-    "it predicts",
+    "rejected_label": f"have a label the model finds at most {REJECTED_SHARE:.2g} times as likely "
+    "as the class it predicts",
     "gross_residual": "miss their target by more than "
     f"{GROSS_RESIDUAL_SCALES:g} robust scales of the residuals",
 }
