@@ -333,6 +333,11 @@ def test_a_training_loss_jittering_like_one_batch_beside_a_smooth_validation_is_
     # Confirmed even when a fitted model (one that never saw this mechanism) doubts it.
     doubt = confidences({"loss_computation_mismatch": 0.01}, result.symptoms, 25, {})
     assert doubt["loss_computation_mismatch"] >= 0.9
+    # Validation jittering too (a small or hard set), at a third of training's jitter: an
+    # epoch mean of 100 batches is smoother than one instant's evaluation, never three times
+    # rougher.
+    rough = assess(history(last_batch, val * np.exp(rng.normal(0, 0.15, 25)), config=config))
+    assert "train_jitters_like_one_batch" in present(rough.symptoms)
     # Steps that overshoot move validation as much as training: no such reading.
     both = np.exp(rng.normal(0, 0.5, 25))
     overshoot = assess(history(last_batch, val * both, config=config))

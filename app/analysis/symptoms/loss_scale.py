@@ -30,7 +30,11 @@ SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the
 # as the loss falls (0.27 and more).
 SCALE_SPREAD = 0.15
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
-JITTER_RATIO = 5.0  # ... and five times as much as validation, ...
+# ... and twice as much as validation, ... (an epoch mean averages the weights of many steps and
+# is smoother than a validation loss measured at one instant: overshooting steps move both, and
+# no healthy run of either generator or real log jitters in training at even twice validation
+# in epochs of 20 batches or more)
+JITTER_RATIO = 2.0
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
 JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
