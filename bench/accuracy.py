@@ -19,10 +19,12 @@ checkpoint on its data), from the history with the config keys that declare trai
 behaviour removed (dropout, smoothing, augmentation, ...: a user who sends no config; the first
 generator declares them on every run that has them, so this view shows how much the models lean
 on the declaration), and with validation removed (the training-only models). Top-1 / top-3:
-the planted cause is the first / among the first three causes reported. First cause real: of
-the runs whose first cause is reported at >= 0.5 (a claim, not a candidate), the share where it
-is one of the run's true causes (planted or co-occurring): its complement is how often the
-engine is confidently wrong. Recall: share of true
+the planted cause is the first / among the first three causes reported; top-1 any true: the
+first cause is one of the run's true causes, planted or co-occurring (a planted leakage whose
+first cause is the half-epoch lag also at work is a top-1 miss, not a wrong answer). First cause
+real: of the runs whose first cause is reported at >= 0.5 (a claim, not a candidate), the share
+where it is one of the run's true causes (planted or co-occurring): its complement is how often
+the engine is confidently wrong. Recall: share of true
 problem causes reported at confidence >= 0.5. Healthy clean: healthy runs with no problem cause at
 >= 0.5. ECE: expected calibration error over every (run, cause) pair in ten confidence bins; ECE
 reported: the same over the causes the report lists only (a cause left out at confidence 0 is
@@ -122,6 +124,9 @@ def metrics(scored: list[Scored], view: str) -> dict[str, float]:
         "top3": top(3, planted),
         "top1_identifiable": top(1, [s for s in planted if s.run.planted & HISTORY_IDENTIFIABLE]),
         "top1_reeval_causes": top(1, [s for s in planted if s.run.planted & REEVAL_IDENTIFIABLE]),
+        "top1_any_true": float(
+            np.mean([bool(s.ranked) and s.ranked[0] in s.run.truth for s in planted])
+        ),
         "first_cause_real": float(np.mean([s.ranked[0] in s.run.truth for s in claimed])),
         "problem_recall": float((p[:, problem][problems_true] >= 0.5).mean()),
         "healthy_clean": float(
@@ -198,6 +203,7 @@ def main() -> None:
         "top3",
         "top1_identifiable",
         "top1_reeval_causes",
+        "top1_any_true",
         "first_cause_real",
         "problem_recall",
         "healthy_clean",
