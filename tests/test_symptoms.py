@@ -344,6 +344,26 @@ def test_a_training_loss_jittering_like_one_batch_beside_a_smooth_validation_is_
     assert "train_jitters_like_one_batch" not in present(overshoot.symptoms)
 
 
+def test_validation_falling_past_twice_the_floor_at_the_end_is_unfinished_training():
+    # 40 epochs of a loss falling in a straight line to the end: the last ten take validation
+    # from 0.5 to 0.3, a fifth of where it began. Continuing pays by any counterfactual
+    # measure, however unsure a fitted model is.
+    rng = np.random.default_rng(9)
+    epochs = np.arange(1, 41, dtype=float)
+    val = (1.1 - 0.02 * epochs) * (1 + rng.normal(0, 0.005, 40))
+    train = (1.05 - 0.02 * epochs) * (1 + rng.normal(0, 0.005, 40))
+    unfinished = assess(history(train, val))
+    falls = unfinished.symptoms["val_falls_past_the_floor"]
+    assert falls.present and falls.value is not None and falls.value >= 0.1
+    doubt = confidences({"not_converged": 0.2}, unfinished.symptoms, 40, {})
+    assert doubt["not_converged"] >= 0.9
+    # The same run converging: its last quarter falls a few percent of its first value, still
+    # a trend but no confirmation (the models weigh it).
+    bent = 0.3 + 0.8 * np.exp(-epochs / 5)
+    settled = assess(history(bent * 0.95, bent * (1 + rng.normal(0, 0.002, 40))))
+    assert not settled.symptoms["val_falls_past_the_floor"].present
+
+
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooting():
     # Adam at 0.1: the epoch-mean training loss falls smoothly, as a mean over many steps
     # does, while validation, measured at one instant after the last step, jumps by a fifth of

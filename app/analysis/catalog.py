@@ -801,6 +801,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("still_improving"),),
         excludes=BROKE | NOT_A_LOSS,
+        # Validation still falling by twice what "train longer" must gain to count: by the
+        # counterfactual's own measure, continuing pays.
+        confirmed_by=_any("val_falls_past_the_floor"),
         settle="more epochs from the last checkpoint",
     ),
     CauseSpec(

@@ -35,6 +35,9 @@ UNBENT_PACE = 0.5
 CONTINUE_SHARE = 0.5
 CONTINUE_EPOCHS = 5
 MIN_TREND_POINTS = 4
+# Validation still falling by twice what the counterfactual labels ask of "train longer" (5% of
+# the first validation loss) over its last quarter: continuing at even half that pace gains it.
+PAST_THE_FLOOR = 0.1
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
@@ -126,7 +129,7 @@ def _rise(c: Curves, best_epoch: float, rise: float, rises: bool, noise: str) ->
 
 def _improvement(
     c: Curves, values: np.ndarray, name: str, curve: str
-) -> tuple[Symptom, bool] | None:
+) -> tuple[Symptom, bool, float] | None:
     """The last quarter's gain, as a share of the loss level, and whether the curve creeps.
     Clear when the trend is significant (Mann-Kendall) or, in a short run where no test can be,
     when every step of the window went down, and when the gain matters: a share of the curve's
@@ -171,7 +174,7 @@ def _improvement(
         f"by {abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its "
         f"first value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
-    return symptom, creeps
+    return symptom, creeps, (fall / start if start else 0.0) if symptom.present else 0.0
 
 
 def _projected(epochs: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
@@ -199,13 +202,30 @@ def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
 
 def training_shape(c: Curves) -> list[Symptom]:
     out: list[Symptom] = []
-    train, creeps = _improvement(c, c.train, "train_still_improving", "training") or (None, False)
-    val, _ = _improvement(c, c.val, "val_still_improving", "validation") or (None, False)
+    train, creeps, _ = _improvement(c, c.train, "train_still_improving", "training") or (
+        None,
+        False,
+        0.0,
+    )
+    val, _, val_share = _improvement(c, c.val, "val_still_improving", "validation") or (
+        None,
+        False,
+        0.0,
+    )
     out.extend(s for s in (train, val) if s is not None)
     if val is None and train is not None:
         out.append(Symptom("still_improving", *fields(train)))
     elif val is not None:
         out.append(Symptom("still_improving", *fields(val)))
+        out.append(
+            Symptom(
+                "val_falls_past_the_floor",
+                val_share >= PAST_THE_FLOOR,
+                round(val_share, 4),
+                "of its first value over the last quarter",
+                val.detail,
+            )
+        )
     if train is not None:
         out.append(Symptom("train_creeps", creeps, *fields(train)[1:]))
     finite = np.isfinite(c.train)
