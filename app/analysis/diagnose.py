@@ -106,7 +106,7 @@ def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
     for symptom in FLAGGED_SYMPTOMS:
         if symptom in a.symptoms and a.symptoms[symptom].present:
             candidates = _candidates(ranked, symptom)
-            if math.prod(1 - a.scores[c] for c in candidates if c in reported) > UNEXPLAINED:
+            if math.prod(1 - a.scores[c] for c in candidates if c in reported) >= UNEXPLAINED:
                 reported.extend(c for c in candidates if c not in reported)
     reported.sort(key=lambda cid: -a.scores[cid])
     causes = tuple(_cause(cid, a) for cid in reported)

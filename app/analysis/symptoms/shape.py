@@ -127,10 +127,14 @@ def _rise(c: Curves, best_epoch: float, rise: float, rises: bool, noise: str) ->
     )
 
 
+UNMEASURED: tuple[None, bool, float] = (None, False, 0.0)  # a curve too short for `_improvement`
+
+
 def _improvement(
     c: Curves, values: np.ndarray, name: str, curve: str
 ) -> tuple[Symptom, bool, float] | None:
-    """The last quarter's gain, as a share of the loss level, and whether the curve creeps.
+    """The last quarter's gain, as a share of the loss level, whether the curve creeps, and
+    the gain as a share of the curve's first value where the curve is still improving.
     Clear when the trend is significant (Mann-Kendall) or, in a short run where no test can be,
     when every step of the window went down, and when the gain matters: a share of the curve's
     first loss (effect size, not significance: a cosine schedule's last tiny decline is
@@ -202,16 +206,8 @@ def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
 
 def training_shape(c: Curves) -> list[Symptom]:
     out: list[Symptom] = []
-    train, creeps, _ = _improvement(c, c.train, "train_still_improving", "training") or (
-        None,
-        False,
-        0.0,
-    )
-    val, _, val_share = _improvement(c, c.val, "val_still_improving", "validation") or (
-        None,
-        False,
-        0.0,
-    )
+    train, creeps, _ = _improvement(c, c.train, "train_still_improving", "training") or UNMEASURED
+    val, _, val_share = _improvement(c, c.val, "val_still_improving", "validation") or UNMEASURED
     out.extend(s for s in (train, val) if s is not None)
     if val is None and train is not None:
         out.append(Symptom("still_improving", *fields(train)))
