@@ -364,6 +364,30 @@ def test_validation_falling_past_twice_the_floor_at_the_end_is_unfinished_traini
     assert not settled.symptoms["val_falls_past_the_floor"].present
 
 
+def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stopping():
+    # Validation still falling 3% of its level an epoch when it wobbles up by less than its own
+    # noise; the config's early stopping (patience 2, 60 epochs planned) ends the run two
+    # evaluations later, at epoch 20. That is premature stopping as the catalog defines it,
+    # however unsure a fitted model is.
+    rng = np.random.default_rng(10)
+    epochs = np.arange(1, 21, dtype=float)
+    val = (0.3 + 0.9 * np.exp(-epochs / 12)) * (1 + rng.normal(0, 0.004, 20))
+    val[-2:] = val[-3] + np.array([0.004, 0.002])
+    train = 0.28 + 0.95 * np.exp(-epochs / 11)
+    config = {"early_stopping_patience": 2, "epochs": 60}
+    stopped = assess(history(train, val, config=config))
+    assert {"stopped_by_patience", "stopped_while_falling", "stopped_on_noise"} <= present(
+        stopped.symptoms
+    )
+    doubt = confidences({"premature_early_stopping": 0.2}, stopped.symptoms, 20, {})
+    assert doubt["premature_early_stopping"] >= 0.9
+    # The same curves from a run that trained all its planned epochs: nothing stopped it.
+    planned = assess(history(train, val, config={**config, "epochs": 20}))
+    assert "stopped_on_noise" not in present(planned.symptoms)
+    # Without the config's word the curves alone confirm nothing.
+    assert "stopped_on_noise" not in present(assess(history(train, val)).symptoms)
+
+
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooting():
     # Adam at 0.1: the epoch-mean training loss falls smoothly, as a mean over many steps
     # does, while validation, measured at one instant after the last step, jumps by a fifth of

@@ -829,6 +829,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("ended_after_bump"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("ran_as_planned"),
+        confirmed_by=_any("stopped_on_noise"),
         settle="the config keys epochs and early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(

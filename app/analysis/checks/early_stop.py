@@ -20,6 +20,15 @@ BUMP_SIGMAS = 2.0
 FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
 
 
+def stopped_by_patience(c: Curves) -> bool:
+    """Whether the config's early stopping ended the run (see `_stopped_by_patience`)."""
+    finite = np.isfinite(c.val)
+    if not finite.any():
+        return False
+    val = c.val[finite]
+    return _stopped_by_patience(c, c.epoch[finite], len(val) - 1 - int(np.argmin(val)))
+
+
 def _stopped_by_patience(c: Curves, epochs: np.ndarray, tail: int) -> bool:
     """Whether the config's early stopping ended the run: it ended `early_stopping_patience`
     evaluations after its best, before the epochs the config plans (when it says)."""

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
-from app.analysis.symptoms.config import declared_behaviour, learning_rate, schedule
+from app.analysis.symptoms.config import (
+    declared_behaviour,
+    early_stopping,
+    learning_rate,
+    schedule,
+)
 from app.analysis.symptoms.findings import from_checks
 from app.analysis.symptoms.gap import gap_symptoms, gap_trend
 from app.analysis.symptoms.loss_scale import loss_scale
@@ -33,6 +38,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *validation_shape(c),
         *training_shape(c),
         *schedule(c),
+        *early_stopping(c),
         *learning_rate(c),
         *declared_behaviour(c),
         *from_checks(findings),
@@ -85,6 +91,7 @@ COMBINED = (
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
+    Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),

@@ -4,11 +4,13 @@ from the optimizer's usual one, and training-time behaviour it declares.
 
 import math
 
+from app.analysis.checks.early_stop import stopped_by_patience
 from app.analysis.config_keys import (
     TYPICAL_LR,
     declares_augmentation,
     declares_batch_norm,
     declares_regularization,
+    early_stopping_patience,
     lr_decades,
     planned_epochs,
 )
@@ -41,6 +43,26 @@ def schedule(c: Curves) -> list[Symptom]:
             round(share, 4),
             "of the planned epochs",
             f"{count(c.n, 'epoch')} logged of the {planned} the config plans",
+        )
+    ]
+
+
+def early_stopping(c: Curves) -> list[Symptom]:
+    """Whether the config's early stopping ended the run: it ends its `early_stopping_patience`
+    evaluations after its best, before the `epochs` it plans (when the config says)."""
+    patience = early_stopping_patience(c.config)
+    if patience is None:
+        return []
+    stopped = stopped_by_patience(c)
+    return [
+        Symptom(
+            "stopped_by_patience",
+            stopped,
+            float(patience),
+            "evaluations of patience",
+            f"the run {'ends' if stopped else 'does not end'} {count(patience, 'evaluation')} "
+            "after its best validation loss, as early stopping with the configured patience "
+            "would",
         )
     ]
 

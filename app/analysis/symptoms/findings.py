@@ -127,4 +127,11 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             "epochs after the best validation loss",
             detail("early_stop"),
         ),
+        Symptom(
+            "stopped_while_falling",
+            flagged("early_stop"),
+            statistic("early_stop"),
+            "epochs after the best validation loss",
+            detail("early_stop"),
+        ),
     ]
