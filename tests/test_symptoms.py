@@ -381,6 +381,11 @@ def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stoppin
     )
     doubt = confidences({"premature_early_stopping": 0.2}, stopped.symptoms, 20, {})
     assert doubt["premature_early_stopping"] >= 0.9
+    # The report says which cause the symptom is, and leaves little of it unexplained.
+    report = diagnose(history(train, val, config=config))
+    symptom = next(s for s in report.symptoms if s.id == "stopped_on_noise")
+    assert symptom.explained_by == ("premature_early_stopping",)
+    assert symptom.unexplained is not None and symptom.unexplained <= 0.1
     # The same curves from a run that trained all its planned epochs: nothing stopped it.
     planned = assess(history(train, val, config={**config, "epochs": 20}))
     assert "stopped_on_noise" not in present(planned.symptoms)

@@ -145,8 +145,11 @@ def _accounted(scores: Mapping[str, float], found: frozenset[str]) -> frozenset[
 
 
 def explains(spec: CauseSpec, symptom: str) -> bool:
-    """Whether the cause's mechanism is one way to produce this symptom."""
-    return any(symptom in group for group in spec.requires)
+    """Whether the cause's mechanism is one way to produce this symptom: one it needs, one
+    that is the cause by definition, or one it also produces."""
+    return symptom in spec.confirmed_by | spec.also_produces or any(
+        symptom in group for group in spec.requires
+    )
 
 
 def _the_rest(scores: dict[str, float], found: frozenset[str]) -> None:
