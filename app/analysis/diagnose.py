@@ -25,7 +25,7 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 
-ENGINE_VERSION = "0.6.1"
+ENGINE_VERSION = "0.6.2"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
