@@ -386,6 +386,9 @@ def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stoppin
     symptom = next(s for s in report.symptoms if s.id == "stopped_on_noise")
     assert symptom.explained_by == ("premature_early_stopping",)
     assert symptom.unexplained is not None and symptom.unexplained <= 0.1
+    # The config's stop alone is a fact no cause in the catalog produces: nothing left open.
+    fact = next(s for s in report.symptoms if s.id == "stopped_by_patience")
+    assert fact.present and fact.explained_by == () and fact.unexplained is None
     # The same curves from a run that trained all its planned epochs: nothing stopped it.
     planned = assess(history(train, val, config={**config, "epochs": 20}))
     assert "stopped_on_noise" not in present(planned.symptoms)

@@ -15,7 +15,7 @@ import numpy as np
 from app.analysis import differential
 from app.analysis import model as cause_model
 from app.analysis import probe as probes
-from app.analysis.catalog import BY_ID, TRAINING_CURVE_CAUSES
+from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
 from app.analysis.config_keys import config_finding
 from app.analysis.curves import Curves, prepare
@@ -138,9 +138,12 @@ def _candidates(ranked: list[str], symptom: str) -> list[str]:
 
 
 def _symptom_report(a: Assessment, ranked: list[str], symptom_id: str) -> SymptomReport:
+    """A present symptom with the causes that can produce it; one that no cause in the catalog
+    produces (a fact that qualifies others: the configured rate, accuracies that agree) has no
+    remainder to leave unexplained."""
     s = a.symptoms[symptom_id]
-    if not s.present:
-        return SymptomReport(s.id, False, s.value, s.unit, s.detail)
+    if not s.present or not any(differential.explains(spec, symptom_id) for spec in CAUSES):
+        return SymptomReport(s.id, bool(s.present), s.value, s.unit, s.detail)
     candidates = _candidates(ranked, symptom_id)
     unexplained = math.prod(1 - a.scores[cid] for cid in candidates)
     settle = "; ".join(dict.fromkeys(BY_ID[cid].settle for cid in candidates if BY_ID[cid].settle))

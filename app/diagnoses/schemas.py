@@ -39,7 +39,9 @@ class SymptomOut(BaseModel):
         default=[], description="Causes that can produce it, most likely first (when present)."
     )
     unexplained: float | None = Field(
-        default=None, description="Probability that none of `explained_by` is at work."
+        default=None,
+        description="Probability that none of `explained_by` is at work; null for a symptom "
+        "no catalog cause produces.",
     )
     settle: str = Field(default="", description="What measurement would settle it.")
 
