@@ -84,21 +84,23 @@ def declares_augmentation(config: Mapping[str, object]) -> bool:
     return _flag(config, "augmentation") > 0 or _flag(config, "mixup") > 0
 
 
+def _count(config: Mapping[str, object], key: str) -> int | None:
+    """A count of one or more the config states; None when it does not, or states a flag."""
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if math.isfinite(value) and value >= 1 else None
+
+
 def planned_epochs(config: Mapping[str, object]) -> int | None:
     """The epochs the script was set to train (config `epochs`); None when it does not say."""
-    planned = config.get("epochs")
-    if isinstance(planned, bool) or not isinstance(planned, int | float):
-        return None
-    return int(planned) if math.isfinite(planned) and planned >= 1 else None
+    return _count(config, "epochs")
 
 
 def early_stopping_patience(config: Mapping[str, object]) -> int | None:
     """The evaluations without improvement after which early stopping ends the run (config
     `early_stopping_patience`); None when the config does not say, or says a flag."""
-    patience = config.get("early_stopping_patience")
-    if isinstance(patience, bool) or not isinstance(patience, int | float):
-        return None
-    return int(patience) if math.isfinite(patience) and patience >= 1 else None
+    return _count(config, "early_stopping_patience")
 
 
 def declares_batch_norm(config: Mapping[str, object]) -> bool:

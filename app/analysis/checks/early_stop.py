@@ -21,19 +21,15 @@ FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
 
 
 def stopped_by_patience(c: Curves) -> bool:
-    """Whether the config's early stopping ended the run (see `_stopped_by_patience`)."""
+    """Whether the config's early stopping ended the run: it ended `early_stopping_patience`
+    evaluations after its best, before the epochs the config plans (when it says)."""
     finite = np.isfinite(c.val)
     if not finite.any():
         return False
     val = c.val[finite]
-    return _stopped_by_patience(c, c.epoch[finite], len(val) - 1 - int(np.argmin(val)))
-
-
-def _stopped_by_patience(c: Curves, epochs: np.ndarray, tail: int) -> bool:
-    """Whether the config's early stopping ended the run: it ended `early_stopping_patience`
-    evaluations after its best, before the epochs the config plans (when it says)."""
+    tail = len(val) - 1 - int(np.argmin(val))
     patience, planned = early_stopping_patience(c.config), planned_epochs(c.config)
-    return tail == patience and (planned is None or float(epochs[-1]) < planned)
+    return tail == patience and (planned is None or float(c.epoch[finite][-1]) < planned)
 
 
 def check(c: Curves) -> Finding:
@@ -48,7 +44,7 @@ def check(c: Curves) -> Finding:
     tail = len(val) - 1 - best
     bump = float((val[-1] - val[best]) / level)
     small = SMALL_BUMP
-    if _stopped_by_patience(c, epochs, tail):
+    if stopped_by_patience(c):
         small = max(SMALL_BUMP, BUMP_SIGMAS * noise_sigma(val) / level)
     window = slice(max(0, best - 5), best + 1)
     pre = -theil_sen(epochs[window], val[window]) / level if best >= 2 else 0.0

@@ -158,6 +158,7 @@ def _improvement(
         window = f"{slowing}, over {horizon:g} more epochs,"
     gain = fall / c.level()
     start = abs(float(y[0]))
+    of_start = fall / start if start else 0.0
     material = start == 0 or fall >= MATERIAL_IMPROVEMENT * start
     trend = f"trend {pvalue(p)}" if testable else "too few epochs for a trend test"
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
@@ -175,10 +176,10 @@ def _improvement(
         if projection is None
         else "of the loss level, projected over the epochs continuing would add",
         f"{window} {curve} loss {'would fall' if projection else 'fell' if gain >= 0 else 'rose'} "
-        f"by {abs(gain):.1%} of the level and {abs(fall) / start if start else 0:.1%} of its "
+        f"by {abs(gain):.1%} of the level and {abs(of_start):.1%} of its "
         f"first value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
-    return symptom, creeps, (fall / start if start else 0.0) if symptom.present else 0.0
+    return symptom, creeps, of_start if symptom.present else 0.0
 
 
 def _projected(epochs: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
