@@ -103,6 +103,38 @@ def test_a_loss_that_may_be_negative_is_not_flagged():
     assert "negative_loss" not in found
 
 
+EPOCHS = np.arange(1, 61)
+NOISE = np.random.default_rng(0)
+# A Gaussian negative log-likelihood falls from 1 to -1: its zero is an additive constant.
+NLL_TRAIN = -1.0 + 2.0 * np.exp(-EPOCHS / 8) + NOISE.normal(0, 0.01, 60)
+
+
+def test_a_healthy_negative_log_likelihood_is_no_loss_computed_differently():
+    val = NLL_TRAIN + 0.02 + NOISE.normal(0, 0.015, 60)
+    for config in ({"loss": "gaussian_nll"}, {}):
+        result = diagnose(history(NLL_TRAIN, val, config, task="regression"))
+        assert "loss_computation_mismatch" not in ids(result)
+        assert all(c.confidence < 0.5 for c in result.causes), result.causes
+
+
+def test_a_loss_below_zero_is_read_like_the_same_curves_above_it():
+    # Overfitting in a negative log-likelihood: validation turns up at epoch 15 while training
+    # keeps falling. Shifted above zero the same curves read as overfitting; below it they must
+    # too, with the values quoted as logged.
+    train = -2.0 + 3.0 * np.exp(-EPOCHS / 8) + NOISE.normal(0, 0.01, 60)
+    val = -0.6 + 1.6 * np.exp(-EPOCHS / 6) + 0.02 * np.maximum(0, EPOCHS - 15)
+    val = val + NOISE.normal(0, 0.015, 60)
+    config = {"loss": "gaussian_nll"}
+    below = diagnose(history(train, val, config, task="regression"))
+    above = diagnose(history(train + 2.5, val + 2.5, config, task="regression"))
+    for result in (below, above):
+        assert ids(result)[0] == "overfitting"
+        assert all(c.confidence < 0.5 for c in result.causes if c.id != "overfitting")
+    assert math.isclose(below.gap["train_loss"], train[-1])
+    assert math.isclose(below.gap["val_loss"], val[-1])
+    assert f"{val[-1]:.4g}" in below.summary
+
+
 def test_the_configured_learning_rate_is_read_against_its_optimizer():
     def decades(config):
         return config_finding(config).features["cfg_lr_log"]

@@ -529,7 +529,6 @@ CAUSES: tuple[CauseSpec, ...] = (
         (
             "ls_log_ratio",
             "ls_ratio_stable",
-            "ls_negative",
             "ls_noise_ratio",
             "steps_mean_mismatch",
             "cfg_sum_reduction",

@@ -24,6 +24,38 @@ def _flag(config: Mapping[str, object], key: str) -> float:
     return 1.0 if value else 0.0
 
 
+# Losses that cannot be negative; the first group also starts near ln C for a classifier.
+LIKELIHOOD_LOSSES = frozenset(
+    {
+        "cross_entropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "crossentropy",
+        "nll",
+        "bce",
+        "binary_crossentropy",
+        "log_loss",
+    }
+)
+NON_NEGATIVE_LOSSES = LIKELIHOOD_LOSSES | frozenset(
+    {"mse", "mae", "huber", "smooth_l1", "mean_squared_error", "mean_absolute_error"}
+)
+
+
+def named_loss(config: Mapping[str, object], task: str) -> str | None:
+    """The run's loss as `loss` names it, or cross entropy for a classifier naming none."""
+    name = config.get("loss")
+    if isinstance(name, str) and name.strip():
+        return name.strip().lower()
+    return "cross_entropy" if task == "classification" else None
+
+
+def loss_may_be_negative(config: Mapping[str, object], task: str) -> bool:
+    """Whether the run's loss can legitimately go below zero (a Gaussian negative log-
+    likelihood, an ELBO, a negative similarity): any loss not known to be non-negative."""
+    return named_loss(config, task) not in NON_NEGATIVE_LOSSES
+
+
 # The learning rate each optimizer's library default (or common practice, for SGD) uses: a
 # configured rate far from it, in decades, is prior evidence about a learning-rate cause.
 TYPICAL_LR = {

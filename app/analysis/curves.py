@@ -2,6 +2,13 @@
 
 Non-finite values are counted here and then treated as missing, so every check sees clean
 arrays; `numerical_instability` reads the counts.
+
+A loss that legitimately goes below zero (a Gaussian negative log-likelihood, an ELBO) has an
+arbitrary zero: its additive constant depends on the units of the data. The checks express gaps,
+rises and plateaus relative to the loss, which only means something above a zero the loss
+approaches, so such curves are read shifted up by one constant, their lowest value landing at a
+tenth of their range, as an ordinary loss ends above its floor. Differences between the curves
+do not change; `shown` gives the values back as logged, for the words.
 """
 
 import math
@@ -11,10 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 from lossgap_client.probe_report import ProbeReport
 
+from app.analysis.config_keys import loss_may_be_negative
 from app.analysis.history import BoolArray, FloatArray, History, Series
 
 TRAIN_ACC_KEYS = ("train_accuracy", "train_acc", "accuracy", "acc")
 VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
+REBASED_FLOOR = 0.1  # a loss that goes negative is read with its lowest value at 0.1 of its range
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,11 @@ class Curves:
     config: Mapping[str, object]
     task: str
     probe: ProbeReport | None = None
+    offset: float = 0.0  # added to every loss of a run whose loss goes below zero (see above)
+
+    def shown(self, value: float) -> float:
+        """A loss as the run logged it."""
+        return value - self.offset
 
     @property
     def n(self) -> int:
@@ -89,6 +103,12 @@ def prepare(history: History) -> Curves:
     train, nf_train, rep_train = _clean(sorted_history.epoch_metric("train_loss"), n)
     val, nf_val, rep_val = _clean(sorted_history.epoch_metric("val_loss"), n)
     step_epoch, step_loss, nf_steps = _steps(history, epoch)
+    offset = (
+        _offset(train, val, step_loss)
+        if loss_may_be_negative(history.config, history.task)
+        else 0.0
+    )
+    train, val, step_loss = train + offset, val + offset, step_loss + offset
     return Curves(
         epoch=epoch,
         train=train,
@@ -106,7 +126,19 @@ def prepare(history: History) -> Curves:
         config=history.config,
         task=history.task,
         probe=history.probe,
+        offset=offset,
     )
+
+
+def _offset(*curves: FloatArray) -> float:
+    """What lifts a loss that went below zero so that its lowest value sits at
+    `REBASED_FLOOR` of its range; 0 for a loss that stayed at or above zero."""
+    values = np.concatenate([curve[np.isfinite(curve)] for curve in curves])
+    if len(values) == 0 or float(np.min(values)) >= 0:
+        return 0.0
+    low, high = float(np.min(values)), float(np.max(values))
+    span = high - low if high > low else abs(low)
+    return -low + REBASED_FLOOR * span
 
 
 def _steps(history: History, epoch: FloatArray) -> tuple[FloatArray, FloatArray, int]:

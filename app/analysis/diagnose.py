@@ -186,12 +186,12 @@ def _gap(c: Curves) -> dict[str, float | None]:
     best = int(np.argmin(c.val[finite])) if finite.any() else 0
     return {
         "last_epoch": float(epochs[-1]),
-        "train_loss": float(tr[-1]),
-        "val_loss": float(va[-1]),
+        "train_loss": c.shown(float(tr[-1])),
+        "val_loss": c.shown(float(va[-1])),
         "val_minus_train": float(va[-1] - tr[-1]),
         "mean_val_minus_train": float(np.mean(va - tr)),
         "best_val_epoch": float(c.epoch[finite][best]) if finite.any() else None,
-        "best_val_loss": float(c.val[finite][best]) if finite.any() else None,
+        "best_val_loss": c.shown(float(c.val[finite][best])) if finite.any() else None,
     }
 
 
@@ -204,7 +204,7 @@ def _training_opening(c: Curves) -> str:
     )
     if finite.any():
         last = int(np.flatnonzero(finite)[-1])
-        opening += f" Training loss ends {c.train[last]:.4g} at epoch {c.epoch[last]:g}."
+        opening += f" Training loss ends {c.shown(c.train[last]):.4g} at epoch {c.epoch[last]:g}."
     return opening
 
 

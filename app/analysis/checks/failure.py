@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from app.analysis.config_keys import LIKELIHOOD_LOSSES, NON_NEGATIVE_LOSSES, named_loss
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.history import FloatArray
@@ -33,30 +34,11 @@ CHANCE_ACCURACY = 1.5  # validation accuracy at most 1.5 / C is chance
 # for a loss and an accuracy averaged over slightly different batches.
 IMPOSSIBLE_SHARE = 0.5
 MIN_ERROR = 0.1  # the bound means something once a tenth of the samples are misclassified
-# Losses that cannot be negative; the first group also starts near ln C for a classifier.
-LIKELIHOOD_LOSSES = frozenset(
-    {
-        "cross_entropy",
-        "categorical_crossentropy",
-        "sparse_categorical_crossentropy",
-        "crossentropy",
-        "nll",
-        "bce",
-        "binary_crossentropy",
-        "log_loss",
-    }
-)
-NON_NEGATIVE_LOSSES = LIKELIHOOD_LOSSES | frozenset(
-    {"mse", "mae", "huber", "smooth_l1", "mean_squared_error", "mean_absolute_error"}
-)
 
 
 def loss_name(c: Curves) -> str | None:
     """The run's loss as its config names it, or cross entropy for a classifier naming none."""
-    name = c.config.get("loss")
-    if isinstance(name, str) and name.strip():
-        return name.strip().lower()
-    return "cross_entropy" if c.task == "classification" else None
+    return named_loss(c.config, c.task)
 
 
 def chance(c: Curves) -> float | None:

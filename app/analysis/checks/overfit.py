@@ -60,7 +60,7 @@ def check(c: Curves) -> Finding:
         "of_tau_late": tau_late,
     }
     detail = (
-        f"validation loss is lowest at epoch {epochs[best]:g} ({val[best]:.4g}); after it "
+        f"validation loss is lowest at epoch {epochs[best]:g} ({c.shown(val[best]):.4g}); after it "
         f"the trend is tau={tau:.2f} (Mann-Kendall {pvalue(p)}), a rise of {rise:.0%} of the "
         "loss level"
     )

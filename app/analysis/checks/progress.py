@@ -81,13 +81,14 @@ def check(c: Curves) -> Finding:
         "pg_gap_small": gap_small,
     }
     detail = (
-        f"training loss went from {start:.4g} to {end:.4g} ({change(progress)}); "
+        f"training loss went from {c.shown(start):.4g} to {c.shown(end):.4g} "
+        f"({change(progress)}); "
         f"improvement per epoch at the end is {ratio:.0%} of that at the start"
     )
     if stalled:
         detail += (
-            f"; it sat at chance ({train[0]:.4g}, ln C {chance:.4g}) for the first {stalled} of "
-            f"{len(train)} epochs before it fell"
+            f"; it sat at chance ({c.shown(train[0]):.4g}, ln C {chance:.4g}) for the first "
+            f"{stalled} of {len(train)} epochs before it fell"
         )
     flagged = progress < 0.2 or (linear > 0.95 and ratio > 0.5)
     return Finding(

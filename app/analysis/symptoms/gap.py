@@ -84,7 +84,8 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
             first <= -MIN_GAP_REL and (tr0 - va0) >= MIN_GAP_Z * first_se,
             round(float(first), 4),
             "of the loss level",
-            f"at the first epoch validation loss is {va0:.4g} and training loss {tr0:.4g}",
+            f"at the first epoch validation loss is {c.shown(va0):.4g} and training loss "
+            f"{c.shown(tr0):.4g}",
         )
     )
     out.append(

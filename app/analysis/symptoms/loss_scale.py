@@ -86,11 +86,12 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
 
 def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     """Two curves that are not the same quantity: a ratio far from 1 already at the first
-    epochs that stays put (a sum against a mean, a scale on one side), negative losses, a
-    training curve that jitters like one batch while validation is smooth (only the last batch
-    reported; judged so only without step losses, which tell directly what the epoch's loss is
-    made of), step losses whose epoch means are not the reported loss, or a re-evaluation that
-    recomputes another loss than the one reported."""
+    epochs that stays put (a sum against a mean, a scale on one side), a training curve that
+    jitters like one batch while validation is smooth (only the last batch reported; judged so
+    only without step losses, which tell directly what the epoch's loss is made of), step
+    losses whose epoch means are not the reported loss, or a re-evaluation that recomputes
+    another loss than the one reported. Negative values are no sign: a loss that cannot take
+    them is `negative_loss` (checks/failure.py), one that can is read shifted (curves.py)."""
     steps = check_feature(findings, "lag", "steps_mean_mismatch") >= STEPS_MISMATCH
     recomputed = _recomputed_differs(c, findings)
     parts, seen, value, one_batch, jitter = [], False, None, False, None
@@ -112,16 +113,13 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             and _batches_per_epoch(c) >= MANY_BATCHES
         )
         jitter = round(min(train_jitter / val_jitter, 1e6), 2) if val_jitter > 0 else None
-        negative = bool(np.any(c.train[c.both] < 0) or np.any(c.val[c.both] < 0))
-        seen, value = constant or one_batch or negative, round(float(np.exp(first)), 4)
+        seen, value = constant or one_batch, round(float(np.exp(first)), 4)
         parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")
         parts.append(f"spread {spread:.2f} in log over the run")
         parts.append(
             f"epoch jitter {train_jitter:.1%} of the level in training, "
             f"{val_jitter:.1%} in validation"
         )
-        if negative:
-            parts.append("negative loss values")
     if steps:
         parts.append("epoch means of the step losses differ from the reported training loss")
     if recomputed:

@@ -241,14 +241,14 @@ def training_shape(c: Curves) -> list[Symptom]:
                 ratio >= PLATEAU_REL,
                 round(ratio, 3),
                 "of the reference loss",
-                f"training loss ends at {end:.4g}, {ratio:.0%} of {against}",
+                f"training loss ends at {c.shown(end):.4g}, {ratio:.0%} of {against}",
             ),
             Symptom(
                 "train_stuck",
                 len(train_values) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE,
                 round(change, 4),
                 "change of the training loss over the run",
-                f"training loss went from {start:.4g} to {end:.4g} over "
+                f"training loss went from {c.shown(start):.4g} to {c.shown(end):.4g} over "
                 f"{count(len(train_values), 'epoch')} ({change:+.1%})",
             ),
         ]
