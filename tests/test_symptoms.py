@@ -364,6 +364,48 @@ def test_validation_falling_past_twice_the_floor_at_the_end_is_unfinished_traini
     assert not settled.symptoms["val_falls_past_the_floor"].present
 
 
+def test_a_noisy_small_validation_set_drifting_down_by_chance_is_not_unfinished_training():
+    # Both curves converged by epoch 40 of 60; validation is measured on 40 samples (jitter a
+    # third of the level), and in this draw its last quarter happens to trend down
+    # significantly, by a fifth of its first value: less than its noise, beside a training loss
+    # that no longer falls.
+    epochs = np.arange(1, 61, dtype=float)
+    curve = 0.3 + 0.8 * np.exp(-epochs / 10)
+    rng = np.random.default_rng(88)
+    train, val = curve + rng.normal(0, 0.01, 60), curve + rng.normal(0, 0.12, 60)
+    config = {"num_classes": 3, "val_size": 40}
+    a = assess(history(train, val, config=config))
+    drift = a.symptoms["val_still_improving"]
+    assert drift.present and a.symptoms["val_falls_past_the_floor"].value >= 0.1  # the draw
+    assert not a.symptoms["train_still_improving"].present
+    assert not {"val_falls_past_the_floor", "still_improving"} & present(a.symptoms)
+    assert "not_converged" not in a.scores
+
+
+def test_validation_every_tenth_epoch_reads_like_validation_every_epoch():
+    # An overfit over 300 epochs (validation turns up at epoch 80 while training falls to
+    # 0.02). Evaluated every tenth epoch, the thirty validation losses must not be measured
+    # against a level set by three hundred training losses near zero.
+    rng = np.random.default_rng(1)
+    epochs = np.arange(1, 301, dtype=float)
+    train = 0.02 + 2 * np.exp(-epochs / 30) + rng.normal(0, 0.005, 300)
+    val = 0.6 + 1.6 * np.exp(-epochs / 30) + 0.002 * np.maximum(0, epochs - 80)
+    val = val + rng.normal(0, 0.01, 300)
+    sparse = np.where(epochs % 10 == 0, val, np.nan)
+    every = History(
+        epochs,
+        {"train_loss": Series.full(train), "val_loss": Series(sparse, epochs % 10 == 0)},
+        config={"num_classes": 10},
+        task="classification",
+    )
+    dense, tenth = assess(history(train, val, config={"num_classes": 10})), assess(every)
+    for a in (dense, tenth):
+        assert max(a.scores, key=a.scores.__getitem__) == "overfitting"
+        assert a.scores.get("preprocessing_mismatch", 0.0) < 0.5
+    ratio = tenth.symptoms["val_above_train"].value / dense.symptoms["val_above_train"].value
+    assert 0.5 < ratio < 2
+
+
 def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stopping():
     # Validation still falling 3% of its level an epoch when it wobbles up by less than its own
     # noise; the config's early stopping (patience 2, 60 epochs planned) ends the run two

@@ -60,10 +60,17 @@ class Curves:
 
     def level(self) -> float:
         """A typical loss magnitude of the run, to express gaps and slopes relatively; never 0
-        (a run whose losses are mostly exactly 0 falls back to its largest, then to 1)."""
-        values = np.abs(
-            np.concatenate([self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]])
-        )
+        (a run whose losses are mostly exactly 0 falls back to its largest, then to 1). Taken
+        over the epochs that have both losses, so that a validation loss evaluated every tenth
+        epoch weighs as much as the training loss logged at every one."""
+        if self.both.any():
+            values = np.abs(np.concatenate([self.train[self.both], self.val[self.both]]))
+        else:
+            values = np.abs(
+                np.concatenate(
+                    [self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]]
+                )
+            )
         for level in (np.median(values), np.max(values)) if len(values) else ():
             if level > 0:
                 return float(level)

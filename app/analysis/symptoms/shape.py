@@ -38,6 +38,11 @@ MIN_TREND_POINTS = 4
 # Validation still falling by twice what the counterfactual labels ask of "train longer" (5% of
 # the first validation loss) over its last quarter: continuing at even half that pace gains it.
 PAST_THE_FLOOR = 0.1
+# ... clear of the curve's noise by as much as a rise after the minimum must be: on a validation
+# set of 40 samples (jitter 40% of the level) a chance run of lower values in the last quarter
+# "falls" by a fifth of the first loss with a significant trend. Every run of both generators
+# whose validation fell past the floor cleared it.
+FALL_SIGMAS = MIN_RISE_SIGMAS
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
@@ -213,11 +218,21 @@ def training_shape(c: Curves) -> list[Symptom]:
     if val is None and train is not None:
         out.append(Symptom("still_improving", *fields(train)))
     elif val is not None:
-        out.append(Symptom("still_improving", *fields(val)))
+        values = c.val[np.isfinite(c.val)]
+        fall = val_share * abs(float(values[0]))
+        clear = fall >= FALL_SIGMAS * noise_sigma(values)
+        # A validation fall within its own noise says the run is still improving only beside a
+        # training loss that still falls: weights that no longer move cannot improve validation
+        # by continuing, and a noisy validation set drifts down by chance as often as up.
+        trains_on = train is not None and train.present
+        _, value, unit, detail = fields(val)
+        out.append(
+            Symptom("still_improving", val.present and (clear or trains_on), value, unit, detail)
+        )
         out.append(
             Symptom(
                 "val_falls_past_the_floor",
-                val_share >= PAST_THE_FLOOR,
+                val_share >= PAST_THE_FLOOR and clear,
                 round(val_share, 4),
                 "of its first value over the last quarter",
                 val.detail,
