@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from app.analysis import History, Series, diagnose
-from app.analysis.config_keys import config_finding
+from app.analysis.config_keys import config_finding, num_classes
 from app.analysis.diagnose import assess
 from app.analysis.symptoms import present
 
@@ -149,3 +149,23 @@ def test_the_configured_learning_rate_is_read_against_its_optimizer():
 
 def ids(result) -> list[str]:
     return [c.id for c in result.causes]
+
+
+def test_a_binary_loss_names_two_classes_and_only_a_likelihood_has_a_chance_level():
+    assert num_classes({"num_classes": 10}, "classification") == 10
+    assert num_classes({"loss": "bce"}, "classification") == 2
+    assert num_classes({"loss": "binary_crossentropy", "num_classes": True}, "classification") == 2
+    assert num_classes({"loss": "mse"}, "classification") is None
+    assert num_classes({"num_classes": 10}, "regression") is None
+    # A binary classifier logging no class count, stuck at ln 2: at chance, by its loss's name.
+    flat = np.full(10, math.log(2)) + 0.001 * np.arange(10)[::-1]
+    stuck = present(assess(history(flat, flat + 0.002, {"loss": "bce"})).symptoms)
+    assert "at_chance" in stuck
+    assert "at_chance" not in present(assess(history(flat, flat + 0.002, {"loss": "mse"})).symptoms)
+    # Mean absolute error on ten one-hot classes: 0.19 falling to 0.10 has not reached 4% of
+    # chance (ln 10 is a cross entropy's, not an absolute error's); it ends at half its start.
+    mae = 0.10 + 0.09 * np.exp(-np.arange(30) / 5)
+    a = assess(history(mae, mae + 0.01, {"loss": "mae", "num_classes": 10}))
+    plateau = a.symptoms["high_plateau"]
+    assert plateau.present and plateau.value is not None and plateau.value > 0.5
+    assert "of its starting loss" in plateau.detail

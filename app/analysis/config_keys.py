@@ -50,6 +50,21 @@ def named_loss(config: Mapping[str, object], task: str) -> str | None:
     return "cross_entropy" if task == "classification" else None
 
 
+# Losses of a two-class problem: a run naming one has two classes whether or not it says so.
+BINARY_LOSSES = frozenset({"bce", "binary_crossentropy"})
+
+
+def num_classes(config: Mapping[str, object], task: str) -> int | None:
+    """A classifier's number of classes: `num_classes` (two or more), or two for a binary
+    loss; None when neither says."""
+    if task != "classification":
+        return None
+    classes = _count(config, "num_classes")
+    if classes is not None and classes >= 2:
+        return classes
+    return 2 if named_loss(config, task) in BINARY_LOSSES else None
+
+
 def loss_may_be_negative(config: Mapping[str, object], task: str) -> bool:
     """Whether the run's loss can legitimately go below zero (a Gaussian negative log-
     likelihood, an ELBO, a negative similarity): any loss not known to be non-negative."""

@@ -19,7 +19,12 @@ import math
 
 import numpy as np
 
-from app.analysis.config_keys import LIKELIHOOD_LOSSES, NON_NEGATIVE_LOSSES, named_loss
+from app.analysis.config_keys import (
+    LIKELIHOOD_LOSSES,
+    NON_NEGATIVE_LOSSES,
+    named_loss,
+    num_classes,
+)
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.history import FloatArray
@@ -43,10 +48,8 @@ def loss_name(c: Curves) -> str | None:
 
 def chance(c: Curves) -> float | None:
     """ln C: the cross entropy of a classifier that predicts nothing (uniform over C classes)."""
-    classes = c.config.get("num_classes")
-    if c.task != "classification" or loss_name(c) not in LIKELIHOOD_LOSSES:
-        return None
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+    classes = num_classes(c.config, c.task)
+    if classes is None or loss_name(c) not in LIKELIHOOD_LOSSES:
         return None
     return math.log(classes)
 

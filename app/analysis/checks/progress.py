@@ -7,8 +7,6 @@ for epochs before it falls. In both generators' runs, every classifier that sat 
 fifth of its run and then learned did better with ten times the learning rate.
 """
 
-import math
-
 import numpy as np
 from scipy import stats
 
@@ -57,10 +55,8 @@ def check(c: Curves) -> Finding:
     start = float(np.median(train[:2]))
     end = float(np.median(train[-2:]))
     progress = 1 - end / start if start > 0 else 0.0
-    classes = c.config.get("num_classes")
-    chance = start
-    if c.task == "classification" and isinstance(classes, int) and classes >= 2:
-        chance = math.log(classes)
+    ln_c = chance_loss(c)
+    chance = start if ln_c is None else ln_c
     rel_level = end / chance if chance > 0 else 1.0
     linear = float(stats.linregress(epochs, train).rvalue ** 2) if np.ptp(train) > 0 else 0.0
     drops = -np.diff(train)

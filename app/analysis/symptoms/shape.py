@@ -4,7 +4,8 @@ while training improves, a curve still improving, a training loss that plateaus 
 
 import numpy as np
 
-from app.analysis.config_keys import epoch_mean_training_loss
+from app.analysis.checks.failure import chance
+from app.analysis.config_keys import epoch_mean_training_loss, num_classes
 from app.analysis.curves import Curves
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
 from app.analysis.symptoms.gap import TREND_P
@@ -244,10 +245,10 @@ def training_shape(c: Curves) -> list[Symptom]:
     if finite.sum() >= MIN_TREND_POINTS:
         train_values = c.train[finite]
         start, end = float(train_values[0]), float(np.median(train_values[-2:]))
-        classes = c.config.get("num_classes")
         reference, against = start, "its starting loss"
-        if c.task == "classification" and isinstance(classes, int) and classes >= 2:
-            reference, against = float(np.log(classes)), f"chance (ln {classes})"
+        ln_c = chance(c)
+        if ln_c is not None:
+            reference, against = ln_c, f"chance (ln {num_classes(c.config, c.task)})"
         ratio = end / reference if reference > 0 else 0.0
         change = (end - start) / abs(start) if start != 0 else 0.0
         out += [
