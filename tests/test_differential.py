@@ -770,6 +770,26 @@ def test_a_gap_wider_than_a_lag_is_evidence_for_what_else_lowers_validation():
     assert lifted["data_leakage"] / lifted["easier_validation"] == pytest.approx(3.0)
 
 
+def test_a_gap_opening_between_curves_that_fell_together_is_no_preprocessing_claim():
+    # A textbook overfit: validation falls with training, bottoms out at a third of the run and
+    # rises while training goes on to 0.02. The gap is there early and widens, as a validation
+    # set preprocessed differently makes it too, but validation improved as training did: the
+    # mismatch stays a candidate. A validation curve that stalls while training learns is the
+    # mismatch's own sign and lets the models' opinion stand.
+    e = np.arange(1, 61, dtype=float)
+    rng = np.random.default_rng(0)
+    train = 0.02 + 2.28 * np.exp(-e / 10) + rng.normal(0, 0.003, 60)
+    val = 0.30 + 2.0 * np.exp(-e / 10) + 0.6 * np.maximum(0, e / 60 - 0.3)
+    overfit = assess(history(train, val + rng.normal(0, 0.008, 60)))
+    assert max(overfit.scores, key=overfit.scores.__getitem__) == "overfitting"
+    assert "val_stuck" not in present(overfit.symptoms)
+    raw = {"overfitting": 0.9, "preprocessing_mismatch": 0.7}
+    assert confidences(raw, overfit.symptoms, 60, {})["preprocessing_mismatch"] == UNCLAIMED
+    stalled = assess(history(train, 2.0 + 0.3 * np.exp(-e / 10) + 0.004 * e)).symptoms
+    assert "val_stuck" in present(stalled)
+    assert confidences(raw, stalled, 60, {})["preprocessing_mismatch"] == 0.7
+
+
 def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():
     # A re-evaluation finds the training set scoring 0.445 in eval mode and validation 0.295,
     # and a classifier tells the splits' inputs apart (7 of 20 features shifted): validation is

@@ -509,6 +509,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         excludes=_any("val_below_train", "accuracies_agree") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("split_shift"),
+        # Inputs unlike those the model learned from hold validation back from the start: it
+        # improves far less than training does. A gap that opens between curves that fell
+        # together is what overfitting makes, so without a validation curve that stalled or a
+        # measured shift the mismatch stays a candidate. All 11 preprocessed runs it was claimed
+        # for out of family had a stalled validation curve; a textbook overfit had 0.57-0.80.
+        claimed_with=_any("val_stuck", "split_shift"),
         # Validation scoring worse in eval mode on inputs a classifier tells apart from
         # training's: inputs unlike those the model was fit to, measured.
         confirmed_by=_any("shifted_split_measured"),
