@@ -790,6 +790,30 @@ def test_a_gap_opening_between_curves_that_fell_together_is_no_preprocessing_cla
     assert confidences(raw, stalled, 60, {})["preprocessing_mismatch"] == 0.7
 
 
+def test_a_training_plateau_the_config_explains_is_no_underfitting_claim():
+    # Logged without validation: a training loss levelling off at 60% of chance (ln 10). With
+    # augmentation declared, altered inputs hold a training loss on that floor (a model that
+    # fits the clean data scores far lower in eval mode), and no model of augmentation exists
+    # for a run without validation to claim it: the plateau it accounts for is no evidence of
+    # underfitting of its own. Undeclared, the plateau is underfitting's to weigh; a model
+    # stuck at chance is not what augmentation makes.
+    e = np.arange(1, 41, dtype=float)
+    train = 1.4 + 0.9 * np.exp(-e / 5)
+
+    def training_only(config, curve=train):
+        h = History(e, {"train_loss": Series.full(curve)}, config=config, task="classification")
+        return assess(h).symptoms
+
+    raw = {"underfitting": 0.6, "lr_too_low": 0.3}
+    augmented = training_only({"num_classes": 10, "augmentation": "random crops"})
+    assert "high_plateau" in present(augmented)
+    assert confidences(raw, augmented, 40, {})["underfitting"] == UNCLAIMED
+    assert confidences(raw, training_only({"num_classes": 10}), 40, {})["underfitting"] == 0.6
+    chance = np.full(40, math.log(10)) + 0.001 * np.exp(-e)
+    stuck = training_only({"num_classes": 10, "augmentation": "random crops"}, chance)
+    assert confidences(raw, stuck, 40, {})["underfitting"] == 0.6
+
+
 def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():
     # A re-evaluation finds the training set scoring 0.445 in eval mode and validation 0.295,
     # and a classifier tells the splits' inputs apart (7 of 20 features shifted): validation is

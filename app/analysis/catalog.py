@@ -684,6 +684,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "and labels line up.",
         ),
         requires=(_any("high_plateau", "at_chance", "train_stuck"),),
+        # A plateau that declared dropout or augmentation holds the training loss on is theirs
+        # (`accounts_for`); a loss at chance or one that never moved is not.
+        claimed_with=_any("high_plateau", "at_chance", "train_stuck"),
         excludes=EXPLODED | NOT_A_LOSS,
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),

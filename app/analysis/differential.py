@@ -81,7 +81,7 @@ def confidences(
         scores[cause_id] = base + (p - base) * weight
     found = present(symptoms)
     _the_rest(scores, found)
-    accounted = _accounted(scores, found)
+    accounted = _accounted(scores, found, frozenset(raw))
     for cause_id in scores:
         claimed_with = BY_ID[cause_id].claimed_with
         if claimed_with and not claimed_with & found - accounted:
@@ -131,15 +131,20 @@ def _confirm(scores: dict[str, float], group: tuple[str, ...]) -> None:
         scores[c] = CONFIRMED * share
 
 
-def _accounted(scores: Mapping[str, float], found: frozenset[str]) -> frozenset[str]:
+def _accounted(
+    scores: Mapping[str, float], found: frozenset[str], modelled: frozenset[str]
+) -> frozenset[str]:
     """The symptoms a training-time behaviour accounts for: one the config declares and the
     models claim (augmentation raises the training loss above validation and holds it on a
-    higher floor, as noisy labels do), so they are no evidence of their own for a problem."""
+    higher floor, as noisy labels do), so they are no evidence of their own for a problem. In
+    a view with no model of the behaviour (a run logged without validation), declaring it is
+    all there is to go on."""
     return frozenset().union(
         *(
             spec.accounts_for
-            for cause_id, p in scores.items()
-            if (spec := BY_ID[cause_id]).declared_by & found and p >= CLAIM
+            for spec in BY_ID.values()
+            if spec.declared_by & found
+            and (scores.get(spec.id, 0.0) >= CLAIM or spec.id not in modelled)
         )
     )
 
