@@ -7,8 +7,10 @@ A loss that legitimately goes below zero (a Gaussian negative log-likelihood, an
 arbitrary zero: its additive constant depends on the units of the data. The checks express gaps,
 rises and plateaus relative to the loss, which only means something above a zero the loss
 approaches, so such curves are read shifted up by one constant, their lowest value landing at a
-tenth of their range, as an ordinary loss ends above its floor. Differences between the curves
-do not change; `shown` gives the values back as logged, for the words.
+quarter of their range above zero: ordinary losses end between a fiftieth (a cross entropy on an
+easy set) and a half (a language model) of their range above it, and a floor that high keeps a
+gap of a hundredth from reading as a tenth of the loss. Differences between the curves do not
+change; `shown` gives the values back as logged, for the words.
 """
 
 import math
@@ -23,7 +25,7 @@ from app.analysis.history import BoolArray, FloatArray, History, Series
 
 TRAIN_ACC_KEYS = ("train_accuracy", "train_acc", "accuracy", "acc")
 VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
-REBASED_FLOOR = 0.1  # a loss that goes negative is read with its lowest value at 0.1 of its range
+REBASED_FLOOR = 0.25  # a loss that goes negative is read with its lowest value at 1/4 of its range
 
 
 @dataclass(frozen=True)
