@@ -169,3 +169,18 @@ def test_a_binary_loss_names_two_classes_and_only_a_likelihood_has_a_chance_leve
     plateau = a.symptoms["high_plateau"]
     assert plateau.present and plateau.value is not None and plateau.value > 0.5
     assert "of its starting loss" in plateau.detail
+
+
+def test_one_unstable_step_of_a_loss_below_zero_is_instability_not_a_plateau():
+    # A Gaussian negative log-likelihood falling to -1 with one epoch at 1e6: the spike must
+    # not set the scale the rest of the run is read on (pressed into a flat line, it would be a
+    # plateau: underfitting). Above zero the same run is numerical instability; below it too.
+    train = NLL_TRAIN[:40].copy()
+    train[20] = 1e6
+    val = NLL_TRAIN[:40] + 0.02
+    for shift in (0.0, 3.0):
+        result = diagnose(
+            history(train + shift, val + shift, {"loss": "gaussian_nll"}, task="regression")
+        )
+        assert ids(result)[0] == "numerical_instability"
+        assert "underfitting" not in ids(result)

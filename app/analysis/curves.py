@@ -25,7 +25,10 @@ from app.analysis.history import BoolArray, FloatArray, History, Series
 
 TRAIN_ACC_KEYS = ("train_accuracy", "train_acc", "accuracy", "acc")
 VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
-REBASED_FLOOR = 0.25  # a loss that goes negative is read with its lowest value at 1/4 of its range
+# A loss that goes negative is read with its lowest value at a quarter of its range: from its
+# lowest to where the curves started (one unstable step's loss of 1e6 must not set the scale: it
+# would press the rest of the run into a flat line on a high plateau).
+REBASED_FLOOR = 0.25
 
 
 @dataclass(frozen=True)
@@ -139,13 +142,18 @@ def prepare(history: History) -> Curves:
     )
 
 
-def _offset(*curves: FloatArray) -> float:
+def _offset(train: FloatArray, val: FloatArray, steps: FloatArray) -> float:
     """What lifts a loss that went below zero so that its lowest value sits at
-    `REBASED_FLOOR` of its range; 0 for a loss that stayed at or above zero."""
-    values = np.concatenate([curve[np.isfinite(curve)] for curve in curves])
+    `REBASED_FLOOR` of its range (up to where the epoch curves started); 0 for a loss that
+    stayed at or above zero."""
+    values = np.concatenate([curve[np.isfinite(curve)] for curve in (train, val, steps)])
     if len(values) == 0 or float(np.min(values)) >= 0:
         return 0.0
-    low, high = float(np.min(values)), float(np.max(values))
+    starts = [
+        float(curve[np.isfinite(curve)][0]) for curve in (train, val) if np.isfinite(curve).any()
+    ]
+    low = float(np.min(values))
+    high = max(starts, default=low)
     span = high - low if high > low else abs(low)
     return -low + REBASED_FLOOR * span
 
