@@ -104,6 +104,9 @@ BEYOND_LAG = _any("val_below_beyond_lag")
 # What a penalty or altered inputs active only while training produce: a reported training loss
 # raised above validation (by more than any lag) and held on a higher floor.
 TRAINING_TIME = VAL_BELOW | BEYOND_LAG | _any("high_plateau")
+# A training loss that stays high, at chance or where it started: what a model that cannot fit
+# its training set shows.
+NOT_FITTING = _any("high_plateau", "at_chance", "train_stuck")
 # The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
 # only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
 # the curves then show says nothing about the split, regularization or convergence.
@@ -683,10 +686,10 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Increase capacity, reduce regularization, unfreeze layers, or check that inputs "
             "and labels line up.",
         ),
-        requires=(_any("high_plateau", "at_chance", "train_stuck"),),
+        requires=(NOT_FITTING,),
         # A plateau that declared dropout or augmentation holds the training loss on is theirs
         # (`accounts_for`); a loss at chance or one that never moved is not.
-        claimed_with=_any("high_plateau", "at_chance", "train_stuck"),
+        claimed_with=NOT_FITTING,
         excludes=EXPLODED | NOT_A_LOSS,
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),

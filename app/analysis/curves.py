@@ -68,14 +68,10 @@ class Curves:
         (a run whose losses are mostly exactly 0 falls back to its largest, then to 1). Taken
         over the epochs that have both losses, so that a validation loss evaluated every tenth
         epoch weighs as much as the training loss logged at every one."""
-        if self.both.any():
-            values = np.abs(np.concatenate([self.train[self.both], self.val[self.both]]))
-        else:
-            values = np.abs(
-                np.concatenate(
-                    [self.train[np.isfinite(self.train)], self.val[np.isfinite(self.val)]]
-                )
-            )
+        paired = self.both.any()
+        train = self.train[self.both if paired else np.isfinite(self.train)]
+        val = self.val[self.both if paired else np.isfinite(self.val)]
+        values = np.abs(np.concatenate([train, val]))
         for level in (np.median(values), np.max(values)) if len(values) else ():
             if level > 0:
                 return float(level)
