@@ -1193,3 +1193,44 @@ def test_training_targets_the_model_grossly_misses_confirm_label_noise():
     # As many gross misses in both splits: the targets are no worse in training.
     alike, _ = label_noise(0.003, 0.003)
     assert alike < CONFIRMED
+
+
+def test_validation_that_never_beats_an_untrained_model_is_a_mismatch_not_an_overfit():
+    # Training learns (1.2 -> 0.05) while validation is lowest at its first evaluation, right
+    # after the first epoch, and only rises. During that epoch every training batch was new to
+    # the model, so its mean training loss (1.2) is what the model scored on unseen data of
+    # training's distribution; a validation set of that distribution scores lower at the end of
+    # the epoch. Here it scores 1.3 and worse after: nothing learned carries over, and there is
+    # no best checkpoint to stop at. The same rise after a first evaluation below the first
+    # epoch's training loss (the model had learned what generalizes) is an overfit.
+    e = np.arange(1, 26, dtype=float)
+    train = 0.05 + 1.15 * np.exp(-(e - 1) / 4)
+    rise = 1.5 * (1 - np.exp(-(e - 1) / 6))
+    for config in ({"loss": "mse"}, {"loss": "cross_entropy"}):
+        shifted = assess(history(train, 1.3 + rise, config))
+        assert "val_never_improves" in present(shifted.symptoms)
+        assert max(shifted.scores, key=shifted.scores.__getitem__) == "preprocessing_mismatch"
+        assert shifted.scores["preprocessing_mismatch"] >= CONFIRMED
+        assert "overfitting" not in shifted.scores
+        overfit = assess(history(train, 0.9 + rise, config))
+        assert "val_never_improves" not in present(overfit.symptoms)
+        assert "overfitting" in ids(diagnose(history(train, 0.9 + rise, config)))
+    # A classifier at 0.8 against chance at ln 4 = 1.39 had learned, whatever training did.
+    learned = assess(history(train, 1.3 + rise, {"loss": "cross_entropy", "num_classes": 2}))
+    assert "val_never_improves" in present(learned.symptoms)
+    learned = assess(history(train, 1.3 + rise, {"loss": "cross_entropy", "num_classes": 10}))
+    assert "val_never_improves" not in present(learned.symptoms)
+
+
+def test_a_first_evaluation_after_epochs_of_fine_tuning_is_no_untrained_reference():
+    # Evaluated first at epoch 2.4 (a trainer evaluating every 1000 steps), the training loss
+    # logged there averages epochs that repeat batches: it no longer measures unseen data, and
+    # a fine-tuned model overfitting from its first evaluation is what it shows.
+    epochs = np.array([2.44, 4.89, 7.33, 9.78, 12.22])
+    series = {
+        "train_loss": Series.full(np.array([0.2575, 0.0481, 0.009, 0.0013, 0.0003])),
+        "val_loss": Series.full(np.array([0.3075, 0.3558, 0.4214, 0.4519, 0.4679])),
+    }
+    run = assess(History(epochs, series))
+    assert "val_never_improves" not in present(run.symptoms)
+    assert max(run.scores, key=run.scores.__getitem__) == "overfitting"

@@ -519,8 +519,11 @@ CAUSES: tuple[CauseSpec, ...] = (
         # for out of family had a stalled validation curve; a textbook overfit had 0.57-0.80.
         claimed_with=_any("val_stuck", "split_shift"),
         # Validation scoring worse in eval mode on inputs a classifier tells apart from
-        # training's: inputs unlike those the model was fit to, measured.
-        confirmed_by=_any("shifted_split_measured"),
+        # training's: inputs unlike those the model was fit to, measured. Or validation never
+        # scoring better than the model did before it learned, while training learns: nothing
+        # learned carries over (all 5 runs of both generators showing it were preprocessed
+        # differently; no overfit, real log or peer record shows it).
+        confirmed_by=_any("shifted_split_measured", "val_never_improves"),
         # A model growing more confident on inputs unlike those it was fit to: validation rises
         # from its minimum while training falls, as memorization makes it, and scores worse in
         # eval mode. Of the runs of both generators showing that signature, 21 of 54 had a
@@ -658,7 +661,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_above_train", "eval_val_above", "val_rises_after_min"),
             _any("val_rises_after_min", "gap_widens"),
         ),
-        excludes=BROKE | AT_CHANCE | NOT_A_LOSS,
+        # A model that never scored validation better than before it learned has no checkpoint
+        # worth stopping at: stopping early gives back an untrained model.
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("val_never_improves"),
         confirmed_by=_any("overfitting_signature"),
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),

@@ -46,6 +46,9 @@ PAST_THE_FLOOR = 0.1
 FALL_SIGMAS = MIN_RISE_SIGMAS
 SHORT_WINDOW = 3  # epochs: the shortest window whose every step going down means something
 PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its starting loss)
+# A training loss logged over the first epoch this long or shorter was computed on batches the
+# model had not yet seen (epochs counted from 0 or 1)
+ONLINE_EPOCHS = 1.0
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
 MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
 NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
@@ -75,6 +78,7 @@ def validation_shape(c: Curves) -> list[Symptom]:
     deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     out = [
         _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
+        _never_improves(c, val, best == 0 and rises),
         Symptom(
             "noisy_validation",
             sigma / level >= NOISY_VAL_REL,
@@ -105,6 +109,49 @@ def validation_shape(c: Curves) -> list[Symptom]:
             )
         )
     return out
+
+
+def _never_improves(c: Curves, val: np.ndarray, rises_from_the_first: bool) -> Symptom:
+    """Validation at its best on its first evaluation, no better than the model was before it
+    learned, and only worse after, while training learns: nothing the model learns carries
+    over. A model that overfits first learns what generalizes (every overfit of both
+    generators had its first validation loss below chance or below the first epoch's training
+    loss); inputs or labels unlike training's never let it. Before it learned: chance for a
+    likelihood loss, or the first epoch's mean training loss, each batch of which the model had
+    not yet seen (an online estimate of how it does on new data from training's distribution),
+    when validation follows that epoch and the weights were still improving (a rate so high that
+    the epoch's last steps undid its first makes the end of the epoch worse for any data)."""
+    first = float(val[0])
+    train = c.train[np.isfinite(c.train)]
+    learns = len(train) >= 2 and (train[0] - np.min(train)) / c.level() >= MIN_TRAIN_PROGRESS
+    references = [r for r in (_chance_reference(c), _online_reference(c)) if r is not None]
+    beaten = [(r, against) for r, against in references if first < r]
+    reference, against = (beaten or references or [(0.0, "")])[0]
+    return Symptom(
+        "val_never_improves",
+        rises_from_the_first and learns and bool(references) and not beaten,
+        round(first / reference, 3) if reference > 0 else None,
+        f"of {against}" if against else "",
+        f"validation loss is lowest at its first evaluation ({c.shown(first):.4g})"
+        + (f", {first / reference:.0%} of {against}," if reference > 0 else "")
+        + " and rises from there",
+    )
+
+
+def _chance_reference(c: Curves) -> tuple[float, str] | None:
+    ln_c = chance(c)
+    return None if ln_c is None else (ln_c, f"chance (ln {num_classes(c.config, c.task)})")
+
+
+def _online_reference(c: Curves) -> tuple[float, str] | None:
+    """The first epoch's mean training loss, where it measures the weights on unseen batches
+    and validation is evaluated right after it."""
+    if len(c.train) < 2 or not epoch_mean_training_loss(c.config):
+        return None
+    first_row = np.isfinite(c.train[0]) and np.isfinite(c.val[0]) and c.epoch[0] <= ONLINE_EPOCHS
+    if not first_row or not c.train[1] < c.train[0] or c.train[0] <= 0:
+        return None
+    return float(c.train[0]), "the first epoch's training loss"
 
 
 def _short_rise(c: Curves, finite: np.ndarray) -> list[Symptom]:
