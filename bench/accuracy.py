@@ -18,7 +18,9 @@ Each is scored from the loss history alone, with the run's probe report (the re-
 checkpoint on its data), from the history with the config keys that declare training-time
 behaviour removed (dropout, smoothing, augmentation, ...: a user who sends no config; the first
 generator declares them on every run that has them, so this view shows how much the models lean
-on the declaration), and with validation removed (the training-only models). Top-1 / top-3:
+on the declaration), with no config at all (as a Keras CSV or a TensorBoard folder arrives: the
+training-time behaviour is unknown, not absent, and the engine weighs it as possible), and with
+validation removed (the training-only models). Top-1 / top-3:
 the planted cause is the first / among the first three causes reported; top-1 any true: the
 first cause is one of the run's true causes, planted or co-occurring (a planted leakage whose
 first cause is the half-epoch lag also at work is a top-1 miss, not a wrong answer). First cause
@@ -35,7 +37,7 @@ of the confidences over every pair.
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +61,7 @@ VIEWS: dict[str, Callable[[ScenarioRun], History]] = {
     "history": ScenarioRun.without_probe,
     "re-evaluated": lambda run: run.history,
     "history, no behaviour declared": lambda run: run.undeclared().without_probe(),
+    "history, no config": lambda run: replace(run.history, config={}, probe=None),
     "training only": ScenarioRun.training_only,
 }
 TARGETS = {  # leave-one-family-out, issue 11

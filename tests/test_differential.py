@@ -1234,3 +1234,29 @@ def test_a_first_evaluation_after_epochs_of_fine_tuning_is_no_untrained_referenc
     run = assess(History(epochs, series))
     assert "val_never_improves" not in present(run.symptoms)
     assert max(run.scores, key=run.scores.__getitem__) == "overfitting"
+
+
+def test_a_run_sent_without_a_config_keeps_dropout_and_augmentation_open():
+    # The question users ask most: validation 35% below training all run (0.22 vs 0.36), sent
+    # as a Keras CSV arrives, with no config. Dropout and augmentation make exactly this and
+    # nothing says they were absent, so they are weighed, no problem is claimed on a key
+    # nobody sent, and the summary says which keys settle it. A config that names the
+    # optimizer and rate but no dropout describes a run without it: an easier validation split
+    # stays the models' reading. Declared dropout is claimed.
+    e = np.arange(1, 31, dtype=float)
+    rng = np.random.default_rng(3)
+    train = 0.35 + 1.8 * np.exp(-e / 5) + rng.normal(0, 0.004, 30)
+    val = 0.22 + 1.5 * np.exp(-e / 5) + rng.normal(0, 0.005, 30)
+    unknown = diagnose(history(train, val))
+    listed = ids(unknown)
+    assert {"regularization_train_only", "augmentation_train_only"} <= set(listed[:3])
+    assert all(c.confidence < 0.5 for c in unknown.causes if c.kind == "problem")
+    assert "`dropout`" in unknown.summary and "`augmentation`" in unknown.summary
+    for facts in ({"num_classes": 4, "loss": "cross_entropy"}, {"epochs": 30}):  # of the data
+        assert ids(diagnose(history(train, val, facts)))[:2] == listed[:2]
+    described = diagnose(history(train, val, {"optimizer": "adam", "learning_rate": 1e-3}))
+    assert "regularization_train_only" not in ids(described)[:3]
+    assert "`dropout`" not in described.summary
+    dropout = diagnose(history(train, val, {"optimizer": "adam", "dropout": 0.5}))
+    assert ids(dropout)[0] == "regularization_train_only"
+    assert dropout.causes[0].confidence >= 0.5

@@ -205,3 +205,39 @@ def config_finding(config: Mapping[str, object]) -> Finding:
     )
     detail = f"config keys used: {', '.join(known)}" if known else "no known config keys"
     return Finding("config", "passed", detail, features=features)
+
+
+# Keys that say how the model was trained. A config naming none of them (no config at all, as a
+# Keras CSV or a TensorBoard folder arrives, or only facts about the data) leaves open whether
+# dropout, label smoothing or augmentation was at work; a config that names the optimizer or the
+# rate and no dropout reads as a run without it (api.md §1 asks for these keys).
+RECIPE_KEYS = frozenset(
+    {
+        "dropout",
+        "label_smoothing",
+        "weight_decay",
+        "l2_in_loss",
+        "mixup",
+        "augmentation",
+        "batch_norm",
+        "optimizer",
+        "learning_rate",
+        "lr_schedule",
+        "frozen_layers",
+    }
+)
+
+
+def recipe_unknown(config: Mapping[str, object]) -> bool:
+    return not RECIPE_KEYS & set(config)
+
+
+# What an unknown recipe may have declared, with how likely each is taken to be: none, a
+# penalty active only while training (dropout at a common rate) or augmentation, as config
+# features. Half the weight on "something", split evenly: nothing is known of the run, and
+# both are among the commonest habits of the scripts people train with.
+UNKNOWN_RECIPE_VARIANTS: tuple[tuple[float, Mapping[str, float]], ...] = (
+    (0.5, {}),
+    (0.25, {"cfg_dropout": 0.5, "cfg_regularized": 1.0}),
+    (0.25, {"cfg_augmentation": 1.0}),
+)

@@ -17,7 +17,7 @@ from app.analysis import model as cause_model
 from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
-from app.analysis.config_keys import config_finding
+from app.analysis.config_keys import UNKNOWN_RECIPE_VARIANTS, config_finding, recipe_unknown
 from app.analysis.curves import Curves, prepare
 from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
@@ -25,7 +25,7 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 
-ENGINE_VERSION = "0.6.2"
+ENGINE_VERSION = "0.6.3"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
@@ -82,7 +82,7 @@ def assess(history: History, model: cause_model.Model | None = None) -> Assessme
     scores: dict[str, float] = {}
     if view is not None:
         training = view == "training"
-        raw = model.predict(features, training_only=training)
+        raw = _predict(model, features, curves.config, training)
         # How much history there is: epochs with a reported loss (a NaN is evidence too).
         epochs = (
             curves.reported_train if training else min(curves.reported_train, curves.reported_val)
@@ -91,6 +91,24 @@ def assess(history: History, model: cause_model.Model | None = None) -> Assessme
             raw, symptoms, epochs, model.base_rates(training_only=training)
         )
     return Assessment(curves, findings, features, symptoms, view, scores)
+
+
+def _predict(
+    model: cause_model.Model,
+    features: dict[str, float],
+    config: Mapping[str, object],
+    training: bool,
+) -> dict[str, float]:
+    """The cause models' opinions; for a run whose config says nothing of how it was trained,
+    averaged over what it may have declared (`UNKNOWN_RECIPE_VARIANTS`): a missing key is not
+    evidence that the run had no dropout, when no key was sent at all."""
+    if not recipe_unknown(config):
+        return model.predict(features, training_only=training)
+    mixed: dict[str, float] = {}
+    for weight, declared in UNKNOWN_RECIPE_VARIANTS:
+        for cause, p in model.predict({**features, **declared}, training_only=training).items():
+            mixed[cause] = mixed.get(cause, 0.0) + weight * p
+    return mixed
 
 
 def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:
@@ -292,7 +310,18 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
         source = "The re-evaluation and history" if a.curves.probe else "History alone"
         text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
-    return text
+    return text + _unknown_recipe(a, causes)
+
+
+def _unknown_recipe(a: Assessment, causes: tuple[Cause, ...]) -> str:
+    """Where behaviour nobody declared is among the causes weighed, the keys that settle it."""
+    if not recipe_unknown(a.curves.config) or not any(BY_ID[c.id].declared_by for c in causes):
+        return ""
+    return (
+        " The config says nothing of how the model was trained, so dropout and augmentation "
+        "are weighed as possible: send `dropout`, `label_smoothing` and `augmentation` (0 or "
+        "none where unused) with the optimizer and rate to settle it."
+    )
 
 
 def _partial(a: Assessment, causes: tuple[Cause, ...]) -> str:
