@@ -48,12 +48,15 @@ def _turns(curve: FloatArray) -> float:
 
 
 def _batches_per_epoch(c: Curves) -> float:
-    """train_size / batch_size from the config; infinite (no objection) when either is unknown."""
+    """train_size / batch_size from the config; 0 when either is unknown: a mean over the four
+    batches of a small training set jitters as one batch does, and a run sent without its
+    sizes may be one (judged anyway, a Keras CSV of such a run read "losses computed
+    differently, 100%")."""
     size, batch = c.config.get("train_size"), c.config.get("batch_size")
     if isinstance(size, bool) or isinstance(batch, bool):
-        return float("inf")
+        return 0.0
     if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
-        return float("inf")
+        return 0.0
     return float(size) / float(batch)
 
 
