@@ -207,11 +207,9 @@ def config_finding(config: Mapping[str, object]) -> Finding:
     return Finding("config", "passed", detail, features=features)
 
 
-# Keys that say how the model was trained. A config naming none of them (no config at all, as a
-# Keras CSV or a TensorBoard folder arrives, or only facts about the data) leaves open whether
-# dropout, label smoothing or augmentation was at work; a config that names the optimizer or the
-# rate and no dropout reads as a run without it (api.md §1 asks for these keys).
-RECIPE_KEYS = frozenset(
+# Keys declaring training-time behaviour: what makes the reported training loss differ from the
+# loss of the same weights in eval mode.
+BEHAVIOUR_KEYS = frozenset(
     {
         "dropout",
         "label_smoothing",
@@ -220,12 +218,13 @@ RECIPE_KEYS = frozenset(
         "mixup",
         "augmentation",
         "batch_norm",
-        "optimizer",
-        "learning_rate",
-        "lr_schedule",
-        "frozen_layers",
     }
 )
+# Keys that say how the model was trained. A config naming none of them (no config at all, as a
+# Keras CSV or a TensorBoard folder arrives, or only facts about the data) leaves open whether
+# dropout, label smoothing or augmentation was at work; a config that names the optimizer or the
+# rate and no dropout reads as a run without it (api.md §1 asks for these keys).
+RECIPE_KEYS = BEHAVIOUR_KEYS | {"optimizer", "learning_rate", "lr_schedule", "frozen_layers"}
 
 
 def recipe_unknown(config: Mapping[str, object]) -> bool:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.analysis.config_keys import BEHAVIOUR_KEYS
 from app.analysis.document import history_from_document
 from app.analysis.history import History
 
@@ -19,21 +20,6 @@ VALIDATION_KEYS = frozenset({"val_loss", "val_accuracy"})
 FIRST_FAMILIES = {10: "digits", 2: "cancer", 4: "blobs"}  # by the number of classes of the data set
 GENERATORS = ("first", "second")
 FITTED_GENERATOR = "first"  # the shipped model is fitted on it; the other one only scores
-
-# Config keys declaring training-time behaviour. The first generator declares them on every run
-# that has it, so a model fitted on its runs alone learns that a run declaring none has none;
-# users often send no config at all (bench/accuracy.py scores the runs without them too).
-BEHAVIOUR_KEYS = frozenset(
-    {
-        "dropout",
-        "label_smoothing",
-        "weight_decay",
-        "l2_in_loss",
-        "mixup",
-        "augmentation",
-        "batch_norm",
-    }
-)
 
 # Causes a loss history (with config) can reveal; the others need re-evaluation of the model.
 HISTORY_IDENTIFIABLE = frozenset(
@@ -99,7 +85,9 @@ class ScenarioRun:
         return replace(self.history, probe=None)
 
     def undeclared(self) -> "ScenarioRun":
-        """The run as a user who declares none of its training-time behaviour reports it."""
+        """The run as a user who declares none of its training-time behaviour reports it. The
+        first generator declares those keys (`BEHAVIOUR_KEYS`) on every run that has it, so a
+        model fitted on its runs alone learns that a run declaring none has none."""
         config = {k: v for k, v in self.history.config.items() if k not in BEHAVIOUR_KEYS}
         return replace(self, history=replace(self.history, config=config))
 
