@@ -145,7 +145,8 @@ def _chance_reference(c: Curves) -> tuple[float, str] | None:
 
 def _online_reference(c: Curves) -> tuple[float, str] | None:
     """The first epoch's mean training loss, where it measures the weights on unseen batches
-    and validation is evaluated right after it."""
+    and validation is evaluated right after it: a log that starts where training did (a
+    resumed run renumbered from 1 is read as if it were the start)."""
     if len(c.train) < 2 or not epoch_mean_training_loss(c.config):
         return None
     first_row = np.isfinite(c.train[0]) and np.isfinite(c.val[0]) and c.epoch[0] <= ONLINE_EPOCHS
