@@ -535,3 +535,21 @@ def test_an_additive_floor_on_training_is_no_loss_computed_differently():
     assert summed.symptoms["loss_scale_mismatch"].present
     assert "loss_computation_mismatch" in summed.scores
     assert "loss_computation_mismatch" not in floored.scores
+
+
+def test_validation_evaluated_before_training_counts_what_it_recovered():
+    # A fine-tune evaluated once before training (5.74, the untrained model) and after each
+    # epoch: validation fell to 1.11 in the first epoch, as training did (1.11), then rose
+    # while training went on to 0.05. Validation recovered far more than training: no set held
+    # back from the start, an overfit. Without the evaluation before training, the same
+    # curves from epoch 1 show validation stalling while training learns.
+    epochs = np.arange(0, 21, dtype=float)
+    train = np.r_[np.nan, 0.05 + 1.06 * np.exp(-(epochs[1:] - 1) / 3)]
+    val = np.r_[5.74, 1.11 + 0.08 * (epochs[1:] - 1)]
+    series = {"train_loss": Series(train, np.isfinite(train)), "val_loss": Series.full(val)}
+    run = assess(History(epochs, series))
+    assert "val_stuck" not in present(run.symptoms)
+    assert run.scores.get("preprocessing_mismatch", 0.0) < 0.5
+    assert max(run.scores, key=run.scores.__getitem__) == "overfitting"
+    later = {k: Series.full(v.values[1:]) for k, v in series.items()}
+    assert "val_stuck" in present(assess(History(epochs[1:], later)).symptoms)

@@ -90,13 +90,18 @@ def validation_shape(c: Curves) -> list[Symptom]:
     ]
     # An epoch-mean training loss's first value describes the weights of mid-epoch one, still
     # near their initialization, while validation is measured at its end: from the second
-    # epoch on both curves describe comparable weights.
+    # epoch on both curves describe comparable weights. A validation loss evaluated before
+    # training (a row with no training loss yet) is the untrained model's: all it recovered
+    # from there counts, against all training recovered (a fine-tune from 5.7 to 1.1 in its
+    # first epoch, then rising, is no validation set held back from the start).
+    before_training = not np.isfinite(c.train[finite][0])
     skip = 1 if epoch_mean_training_loss(c.config) and len(val) > MIN_TREND_POINTS else 0
     train = c.train[finite][skip:]
     ok = np.isfinite(train)
     if ok.sum() >= 2:
         train_gain = float(train[ok][0] - np.min(train[ok])) / level
-        val_gain = float(val[skip] - np.min(val[skip:])) / level
+        start = 0 if before_training else skip
+        val_gain = float(val[start] - np.min(val[start:])) / level
         share = val_gain / train_gain if train_gain > 0 else 1.0
         out.append(
             Symptom(
