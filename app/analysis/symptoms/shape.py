@@ -298,10 +298,7 @@ def training_shape(c: Curves) -> list[Symptom]:
     if finite.sum() >= MIN_TREND_POINTS:
         train_values = c.train[finite]
         start, end = float(train_values[0]), float(np.median(train_values[-2:]))
-        reference, against = start, "its starting loss"
-        ln_c = chance(c)
-        if ln_c is not None:
-            reference, against = ln_c, f"chance (ln {num_classes(c.config, c.task)})"
+        reference, against = _chance_reference(c) or (start, "its starting loss")
         ratio = end / reference if reference > 0 else 0.0
         change = (end - start) / abs(start) if start != 0 else 0.0
         out += [
