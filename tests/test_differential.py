@@ -1051,6 +1051,28 @@ def test_validation_inputs_measured_unlike_trainings_account_for_the_rise():
     assert alike["overfitting"] == 0.95 and "preprocessing_mismatch" not in alike
 
 
+def test_a_model_that_memorized_early_in_a_long_run_shows_the_signature_on_its_plateau():
+    # 300 epochs on 60 samples: validation bottoms out at epoch 3 (0.58), climbs over the next
+    # thirty epochs to 0.95 while training loss falls to zero, and both sit flat for the 260
+    # epochs left. A trend test over everything after the minimum reads the flat plateau (and
+    # its last, tiny decline), not the climb; the rise held to the end while training lost
+    # all it had at the minimum is memorization, and it confirms overfitting.
+    epochs = np.arange(1, 301, dtype=float)
+    train = 1.2 * np.exp(-epochs / 6)
+    climb = 0.58 + 0.37 * (1 - np.exp(-np.clip(epochs - 3, 0, None) / 8))
+    val = np.where(epochs < 3, 0.58 + 0.25 * (3 - epochs), climb) - 1e-6 * epochs
+    val = val + np.random.default_rng(4).normal(0, 0.01, 300) * (epochs < 40)
+    symptoms = assess(history(train, val, task="regression")).symptoms
+    assert not symptoms["val_trends_up_while_training_falls"].present
+    assert symptoms["val_rise_held_as_training_fell"].present
+    assert symptoms["overfitting_signature"].present
+    assert confidences({"overfitting": 0.3}, symptoms, 300, {})["overfitting"] == CONFIRMED
+    # The same climb on a training loss that held level after the minimum is no memorization.
+    held = np.full(300, 0.4)
+    symptoms = assess(history(held, val, task="regression")).symptoms
+    assert not symptoms["val_rise_held_as_training_fell"].present
+
+
 def test_a_step_up_after_the_minimum_that_then_holds_is_no_overfitting_signature():
     # A learning-rate drop's bump: validation steps up 0.08 at epoch 21 and then holds, easing
     # down. A rise after the minimum, but no lasting upward trend: nothing keeps memorizing.

@@ -51,11 +51,13 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
 @dataclass(frozen=True)
 class Combined:
     """A symptom that means something only together: every one of `parts` present (the first
-    gives the effect size) and none of `unless` (measured before it, earlier in COMBINED)."""
+    gives the effect size), at least one of `any_of` where it names some, and none of `unless`
+    (measured before it, earlier in COMBINED)."""
 
     id: str
     parts: tuple[str, ...]
     unless: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
 
 
 # - Validation is measured at one instant, so steps that overshoot show there first; but
@@ -63,8 +65,10 @@ class Combined:
 #   rate thirty times the usual one is a noisy validation loss overshooting.
 # - Validation rising materially after its minimum, with a significant upward trend that lasts
 #   while training still falls, is overfitting as causes.md defines it: the checkpoint at the
-#   minimum generalizes better than the last one. Not when the steps overshoot (training swings,
-#   or validation jitters at a far higher rate): they push validation up without memorizing.
+#   minimum generalizes better than the last one. So is a rise that reached a plateau while
+#   training fell toward zero (a model that memorized its set within the first tenth of a long
+#   run; the trend test reads the plateau). Not when the steps overshoot (training swings, or
+#   validation jitters at a far higher rate): they push validation up without memorizing.
 # - Validation scoring better than training in eval mode is an easier validation set, noisy
 #   training labels, or leaked samples; inputs that tell the splits apart are a preprocessing
 #   mismatch or a different distribution. Both together are the definition of a validation set
@@ -85,8 +89,9 @@ COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
         "overfitting_signature",
-        ("val_rises_after_min", "val_trends_up_while_training_falls"),
+        ("val_rises_after_min",),
         unless=("unstable_training", "noisy_at_a_far_higher_rate"),
+        any_of=("val_trends_up_while_training_falls", "val_rise_held_as_training_fell"),
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
@@ -106,15 +111,17 @@ def _combined(measured: Mapping[str, Symptom]) -> list[Symptom]:
     for combined in COMBINED:
         found = [known.get(part) for part in combined.parts]
         symptoms = [s for s in found if s is not None]
-        if len(symptoms) < len(combined.parts):
+        alternatives = [known[a] for a in combined.any_of if a in known]
+        if len(symptoms) < len(combined.parts) or (combined.any_of and not alternatives):
             continue
         vetoed = any(known[u].present for u in combined.unless if u in known)
+        either = not combined.any_of or any(a.present for a in alternatives)
         symptom = Symptom(
             combined.id,
-            all(s.present for s in symptoms) and not vetoed,
+            all(s.present for s in symptoms) and either and not vetoed,
             symptoms[0].value,
             symptoms[0].unit,
-            "; ".join(s.detail for s in symptoms),
+            "; ".join(s.detail for s in (*symptoms, *(a for a in alternatives if a.present))),
         )
         known[combined.id] = symptom
         out.append(symptom)

@@ -52,6 +52,18 @@ ONLINE_EPOCHS = 1.0
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
 MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
 NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
+# A model that memorizes drives its training loss down after validation's minimum while
+# validation climbs, then both settle (training near zero, validation on a higher plateau): a
+# trend test over the whole stretch after the minimum reads the long, flat plateau and misses
+# the climb. The rise held to the end is the effect: this share of where validation started
+# (what the suites' counterfactual labels ask of a best checkpoint that helps) ...
+MEMORIZED_RISE = 0.05
+# ... while training lost this share of its loss at validation's minimum (a run whose training
+# loss holds level after that point is not memorizing) ...
+MEMORIZED_TRAIN_FALL = 0.3
+# ... and climbed over several evaluations: memorizing is gradual, and a one-off step up that
+# then holds (a learning-rate change, a resumed run) carries this share of the rise or more.
+MEMORIZED_STEP = 0.5
 # A training loss logged for this many epochs or more that ends within 5% of where it started
 # has learned nothing: steps too small, a model that cannot fit, or a loss the outputs do not
 # move. In both generators' runs every one is a learning rate too low or an underfit model, but
@@ -78,6 +90,7 @@ def validation_shape(c: Curves) -> list[Symptom]:
     deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     out = [
         _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
+        _held_as_training_fell(c, finite, best, rise, rises),
         _never_improves(c, val, best == 0 and rises),
         Symptom(
             "noisy_validation",
@@ -114,6 +127,30 @@ def validation_shape(c: Curves) -> list[Symptom]:
             )
         )
     return out
+
+
+def _held_as_training_fell(
+    c: Curves, finite: np.ndarray, best: int, rise: float, rises: bool
+) -> Symptom:
+    """Validation's rise after its minimum held to the end, climbed over several evaluations,
+    while training loss fell by a material share over the same epochs: memorization, however
+    flat both curves end."""
+    after = c.val[finite][best:]
+    gradual = len(after) > 1 and float(np.max(np.diff(after))) < MEMORIZED_STEP * rise
+    train = c.train[finite][best:]
+    train = train[np.isfinite(train)]
+    at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
+    fell = (at_best - float(np.median(train[-SHORT_WINDOW:]))) / at_best if at_best > 0 else 0.0
+    start = abs(float(c.val[finite][0]))
+    material = start > 0 and rise >= MEMORIZED_RISE * start
+    return Symptom(
+        "val_rise_held_as_training_fell",
+        rises and material and gradual and fell >= MEMORIZED_TRAIN_FALL,
+        round(fell, 3),
+        "of the training loss at validation's minimum",
+        f"training loss fell {fell:.0%} after validation's minimum while validation ended "
+        f"{rise / start if start > 0 else 0:.0%} of its first value above that minimum",
+    )
 
 
 def _never_improves(c: Curves, val: np.ndarray, rises_from_the_first: bool) -> Symptom:
