@@ -9,6 +9,7 @@ re-evaluation that measured the mechanism but did not decide.
 import copy
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from lossgap_client.probe_report import ProbeReport
 from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
-from app.analysis.diagnose import UNEXPLAINED, assess
+from app.analysis.diagnose import UNEXPLAINED, assess, report
 from app.analysis.differential import (
     CONFIRMED,
     LEAK_CONFIRMED,
@@ -1282,3 +1283,26 @@ def test_a_run_sent_without_a_config_keeps_dropout_and_augmentation_open():
     dropout = diagnose(history(train, val, {"optimizer": "adam", "dropout": 0.5}))
     assert ids(dropout)[0] == "regularization_train_only"
     assert dropout.causes[0].confidence >= 0.5
+
+
+def test_of_two_causes_confirmed_alike_the_problem_is_listed_first():
+    # Early stopping with patience 2 fired on a bump in a 60-sample validation set while both
+    # curves still fell: the set's noise and stopping too soon are each confirmed by their own
+    # symptom, at the same confidence. The problem is what the user must act on: first.
+    e = np.arange(1, 13, dtype=float)
+    train = 0.3 + 1.0 * np.exp(-e / 5)
+    val = 0.25 + 1.0 * np.exp(-e / 5) + np.where(e >= 11, 0.04, 0.0)
+    config = {"early_stopping_patience": 2, "val_size": 60, "train_size": 2000, "epochs": 50}
+    a = assess(history(train, val, config))
+    tied = replace(
+        a, scores={"small_validation_noise": CONFIRMED, "premature_early_stopping": CONFIRMED}
+    )
+    assert [c.id for c in report(tied, cause_model.load()).causes] == [
+        "premature_early_stopping",
+        "small_validation_noise",
+    ]
+    # Likelier still comes first, whatever its kind.
+    ahead = replace(
+        a, scores={"small_validation_noise": CONFIRMED, "premature_early_stopping": 0.6}
+    )
+    assert report(ahead, cause_model.load()).causes[0].id == "small_validation_noise"

@@ -25,7 +25,7 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 
-ENGINE_VERSION = "0.6.3"
+ENGINE_VERSION = "0.6.4"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
@@ -119,14 +119,14 @@ def diagnose(history: History, model: cause_model.Model | None = None) -> Diagno
 def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
     """The assessment in words: the reported causes (with the candidate explanations of a
     flagged symptom that nothing likely explains), the symptoms and the summary."""
-    ranked = [cid for cid, _ in sorted(a.scores.items(), key=lambda item: -item[1])]
+    ranked = sorted(a.scores, key=lambda cid: _rank(a, cid))
     reported = [cid for cid in ranked if a.scores[cid] >= REPORT_FLOOR]
     for symptom in FLAGGED_SYMPTOMS:
         if symptom in a.symptoms and a.symptoms[symptom].present:
             candidates = _candidates(ranked, symptom)
             if math.prod(1 - a.scores[c] for c in candidates if c in reported) >= UNEXPLAINED:
                 reported.extend(c for c in candidates if c not in reported)
-    reported.sort(key=lambda cid: -a.scores[cid])
+    reported.sort(key=lambda cid: _rank(a, cid))
     causes = tuple(_cause(cid, a) for cid in reported)
     return Diagnosis(
         summary=_summary(a, causes, model),
@@ -135,6 +135,14 @@ def report(a: Assessment, model: cause_model.Model) -> Diagnosis:
         gap=_gap(a.curves),
         symptoms=tuple(_symptom_report(a, ranked, sid) for sid in a.symptoms),
     )
+
+
+def _rank(a: Assessment, cause_id: str) -> tuple[float, bool]:
+    """Most likely first; of causes equally likely (two confirmed by their symptoms, each at
+    `CONFIRMED`), a problem before a benign cause: both are at work, and the problem is what
+    the user must act on (a small validation set's noise that made early stopping fire on a
+    bump explains the bump; stopping too soon is what cost the run)."""
+    return -a.scores[cause_id], BY_ID[cause_id].kind != "problem"
 
 
 def _run_checks(curves: Curves) -> list[Finding]:
