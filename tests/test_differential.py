@@ -695,6 +695,42 @@ def test_a_cross_entropy_below_what_its_accuracy_allows_is_not_that_loss():
     assert not next(s for s in fine.symptoms if s.id == "impossible_loss").present
 
 
+def test_a_classifier_naming_no_loss_may_have_trained_on_a_squared_error():
+    # A 10-class classifier posted without `loss`, trained on the mean squared error of its
+    # one-hot targets: 0.012 at 85% accuracy is far below any cross entropy of those
+    # predictions (0.10) and a possible squared error. The engine does not know which loss
+    # it was: no impossible loss, no confirmed loss mismatch. A loss of 0 at chance accuracy
+    # is below what any of them allows, named or not.
+    epochs = np.arange(1, 21, dtype=float)
+    rng = np.random.default_rng(1)
+    accuracy = 0.85 - 0.6 * np.exp(-epochs / 3)
+    train = 0.012 + 0.06 * np.exp(-epochs / 3) + rng.normal(0, 0.0005, 20)
+    val = 0.014 + 0.06 * np.exp(-epochs / 3) + rng.normal(0, 0.0005, 20)
+    series = {
+        "train_loss": Series.full(train),
+        "val_loss": Series.full(val),
+        "train_accuracy": Series.full(accuracy),
+        "val_accuracy": Series.full(accuracy - 0.01),
+    }
+
+    def judged(config: dict[str, object], s: dict[str, Series]) -> tuple[bool, float]:
+        result = diagnose(History(epochs, s, config=config, task="classification"))
+        impossible = next(s for s in result.symptoms if s.id == "impossible_loss").present
+        mismatch = next(
+            (c.confidence for c in result.causes if c.id == "loss_computation_mismatch"), 0.0
+        )
+        return impossible, mismatch
+
+    impossible, mismatch = judged({"num_classes": 10}, series)
+    assert not impossible and mismatch < 0.5
+    assert judged({"num_classes": 10, "loss": "cross_entropy"}, series)[0]
+    broken = {
+        "train_loss": Series.full(np.zeros(20)),
+        "train_accuracy": Series.full(np.full(20, 0.1)),
+    }
+    assert judged({"num_classes": 10}, broken)[0]
+
+
 def test_noise_alone_is_not_a_learning_rate_that_overshoots():
     # A healthy curve with independent epoch noise: about two of three successive changes
     # reverse direction, as white noise does; no spikes, no upward drift.

@@ -12,7 +12,11 @@ Three signatures, each impossible for a run that merely over- or underfits:
   error): it is computed on targets or outputs it was not meant for;
 - the loss is *impossible* for the accuracy reported beside it: a misclassified sample gives
   the true class at most half the probability, so a cross entropy is at least (1 - accuracy) *
-  ln 2. A cross entropy of 0 with chance accuracy is not the loss of those predictions.
+  ln 2. A cross entropy of 0 with chance accuracy is not the loss of those predictions. A
+  classifier whose config names no loss is read as a cross entropy, but may be trained on a
+  squared error of its one-hot targets, which can be far lower: there only a loss below even
+  that loss's bound is impossible (a misclassified sample's true output misses 1 by at least
+  a half, a quarter squared, averaged over C outputs).
 """
 
 import math
@@ -22,6 +26,7 @@ import numpy as np
 from app.analysis.config_keys import (
     LIKELIHOOD_LOSSES,
     NON_NEGATIVE_LOSSES,
+    loss_declared,
     named_loss,
     num_classes,
 )
@@ -39,6 +44,7 @@ CHANCE_ACCURACY = 1.5  # validation accuracy at most 1.5 / C is chance
 # for a loss and an accuracy averaged over slightly different batches.
 IMPOSSIBLE_SHARE = 0.5
 MIN_ERROR = 0.1  # the bound means something once a tenth of the samples are misclassified
+SQUARED_MISS = 0.25  # a misclassified sample's true output misses 1 by a half or more, squared
 
 
 def loss_name(c: Curves) -> str | None:
@@ -84,10 +90,26 @@ def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
     return at_chance, at_chance and (rose or lost), detail
 
 
+def _per_error(c: Curves) -> tuple[float, str] | None:
+    """The least loss a misclassified sample costs, and the loss it bounds: ln 2 for a named
+    likelihood loss; for a classifier naming none, what the lowest loss it may have been
+    trained on (a squared error averaged over its C outputs) costs, when C is known."""
+    if loss_name(c) not in LIKELIHOOD_LOSSES:
+        return None
+    if loss_declared(c.config):
+        return math.log(2), "a cross entropy"
+    classes = num_classes(c.config, c.task)
+    if classes is None:
+        return None
+    return SQUARED_MISS / classes, "even a squared error (the config names no loss)"
+
+
 def _impossible(c: Curves) -> str:
     """Where a likelihood loss ends below what its own accuracy allows, in words ("" if not)."""
-    if loss_name(c) not in LIKELIHOOD_LOSSES:
+    bound = _per_error(c)
+    if bound is None:
         return ""
+    per_error, of = bound
     for side, loss, acc in (("training", c.train, c.train_acc), ("validation", c.val, c.val_acc)):
         if acc is None:
             continue
@@ -96,10 +118,10 @@ def _impossible(c: Curves) -> str:
             continue
         end_loss = float(np.median(loss[both][-2:]))
         error = 1 - float(np.median(acc[both][-2:]))
-        if MIN_ERROR <= error <= 1 and end_loss < IMPOSSIBLE_SHARE * error * math.log(2):
+        if MIN_ERROR <= error <= 1 and end_loss < IMPOSSIBLE_SHARE * error * per_error:
             return (
-                f"the {side} loss ends at {end_loss:.3g} with accuracy {1 - error:.3g}: a cross "
-                f"entropy of those predictions is at least {error * math.log(2):.3g}"
+                f"the {side} loss ends at {end_loss:.3g} with accuracy {1 - error:.3g}: {of} "
+                f"of those predictions is at least {error * per_error:.3g}"
             )
     return ""
 
