@@ -1,6 +1,7 @@
 """Symptoms measured the way the mechanism behind them shows, on curves whose answer is known."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from app.analysis.diagnose import assess
 from app.analysis.differential import compatible, confidences
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
+from tests.test_differential import probe_like
 
 
 def history(train, val, steps=None, config=None) -> History:
@@ -553,3 +555,20 @@ def test_validation_evaluated_before_training_counts_what_it_recovered():
     assert max(run.scores, key=run.scores.__getitem__) == "overfitting"
     later = {k: Series.full(v.values[1:]) for k, v in series.items()}
     assert "val_stuck" in present(assess(History(epochs[1:], later)).symptoms)
+
+
+def test_a_reevaluation_counts_the_training_set_a_config_left_unsized():
+    # The same jittering training loss, sent with its batch size (32) and no training size:
+    # the re-evaluation was sent 3200 training samples, so an epoch held at least 100
+    # batches, and their mean cannot jitter like that. Without the re-evaluation it is not
+    # judged (the epoch may hold four batches).
+    rng = np.random.default_rng(2)
+    e = np.arange(1, 31, dtype=float)
+    val = 0.3 + 0.5 * np.exp(-e / 5)
+    train = val * np.exp(rng.normal(0, 0.35, 30))
+    run = history(train, val, config={"batch_size": 32})
+    assert "train_jitters_like_one_batch" not in present(assess(run).symptoms)
+    probe = probe_like("loss_computation_mismatch-1", n_train=3200)
+    assert "train_jitters_like_one_batch" in present(assess(replace(run, probe=probe)).symptoms)
+    small = probe_like("loss_computation_mismatch-1", n_train=120, leakage__chance_sample=None)
+    assert "train_jitters_like_one_batch" not in present(assess(replace(run, probe=small)).symptoms)

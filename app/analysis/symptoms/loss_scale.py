@@ -51,8 +51,12 @@ def _batches_per_epoch(c: Curves) -> float:
     """train_size / batch_size from the config; 0 when either is unknown: a mean over the four
     batches of a small training set jitters as one batch does, and a run sent without its
     sizes may be one (judged anyway, a Keras CSV of such a run read "losses computed
-    differently, 100%")."""
+    differently, 100%"). A re-evaluation counted the training samples it was sent: where the
+    config gives no size, that count (all of the set, or a sample of it: never more batches
+    than the epoch had)."""
     size, batch = c.config.get("train_size"), c.config.get("batch_size")
+    if size is None and c.probe is not None:
+        size = c.probe.n_train
     if isinstance(size, bool) or isinstance(batch, bool):
         return 0.0
     if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
