@@ -42,19 +42,18 @@ NON_NEGATIVE_LOSSES = LIKELIHOOD_LOSSES | frozenset(
 )
 
 
-def loss_declared(config: Mapping[str, object]) -> bool:
-    """Whether the config names the run's loss (a classifier naming none is read as a cross
-    entropy, which it may not be)."""
-    name = config.get("loss")
-    return isinstance(name, str) and bool(name.strip())
-
-
 def named_loss(config: Mapping[str, object], task: str) -> str | None:
     """The run's loss as `loss` names it, or cross entropy for a classifier naming none."""
     name = config.get("loss")
-    if isinstance(name, str) and loss_declared(config):
+    if isinstance(name, str) and name.strip():
         return name.strip().lower()
     return "cross_entropy" if task == "classification" else None
+
+
+def loss_declared(config: Mapping[str, object]) -> bool:
+    """Whether the config names the run's loss (a classifier naming none is read as a cross
+    entropy, which it may not be)."""
+    return named_loss(config, task="other") is not None
 
 
 # Losses of a two-class problem: a run naming one has two classes whether or not it says so.

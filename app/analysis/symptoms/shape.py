@@ -90,7 +90,7 @@ def validation_shape(c: Curves) -> list[Symptom]:
     deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     out = [
         _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
-        _held_as_training_fell(c, finite, best, rise, rises),
+        _held_as_training_fell(val, c.train[finite], best, rise, rises),
         _never_improves(c, val, best == 0 and rises),
         Symptom(
             "noisy_validation",
@@ -130,18 +130,18 @@ def validation_shape(c: Curves) -> list[Symptom]:
 
 
 def _held_as_training_fell(
-    c: Curves, finite: np.ndarray, best: int, rise: float, rises: bool
+    val: np.ndarray, train_at_val: np.ndarray, best: int, rise: float, rises: bool
 ) -> Symptom:
     """Validation's rise after its minimum held to the end, climbed over several evaluations,
     while training loss fell by a material share over the same epochs: memorization, however
-    flat both curves end."""
-    after = c.val[finite][best:]
+    flat both curves end. `train_at_val` is the training loss at each validation evaluation."""
+    after = val[best:]
     gradual = len(after) > 1 and float(np.max(np.diff(after))) < MEMORIZED_STEP * rise
-    train = c.train[finite][best:]
+    train = train_at_val[best:]
     train = train[np.isfinite(train)]
     at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
     fell = (at_best - float(np.median(train[-SHORT_WINDOW:]))) / at_best if at_best > 0 else 0.0
-    start = abs(float(c.val[finite][0]))
+    start = abs(float(val[0]))
     material = start > 0 and rise >= MEMORIZED_RISE * start
     return Symptom(
         "val_rise_held_as_training_fell",
