@@ -572,3 +572,40 @@ def test_a_reevaluation_counts_the_training_set_a_config_left_unsized():
     assert "train_jitters_like_one_batch" in present(assess(replace(run, probe=probe)).symptoms)
     small = probe_like("loss_computation_mismatch-1", n_train=120, leakage__chance_sample=None)
     assert "train_jitters_like_one_batch" not in present(assess(replace(run, probe=small)).symptoms)
+
+
+def test_a_training_loss_that_climbs_back_overshoots_and_is_no_plateau():
+    # Training falls from 1.3 to 0.4 in eight epochs, then each step overshoots and the loss
+    # climbs back to 1.2, validation with it. The model fitted the training set down to 0.4:
+    # ending high is divergence, not a model too small to fit.
+    rng = np.random.default_rng(3)
+    e = np.arange(1, 21, dtype=float)
+    train = np.where(e <= 8, 0.4 + 0.9 * np.exp(-(e - 1) / 2.5), 0.4 * 1.1 ** (e - 8))
+    train = train * np.exp(rng.normal(0, 0.01, 20))
+    val = train * 1.05
+    run = assess(history(train, val))
+    found = present(run.symptoms)
+    assert "train_climbs_back" in found and "high_plateau" not in found
+    assert max(run.scores, key=run.scores.__getitem__) == "lr_too_high"
+    assert run.scores["lr_too_high"] >= 0.9
+    assert "underfitting" not in run.scores
+    # A loss on a noisy floor (one batch's loss logged per epoch) does not climb back.
+    floor = 0.4 + 0.9 * np.exp(-(e - 1) / 2.5)
+    noisy = floor * np.exp(rng.normal(0, 0.15, 20))
+    assert "train_climbs_back" not in present(assess(history(noisy, floor * 1.05)).symptoms)
+    # Nor does one that creeps back by a few percent of a fall to near zero.
+    settled = np.r_[1.2 * np.exp(-e[:14] / 2), 0.0012 * 1.15 ** np.arange(1, 7)]
+    assert "train_climbs_back" not in present(assess(history(settled, settled + 0.2)).symptoms)
+
+
+def test_a_training_loss_that_broke_says_nothing_of_capacity():
+    # A regression that went NaN after four epochs, its loss jumping about on the way: where
+    # it stood says nothing of whether the model could fit.
+    e = np.arange(1, 21, dtype=float)
+    train = np.r_[214.5, 79.8, 126.8, 220.6, np.full(16, np.nan)]
+    val = np.r_[111.4, 71.3, 103.4, 447.6, np.full(16, np.nan)]
+    series = {"train_loss": Series.full(train), "val_loss": Series.full(val)}
+    run = assess(History(e, series, config={"loss": "mse"}, task="regression"))
+    assert "nonfinite" in present(run.symptoms)
+    assert "underfitting" not in run.scores
+    assert max(run.scores, key=run.scores.__getitem__) == "numerical_instability"

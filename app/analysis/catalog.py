@@ -695,7 +695,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # A plateau that declared dropout or augmentation holds the training loss on is theirs
         # (`accounts_for`); a loss at chance or one that never moved is not.
         claimed_with=NOT_FITTING,
-        excludes=EXPLODED | NOT_A_LOSS,
+        # A training loss that got low and climbed back was fitted: the steps overshoot. One
+        # that went NaN broke: where it stood before says nothing of the model's capacity.
+        excludes=EXPLODED | NOT_A_LOSS | _any("train_climbs_back", "nonfinite"),
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),
         settle="the config key num_classes, or a larger model trained on the same data",
@@ -735,11 +737,14 @@ CAUSES: tuple[CauseSpec, ...] = (
                 "collapsed_to_chance",
                 "at_chance",
                 "noisy_at_a_far_higher_rate",
+                "train_climbs_back",
             ),
         ),
         excludes=NOT_A_LOSS,
-        # Overshooting at a rate thirty times the usual one: that rate is the first suspect.
-        confirmed_by=_any("lr_far_above_usual"),
+        # Overshooting at a rate thirty times the usual one: that rate is the first suspect. A
+        # training loss that got low and climbed back well above that is the overshoot itself
+        # (or, where the loss also blew up, numerical trouble: `also_produces`).
+        confirmed_by=_any("lr_far_above_usual", "train_climbs_back"),
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(
@@ -867,6 +872,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("nonfinite", "loss_exploded"),),
         confirmed_by=_any("nan_loss", "loss_exploded"),
+        also_produces=_any("train_climbs_back"),
         excludes=NOT_A_LOSS,
         settle="per-step losses around the first non-finite value",
     ),

@@ -3,6 +3,7 @@ while training improves, a curve still improving, a training loss that plateaus 
 """
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from app.analysis.checks.failure import chance
 from app.analysis.config_keys import epoch_mean_training_loss, num_classes
@@ -70,6 +71,15 @@ MEMORIZED_STEP = 0.5
 # for one healthy run at chance on a task with nothing to learn.
 STUCK_EPOCHS = 6
 STUCK_CHANGE = 0.05
+# How low the training loss got: the lowest of its three-epoch running median, so that one
+# lucky epoch of a noisy loss does not count as the level it reached.
+SMOOTH_EPOCHS = 3
+# A training loss that climbs back: it gave back this share of its fall from the start ...
+CLIMB_SHARE = 0.25
+# ... ending this many times its lowest (a loss that flattened on a floor does not), clear of its
+# noise by as much as a validation rise must be. In both generators' runs, every one is a
+# learning rate too high or a numerically unstable run.
+CLIMB_RATIO = 1.25
 
 
 def validation_shape(c: Curves) -> list[Symptom]:
@@ -333,26 +343,52 @@ def training_shape(c: Curves) -> list[Symptom]:
         out.append(Symptom("train_creeps", creeps, *fields(train)[1:]))
     finite = np.isfinite(c.train)
     if finite.sum() >= MIN_TREND_POINTS:
-        train_values = c.train[finite]
-        start, end = float(train_values[0]), float(np.median(train_values[-2:]))
-        reference, against = _chance_reference(c) or (start, "its starting loss")
-        ratio = end / reference if reference > 0 else 0.0
-        change = (end - start) / abs(start) if start != 0 else 0.0
-        out += [
-            Symptom(
-                "high_plateau",
-                ratio >= PLATEAU_REL,
-                round(ratio, 3),
-                "of the reference loss",
-                f"training loss ends at {c.shown(end):.4g}, {ratio:.0%} of {against}",
-            ),
-            Symptom(
-                "train_stuck",
-                len(train_values) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE,
-                round(change, 4),
-                "change of the training loss over the run",
-                f"training loss went from {c.shown(start):.4g} to {c.shown(end):.4g} over "
-                f"{count(len(train_values), 'epoch')} ({change:+.1%})",
-            ),
-        ]
+        out += _training_level(c, c.train[finite])
     return out
+
+
+def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
+    """How low the training loss got, and whether it climbed back from there. A model that
+    cannot fit never gets low; one whose steps overshoot got low, then climbed: its loss ending
+    high is divergence, not a plateau (a run that fell to a quarter of its loss and climbed back
+    to its start has no capacity problem)."""
+    start, end = float(train[0]), float(np.median(train[-2:]))
+    smooth = median_filter(train, size=SMOOTH_EPOCHS, mode="nearest")
+    lowest_at = int(np.argmin(smooth))
+    low = min(end, float(smooth[lowest_at]))
+    reference, against = _chance_reference(c) or (start, "its starting loss")
+    ratio = low / reference if reference > 0 else 0.0
+    change = (low - start) / abs(start) if start != 0 else 0.0
+    climb = end - low
+    climbs = (
+        climb >= CLIMB_SHARE * (start - low)
+        and end >= CLIMB_RATIO * low > 0
+        and climb >= MIN_RISE_SIGMAS * noise_sigma(train)
+        and lowest_at < len(train) - 2
+    )
+    where = "ends at" if low == end else "got no lower than"
+    return [
+        Symptom(
+            "high_plateau",
+            ratio >= PLATEAU_REL,
+            round(ratio, 3),
+            "of the reference loss",
+            f"training loss {where} {c.shown(low):.4g}, {ratio:.0%} of {against}",
+        ),
+        Symptom(
+            "train_stuck",
+            len(train) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE,
+            round(change, 4),
+            "change of the training loss over the run",
+            f"training loss went from {c.shown(start):.4g} to {c.shown(low):.4g} at its lowest "
+            f"over {count(len(train), 'epoch')} ({change:+.1%})",
+        ),
+        Symptom(
+            "train_climbs_back",
+            climbs,
+            round(end / low, 3) if low > 0 else None,
+            "times its lowest",
+            f"training loss got as low as {c.shown(low):.4g} and ends at {c.shown(end):.4g}, "
+            f"{end / low if low > 0 else 0.0:.3g} times that",
+        ),
+    ]
