@@ -11,6 +11,7 @@ import numpy as np
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.probe import REEVALUATE_HOW
+from app.analysis.symptoms import OVERSHOOTING
 
 Kind = Literal["benign", "problem"]
 Text = Callable[[Curves, Mapping[str, Finding]], str]
@@ -728,23 +729,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         _fixed(
             "Lower the learning rate (try 3-10x smaller), add warm-up, or clip gradients.",
         ),
-        requires=(
-            _any(
-                "unstable_training",
-                "loss_jump",
-                "nonfinite",
-                "loss_exploded",
-                "collapsed_to_chance",
-                "at_chance",
-                "noisy_at_a_far_higher_rate",
-                "train_climbs_back",
-            ),
-        ),
+        # Steps far too long need not show in epoch means: the loss can settle smoothly on a
+        # floor above the one a usual rate reaches (an AdamW run at 75x its usual rate
+        # flattening at half of chance), so the rate alone makes it a candidate.
+        requires=(_any(*OVERSHOOTING, "noisy_at_a_far_higher_rate", "lr_far_above_usual"),),
         excludes=NOT_A_LOSS,
         # Overshooting at a rate thirty times the usual one: that rate is the first suspect. A
         # training loss that got low and climbed back well above that is the overshoot itself
         # (or, where the loss also blew up, numerical trouble: `also_produces`).
-        confirmed_by=_any("lr_far_above_usual", "train_climbs_back"),
+        confirmed_by=_any("overshoots_at_a_far_higher_rate", "train_climbs_back"),
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(

@@ -92,19 +92,34 @@ TYPICAL_LR = {
     "lion": 1e-4,
 }
 LR_DECADES = 3.0  # the feature saturates three decades from the typical rate
+# SGD's step grows with the batch past this many samples (the linear scaling rule, Goyal et al.
+# 2017: ResNets train at 0.1 per 256 samples, 0.4 at 1024), so its usual rate does too: a large
+# batch at a proportionally larger rate is usual, not far above it. Adaptive optimizers
+# normalize their steps and keep their defaults.
+LINEAR_SCALING_BATCH = 256
+
+
+def usual_lr(config: Mapping[str, object]) -> float | None:
+    """The named optimizer's usual learning rate, at the configured batch for SGD; None when
+    the optimizer is unknown."""
+    optimizer = config.get("optimizer")
+    name = optimizer.strip().lower() if isinstance(optimizer, str) else ""
+    typical = TYPICAL_LR.get(name)
+    batch = _number(config, "batch_size")
+    if typical is not None and name == "sgd" and batch is not None:
+        typical *= max(1.0, batch / LINEAR_SCALING_BATCH)
+    return typical
 
 
 def lr_decades(config: Mapping[str, object]) -> float | None:
-    """log10(configured / typical learning rate) for the named optimizer; None when either is
-    unknown."""
+    """log10(configured / usual learning rate); None when either is unknown."""
     lr = _number(config, "learning_rate")
     if lr is None:
         lr = _number(config, "lr")
-    optimizer = config.get("optimizer")
-    typical = TYPICAL_LR.get(optimizer.strip().lower()) if isinstance(optimizer, str) else None
-    if lr is None or lr <= 0 or typical is None:
+    usual = usual_lr(config)
+    if lr is None or lr <= 0 or usual is None:
         return None
-    return math.log10(lr / typical)
+    return math.log10(lr / usual)
 
 
 def _lr_feature(config: Mapping[str, object]) -> float:

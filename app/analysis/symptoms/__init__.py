@@ -63,6 +63,10 @@ class Combined:
 # - Validation is measured at one instant, so steps that overshoot show there first; but
 #   augmentation, small sets and detection losses make validation jitter at any rate: only at a
 #   rate thirty times the usual one is a noisy validation loss overshooting.
+# - A curve that oscillates, jumps, climbs back or breaks at a rate thirty times the usual one:
+#   that rate is the first suspect. A smooth curve at such a rate may have settled above the
+#   floor a usual rate reaches, or been trained with warm-up and clipping that make the rate
+#   safe: the rate alone is a candidate, not a confirmation.
 # - Validation rising materially after its minimum, with a significant upward trend that lasts
 #   while training still falls, is overfitting as causes.md defines it: the checkpoint at the
 #   minimum generalizes better than the last one. So is a rise that reached a plateau while
@@ -85,8 +89,23 @@ class Combined:
 #   (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
 #   non-i.i.d. batches holds a model at chance too: not where the config declares it. All 8 such
 #   runs of both generators were underfit (the 3 that declare batch norm are its plants).
+# What steps that overshoot produce in the curves.
+OVERSHOOTING = (
+    "unstable_training",
+    "loss_jump",
+    "nonfinite",
+    "loss_exploded",
+    "collapsed_to_chance",
+    "at_chance",
+    "train_climbs_back",
+)
 COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
+    Combined(
+        "overshoots_at_a_far_higher_rate",
+        ("lr_far_above_usual",),
+        any_of=(*OVERSHOOTING, "noisy_at_a_far_higher_rate"),
+    ),
     Combined(
         "overfitting_signature",
         ("val_rises_after_min",),

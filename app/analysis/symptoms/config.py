@@ -13,6 +13,7 @@ from app.analysis.config_keys import (
     early_stopping_patience,
     lr_decades,
     planned_epochs,
+    usual_lr,
 )
 from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
@@ -74,9 +75,12 @@ def learning_rate(c: Curves) -> list[Symptom]:
     if decades is None:
         return []
     optimizer = str(c.config.get("optimizer")).strip().lower()
+    usual = usual_lr(c.config)
+    batch = c.config.get("batch_size")
+    scaled = "" if usual == TYPICAL_LR.get(optimizer) else f" at a batch of {batch}"
     detail = (
-        f"the configured learning rate is {10**decades:.3g} times the usual "
-        f"{TYPICAL_LR[optimizer]:g} for {optimizer}"
+        f"the configured learning rate is {10**decades:.3g} times the usual {usual:g} for "
+        f"{optimizer}{scaled}"
     )
     unit = "decades from the optimizer's usual rate"
     return [
