@@ -1054,8 +1054,8 @@ def test_a_signature_another_compatible_cause_produces_too_confirms_only_one_of_
     assert BY_ID["preprocessing_mismatch"].compatible(present(symptoms))
     raw = {"overfitting": 0.3, "preprocessing_mismatch": 0.1}
     shared = confidences(raw, symptoms, 40, {})
-    assert shared["overfitting"] == pytest.approx(0.675)
-    assert shared["preprocessing_mismatch"] == pytest.approx(0.225)
+    assert shared["overfitting"] == pytest.approx(0.75 * CONFIRMED)
+    assert shared["preprocessing_mismatch"] == pytest.approx(0.25 * CONFIRMED)
     assert shared["overfitting"] + shared["preprocessing_mismatch"] == pytest.approx(CONFIRMED)
     # Models already confident enough between them keep their own confidences.
     assert confidences({"overfitting": 0.6, "preprocessing_mismatch": 0.5}, symptoms, 40, {}) == {
@@ -1075,15 +1075,20 @@ def test_validation_inputs_measured_unlike_trainings_account_for_the_rise():
     run = next(r for r in SUITE if r.name == "preprocessing_mismatch-1")
     train, val = curves_of(run)
 
-    def scores(**changes: float | bool | None) -> dict[str, float]:
+    def scores(mismatch: float = 0.6, **changes: float | bool | None) -> dict[str, float]:
         probe = probe_like("preprocessing_mismatch-1", **changes)
         symptoms = assess(history(train, val, run.history.config, probe=probe)).symptoms
-        raw = {"overfitting": 0.95, "preprocessing_mismatch": 0.6}
+        raw = {"overfitting": 0.95, "preprocessing_mismatch": mismatch}
         return confidences(raw, symptoms, len(train), {"overfitting": 0.3})
 
     measured = scores()
     assert measured["preprocessing_mismatch"] >= CONFIRMED
     assert measured["overfitting"] == pytest.approx(0.3)
+    # The rise confirms one of the two; the mismatch accounts for it, so overfitting takes no
+    # share of that confirmation, however little the mismatch's model said.
+    doubted = scores(mismatch=0.2)
+    assert doubted["overfitting"] == pytest.approx(0.3)
+    assert doubted["preprocessing_mismatch"] >= CONFIRMED
     alike = scores(split_shift__adversarial_auc=0.5, split_shift__features_shifted=0)
     assert alike["overfitting"] == 0.95 and "preprocessing_mismatch" not in alike
 

@@ -91,10 +91,12 @@ def confidences(
     # and a cross entropy of 0 at chance accuracy still is one.
     groups = confirmations(found, allowed)
     confirmed = {group[0] for group in groups if len(group) == 1}
+    held: frozenset[str] = frozenset()
     if REEVALUATED in symptoms:
-        _explained_away(scores, found, confirmed, base_rates)
+        held = _explained_away(scores, found, confirmed, base_rates)
     for group in sorted(groups, key=len, reverse=True):  # a cause confirmed alone, last
-        _confirm(scores, group)
+        # A cause explained away has no share in a confirmation the others account for.
+        _confirm(scores, tuple(c for c in group if c not in held) or group)
     leak = symptoms.get("duplicates")
     if (
         leak is not None
@@ -178,17 +180,18 @@ def _explained_away(
     found: frozenset[str],
     confirmed: set[str],
     base_rates: Mapping[str, float],
-) -> None:
+) -> frozenset[str]:
     """A cause compatible only through symptoms that a confirmed cause explains (those its
     mechanism requires, or also produces) has nothing of its own to explain: it keeps at most
     its base rate. Validation measured to be drawn from an easier distribution accounts for
     validation scoring better, so noisy training labels whose own signature (labels the model
     rejects) the re-evaluation did not find are not claimed on the same evidence; validation
     inputs measured unlike training's account for a rise after the minimum, which the best
-    checkpoint would not undo on inputs preprocessed as training's."""
+    checkpoint would not undo on inputs preprocessed as training's. Returns the causes held."""
     explained = frozenset().union(
         *(g for c in confirmed for g in (*BY_ID[c].requires, BY_ID[c].also_produces))
     )
+    held: set[str] = set()
     for cause_id in scores:
         if cause_id in confirmed:
             continue
@@ -196,3 +199,5 @@ def _explained_away(
         if groups and all(group & found <= explained for group in groups):
             base = base_rates.get(cause_id, DEFAULT_BASE_RATE)
             scores[cause_id] = min(scores[cause_id], base)
+            held.add(cause_id)
+    return frozenset(held)
