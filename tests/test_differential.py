@@ -1347,3 +1347,25 @@ def test_of_two_causes_confirmed_alike_the_problem_is_listed_first():
         a, scores={"small_validation_noise": CONFIRMED, "premature_early_stopping": 0.6}
     )
     assert report(ahead, cause_model.load()).causes[0].id == "small_validation_noise"
+
+
+def test_behaviour_a_run_may_have_had_accounts_for_its_symptoms_in_each_recipe_weighed():
+    # An augmented run's training loss sits above validation on a higher floor: what noisy
+    # training labels make too. Sent with a recipe that declares nothing, no behaviour accounts
+    # for it and noisy labels are claimed; sent with augmentation declared, augmentation is.
+    # Sent with no config at all, each recipe it may have had is weighed with its own
+    # differential: where it declares dropout or augmentation, that accounts for the floor and
+    # noisy labels keep at most their unclaimed share, so they are no longer claimed on
+    # symptoms a likely habit explains.
+    run = SUITE_BY_NAME["augmentation_train_only-5"].without_probe()
+    plain = assess(replace(run, config={"optimizer": "adam", "learning_rate": 1e-3})).scores
+    declared = assess(
+        replace(run, config={"optimizer": "adam", "learning_rate": 1e-3, "augmentation": True})
+    ).scores
+    unknown = assess(replace(run, config={})).scores
+    assert plain["label_noise_train"] >= 0.8
+    assert declared["augmentation_train_only"] >= CONFIRMED
+    assert declared.get("label_noise_train", 0.0) <= UNCLAIMED
+    assert unknown["label_noise_train"] <= 0.5 * plain["label_noise_train"] + 0.5 * UNCLAIMED
+    behaviour = unknown["augmentation_train_only"] + unknown["regularization_train_only"]
+    assert behaviour >= 0.4

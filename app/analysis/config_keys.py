@@ -254,10 +254,20 @@ def recipe_unknown(config: Mapping[str, object]) -> bool:
 
 # What an unknown recipe may have declared, with how likely each is taken to be: none, a
 # penalty active only while training (dropout at a common rate) or augmentation, as config
-# features. Half the weight on "something", split evenly: nothing is known of the run, and
-# both are among the commonest habits of the scripts people train with.
-UNKNOWN_RECIPE_VARIANTS: tuple[tuple[float, Mapping[str, float]], ...] = (
+# keys. Half the weight on "something", split evenly: nothing is known of the run, and both
+# are among the commonest habits of the scripts people train with.
+UNKNOWN_RECIPE_VARIANTS: tuple[tuple[float, Mapping[str, object]], ...] = (
     (0.5, {}),
-    (0.25, {"cfg_dropout": 0.5, "cfg_regularized": 1.0}),
-    (0.25, {"cfg_augmentation": 1.0}),
+    (0.25, {"dropout": 0.5}),
+    (0.25, {"augmentation": True}),
 )
+
+
+def recipe_variants(
+    config: Mapping[str, object],
+) -> tuple[tuple[float, Mapping[str, object]], ...]:
+    """The configs the run may have been sent with, weighted: itself when it names its recipe,
+    else itself with each of `UNKNOWN_RECIPE_VARIANTS`' declarations."""
+    if not recipe_unknown(config):
+        return ((1.0, config),)
+    return tuple((weight, {**config, **declared}) for weight, declared in UNKNOWN_RECIPE_VARIANTS)

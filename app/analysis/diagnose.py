@@ -8,7 +8,7 @@ A gap between the curves always gets its candidate explanations, even when none 
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,13 +17,14 @@ from app.analysis import model as cause_model
 from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
-from app.analysis.config_keys import UNKNOWN_RECIPE_VARIANTS, config_finding, recipe_unknown
+from app.analysis.config_keys import config_finding, recipe_unknown, recipe_variants
 from app.analysis.curves import Curves, prepare
 from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
+from app.analysis.symptoms.config import declared_behaviour
 
 ENGINE_VERSION = "0.6.4"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
@@ -41,6 +42,7 @@ FLAGGED_SYMPTOMS = (
     "impossible_loss",
 )
 BELOW_EARLY = ("val_below_train_early", "val_below_train_first")
+MIN_EXPLAINED = 0.01  # a recipe is never ruled out by what its causes leave unexplained
 CLOSE = 0.2  # causes within this confidence of the top one are named as not ruled out
 CLOSE_FLOOR = 0.3
 
@@ -82,33 +84,63 @@ def assess(history: History, model: cause_model.Model | None = None) -> Assessme
     scores: dict[str, float] = {}
     if view is not None:
         training = view == "training"
-        raw = _predict(model, features, curves.config, training)
         # How much history there is: epochs with a reported loss (a NaN is evidence too).
         epochs = (
             curves.reported_train if training else min(curves.reported_train, curves.reported_val)
         )
-        scores = differential.confidences(
-            raw, symptoms, epochs, model.base_rates(training_only=training)
-        )
+        base_rates = model.base_rates(training_only=training)
+        weighed = []
+        for prior, config in recipe_variants(curves.config):
+            raw, declared = _as_declared(model, curves, features, symptoms, config, training)
+            found = differential.confidences(raw, declared, epochs, base_rates)
+            weighed.append((prior * _explained(found, symptoms), found))
+        scores = _mixed(weighed)
     return Assessment(curves, findings, features, symptoms, view, scores)
 
 
-def _predict(
+def _mixed(weighed: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """The recipes' confidences averaged by how likely each recipe is."""
+    if len(weighed) == 1:
+        return weighed[0][1]
+    total = math.fsum(weight for weight, _ in weighed)
+    causes = dict.fromkeys(cause for _, found in weighed for cause in found)
+    return {
+        # rounded off the weights' float noise: a confirmation in every recipe is one
+        cause: round(math.fsum(w * found.get(cause, 0.0) for w, found in weighed) / total, 12)
+        for cause in causes
+    }
+
+
+def _explained(scores: Mapping[str, float], symptoms: Symptoms) -> float:
+    """How likely the causes weighed explain the loud symptoms: a recipe under which the curves
+    need a rare cause is less likely to be the run's than one whose habit makes them."""
+    found = present(symptoms)
+    likely = 1.0
+    for symptom in FLAGGED_SYMPTOMS:
+        if symptom in found:
+            candidates = [c for c in scores if differential.explains(BY_ID[c], symptom)]
+            likely *= max(1 - math.prod(1 - scores[c] for c in candidates), MIN_EXPLAINED)
+    return likely
+
+
+def _as_declared(
     model: cause_model.Model,
-    features: dict[str, float],
+    curves: Curves,
+    features: Mapping[str, float],
+    symptoms: Symptoms,
     config: Mapping[str, object],
     training: bool,
-) -> dict[str, float]:
-    """The cause models' opinions; for a run whose config says nothing of how it was trained,
-    averaged over what it may have declared (`UNKNOWN_RECIPE_VARIANTS`): a missing key is not
-    evidence that the run had no dropout, when no key was sent at all."""
-    if not recipe_unknown(config):
-        return model.predict(features, training_only=training)
-    mixed: dict[str, float] = {}
-    for weight, declared in UNKNOWN_RECIPE_VARIANTS:
-        for cause, p in model.predict({**features, **declared}, training_only=training).items():
-            mixed[cause] = mixed.get(cause, 0.0) + weight * p
-    return mixed
+) -> tuple[dict[str, float], Symptoms]:
+    """The cause models' opinions and the symptoms, for the run as sent with `config`. A run
+    whose config says nothing of how it was trained is weighed as each recipe it may have had
+    (`recipe_variants`): a missing key is not evidence that the run had no dropout when no key
+    was sent at all, and dropout it may have had accounts for what dropout produces, in the
+    differential as in the models."""
+    if config is curves.config:
+        return model.predict(features, training_only=training), symptoms
+    declared = {**features, **config_finding(config).features}
+    behaviour = {s.id: s for s in declared_behaviour(replace(curves, config=config))}
+    return model.predict(declared, training_only=training), {**symptoms, **behaviour}
 
 
 def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:
