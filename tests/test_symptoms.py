@@ -646,3 +646,18 @@ def test_sgd_s_usual_rate_grows_with_the_batch():
         history(train, train * 1.05, config={"optimizer": "sgd", "lr": 0.4, "batch_size": 64})
     )
     assert "lr_far_above_usual" in present(small.symptoms)
+
+
+def test_a_run_that_went_nan_while_still_falling_is_broken_not_unfinished():
+    # Both losses fall smoothly for seven epochs, then go NaN. They were still falling, but
+    # training on gives more NaN, and steps too small do not make a loss non-finite: the
+    # instability is the answer, not more epochs or a larger rate.
+    e = np.arange(1, 11, dtype=float)
+    train = 0.25 + 1.1 * np.exp(-e / 2.5)
+    train[7:] = np.nan
+    val = train * 1.05
+    series = {"train_loss": Series.full(train), "val_loss": Series.full(val)}
+    run = assess(History(e, series))
+    assert "still_improving" in present(run.symptoms)
+    assert max(run.scores, key=run.scores.__getitem__) == "numerical_instability"
+    assert "not_converged" not in run.scores and "lr_too_low" not in run.scores

@@ -115,6 +115,8 @@ BROKE = _any("loss_exploded", "collapsed_to_chance")
 # Batch statistics from unshuffled, single-class batches also leave a classifier at chance,
 # and a model too small to learn sits there: they are excluded only by an explosion.
 EXPLODED = _any("loss_exploded")
+# A loss that went NaN or infinite, or jumped by orders of magnitude.
+BLEW_UP = _any("nonfinite")
 # A classifier that ends at chance predicts nothing: the split, regularization, early stopping
 # or overfitting cannot be why (the learning rate, capacity, the loss or batch statistics can).
 AT_CHANCE = _any("at_chance")
@@ -773,7 +775,9 @@ CAUSES: tuple[CauseSpec, ...] = (
                 "train_stuck",
             ),
         ),
-        excludes=BROKE | NOT_A_LOSS,
+        # Steps too small do not make a loss go NaN or infinite: steps too long or a numerical
+        # bug do (no run of either generator with non-finite losses had a rate too low).
+        excludes=BROKE | NOT_A_LOSS | BLEW_UP,
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).
@@ -814,7 +818,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Train for more epochs (resume from the last checkpoint).",
         ),
         requires=(_any("still_improving"),),
-        excludes=BROKE | NOT_A_LOSS,
+        # Training on where the loss went NaN or infinite gives more of it: the instability is
+        # what to fix (no run of either generator with non-finite losses was unfinished).
+        excludes=BROKE | NOT_A_LOSS | BLEW_UP,
         # Validation still falling by twice what "train longer" must gain to count: by the
         # counterfactual's own measure, continuing pays.
         confirmed_by=_any("val_falls_past_the_floor"),

@@ -136,7 +136,7 @@ def _as_declared(
     (`recipe_variants`): a missing key is not evidence that the run had no dropout when no key
     was sent at all, and dropout it may have had accounts for what dropout produces, in the
     differential as in the models."""
-    if config is curves.config:
+    if config == curves.config:
         return model.predict(features, training_only=training), symptoms
     declared = {**features, **config_finding(config).features}
     behaviour = {s.id: s for s in declared_behaviour(replace(curves, config=config))}
