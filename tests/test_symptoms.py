@@ -594,6 +594,10 @@ def test_a_training_loss_that_climbs_back_overshoots_and_is_no_plateau():
     floor = 0.4 + 0.9 * np.exp(-(e - 1) / 2.5)
     noisy = floor * np.exp(rng.normal(0, 0.15, 20))
     assert "train_climbs_back" not in present(assess(history(noisy, floor * 1.05)).symptoms)
+    # A first epoch that happened to be the lowest, the rest jittering twice as high: the loss
+    # moved, so it is not stuck where it started (one epoch is no level it reached).
+    jitter = np.r_[0.04, 0.1 * np.exp(rng.normal(0, 0.3, 24))]
+    assert "train_stuck" not in present(assess(history(jitter, jitter + 0.01)).symptoms)
     # Nor does one that creeps back by a few percent of a fall to near zero.
     settled = np.r_[1.2 * np.exp(-e[:14] / 2), 0.0012 * 1.15 ** np.arange(1, 7)]
     assert "train_climbs_back" not in present(assess(history(settled, settled + 0.2)).symptoms)

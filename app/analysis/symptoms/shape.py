@@ -3,7 +3,6 @@ while training improves, a curve still improving, a training loss that plateaus 
 """
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from app.analysis.checks.failure import chance
 from app.analysis.config_keys import epoch_mean_training_loss, num_classes
@@ -353,9 +352,10 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     high is divergence, not a plateau (a run that fell to a quarter of its loss and climbed back
     to its start has no capacity problem)."""
     start, end = float(train[0]), float(np.median(train[-2:]))
-    smooth = median_filter(train, size=SMOOTH_EPOCHS, mode="nearest")
-    lowest_at = int(np.argmin(smooth))
-    low = min(end, float(smooth[lowest_at]))
+    # Full windows only: a padded edge would let the first epoch's value stand for itself.
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(train, SMOOTH_EPOCHS), axis=1)
+    lowest_at = int(np.argmin(smooth)) + SMOOTH_EPOCHS // 2
+    low = min(end, float(np.min(smooth)))
     reference, against = _chance_reference(c) or (start, "its starting loss")
     ratio = low / reference if reference > 0 else 0.0
     change = (low - start) / abs(start) if start != 0 else 0.0
