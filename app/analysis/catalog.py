@@ -734,7 +734,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Steps far too long need not show in epoch means: the loss can settle smoothly on a
         # floor above the one a usual rate reaches (an AdamW run at 75x its usual rate
         # flattening at half of chance), so the rate alone makes it a candidate.
-        requires=(_any(*OVERSHOOTING, "noisy_at_a_far_higher_rate", "lr_far_above_usual"),),
+        requires=(_any(*OVERSHOOTING, "lr_far_above_usual"),),
         excludes=NOT_A_LOSS,
         # Overshooting at a rate thirty times the usual one: that rate is the first suspect. A
         # training loss that got low and climbed back well above that is the overshoot itself

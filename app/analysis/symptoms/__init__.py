@@ -89,7 +89,7 @@ class Combined:
 #   (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
 #   non-i.i.d. batches holds a model at chance too: not where the config declares it. All 8 such
 #   runs of both generators were underfit (the 3 that declare batch norm are its plants).
-# What steps that overshoot produce in the curves.
+# What steps that overshoot produce in the curves (validation's jitter only at a far higher rate).
 OVERSHOOTING = (
     "unstable_training",
     "loss_jump",
@@ -98,13 +98,14 @@ OVERSHOOTING = (
     "collapsed_to_chance",
     "at_chance",
     "train_climbs_back",
+    "noisy_at_a_far_higher_rate",
 )
 COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
         "overshoots_at_a_far_higher_rate",
         ("lr_far_above_usual",),
-        any_of=(*OVERSHOOTING, "noisy_at_a_far_higher_rate"),
+        any_of=OVERSHOOTING,
     ),
     Combined(
         "overfitting_signature",
