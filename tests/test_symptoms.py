@@ -32,6 +32,12 @@ def history(train, val, steps=None, config=None) -> History:
     return History(epochs, series, step, step_series, config or {}, task="classification")
 
 
+def training_only(train) -> History:
+    epochs = np.arange(1, len(train) + 1, dtype=float)
+    series = {"train_loss": Series.full(np.asarray(train, float))}
+    return History(epochs, series, task="classification")
+
+
 def logged_steps(epochs, per_epoch, curve, noise, seed):
     """Step losses around `curve` (of the fractional epoch), their positions, and each epoch's
     mean as a logger reports it."""
@@ -601,6 +607,29 @@ def test_a_training_loss_that_climbs_back_overshoots_and_is_no_plateau():
     # Nor does one that creeps back by a few percent of a fall to near zero.
     settled = np.r_[1.2 * np.exp(-e[:14] / 2), 0.0012 * 1.15 ** np.arange(1, 7)]
     assert "train_climbs_back" not in present(assess(history(settled, settled + 0.2)).symptoms)
+
+
+def test_a_training_loss_that_only_got_worse_is_no_underfit_nor_slow_steps():
+    # Training loss rising from its first epoch, 4% a step, smooth or jittering by a fifth of
+    # itself, logged with and without validation: the steps make it worse. A model too small
+    # to fit, or steps too small, lower a loss from where it began; neither can be why, and
+    # the rate too high is always among the candidates.
+    e = np.arange(30, dtype=float)
+    for jitter in (0.0, 0.05, 0.2):
+        rng = np.random.default_rng(7)
+        train = 0.7 * (1 + 0.04 * e) * np.exp(rng.normal(0, jitter, 30))
+        for logged in (history(train, train * 1.05), training_only(train)):
+            run = assess(logged)
+            assert "train_rises_from_start" in present(run.symptoms)
+            assert "underfitting" not in run.scores and "lr_too_low" not in run.scores
+            assert "lr_too_high" in [c.id for c in diagnose(logged).causes]
+    # A loss that fell and settled on a high floor, or never moved, did not get worse.
+    floor = 0.7 + 0.3 * np.exp(-e / 3)
+    stuck = np.full(30, 0.667) * np.exp(np.random.default_rng(8).normal(0, 0.01, 30))
+    for train in (floor, stuck):
+        run = assess(training_only(train))
+        assert "train_rises_from_start" not in present(run.symptoms)
+        assert "underfitting" in run.scores
 
 
 def test_a_training_loss_that_broke_says_nothing_of_capacity():

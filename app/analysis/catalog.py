@@ -117,6 +117,9 @@ BROKE = _any("loss_exploded", "collapsed_to_chance")
 EXPLODED = _any("loss_exploded")
 # A loss that went NaN or infinite, or jumped by orders of magnitude.
 BLEW_UP = _any("nonfinite")
+# A training loss that only got worse from its first epoch: a model too small to fit, or steps
+# too small, still lowers it from where it began.
+WORSENED = _any("train_rises_from_start")
 # A classifier that ends at chance predicts nothing: the split, regularization, early stopping
 # or overfitting cannot be why (the learning rate, capacity, the loss or batch statistics can).
 AT_CHANCE = _any("at_chance")
@@ -700,7 +703,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         claimed_with=NOT_FITTING,
         # A training loss that got low and climbed back was fitted: the steps overshoot. One
         # that went NaN broke: where it stood before says nothing of the model's capacity.
-        excludes=EXPLODED | NOT_A_LOSS | _any("train_climbs_back", "nonfinite"),
+        excludes=EXPLODED | NOT_A_LOSS | WORSENED | _any("train_climbs_back", "nonfinite"),
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),
         settle="the config key num_classes, or a larger model trained on the same data",
@@ -775,9 +778,10 @@ CAUSES: tuple[CauseSpec, ...] = (
                 "train_stuck",
             ),
         ),
-        # Steps too small do not make a loss go NaN or infinite: steps too long or a numerical
-        # bug do (no run of either generator with non-finite losses had a rate too low).
-        excludes=BROKE | NOT_A_LOSS | BLEW_UP,
+        # Steps too small do not make a loss go NaN or infinite, nor rise from where it began:
+        # steps too long or a numerical bug do (no run of either generator with non-finite
+        # losses had a rate too low).
+        excludes=BROKE | NOT_A_LOSS | BLEW_UP | WORSENED,
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).

@@ -31,11 +31,13 @@ REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ..
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
 # Symptoms loud enough that the user must hear their candidate explanations even when no cause
-# is likely: a gap between the curves, a training that broke, and one that learned nothing.
+# is likely: a gap between the curves, a training that broke, one that learned nothing, and one
+# that only got worse.
 FLAGGED_SYMPTOMS = (
     "val_below_train",
     "val_above_train",
     "train_stuck",
+    "train_rises_from_start",
     "loss_exploded",
     "at_chance",
     "negative_loss",

@@ -98,6 +98,7 @@ OVERSHOOTING = (
     "collapsed_to_chance",
     "at_chance",
     "train_climbs_back",
+    "train_rises_from_start",
     "noisy_at_a_far_higher_rate",
 )
 COMBINED = (

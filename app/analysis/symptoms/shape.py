@@ -70,6 +70,13 @@ MEMORIZED_STEP = 0.5
 # for one healthy run at chance on a task with nothing to learn.
 STUCK_EPOCHS = 6
 STUCK_CHANGE = 0.05
+# Over as many epochs, a training loss that got worse from the start: it never went below where
+# it began (its first epoch, or its first three epochs' median if lower) and ends this share
+# above it, clear of its noise; or, too noisy for that, it trends up over the run (a significant
+# Mann-Kendall trend whose Theil-Sen rise is this share of where it began). Steps that overshoot
+# (or a broken pipeline) make that, never a model too small to fit or steps too small, whose
+# losses fall, however little, from where they began.
+RISES_CHANGE = STUCK_CHANGE
 # How low the training loss got: the lowest of its three-epoch running median, so that one
 # lucky epoch of a noisy loss does not count as the level it reached.
 SMOOTH_EPOCHS = 3
@@ -347,10 +354,11 @@ def training_shape(c: Curves) -> list[Symptom]:
 
 
 def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
-    """How low the training loss got, and whether it climbed back from there. A model that
-    cannot fit never gets low; one whose steps overshoot got low, then climbed: its loss ending
-    high is divergence, not a plateau (a run that fell to a quarter of its loss and climbed back
-    to its start has no capacity problem)."""
+    """How low the training loss got, whether it climbed back from there, and whether it ever
+    got below where it began. A model that cannot fit never gets low; one whose steps overshoot
+    got low, then climbed: its loss ending high is divergence, not a plateau (a run that fell to
+    a quarter of its loss and climbed back to its start has no capacity problem), and one that
+    only got worse from its first epoch was never held back by its capacity or its step size."""
     start, end = float(train[0]), float(np.median(train[-2:]))
     # Full windows only: a padded edge would let the first epoch's value stand for itself.
     smooth = np.median(np.lib.stride_tricks.sliding_window_view(train, SMOOTH_EPOCHS), axis=1)
@@ -360,6 +368,17 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     ratio = low / reference if reference > 0 else 0.0
     change = (low - start) / abs(start) if start != 0 else 0.0
     climb = end - low
+    first = min(start, float(smooth[0]))
+    rise = end - first
+    never_lower = (
+        float(np.min(smooth)) >= first
+        and rise >= RISES_CHANGE * first
+        and rise >= MIN_RISE_SIGMAS * noise_sigma(train)
+    )
+    tau, p = mann_kendall(train)
+    trend = theil_sen(np.arange(len(train), dtype=float), train) * (len(train) - 1)
+    trends_up = tau > 0 and p < TREND_P and trend >= RISES_CHANGE * first
+    rises = len(train) >= STUCK_EPOCHS and first > 0 and (never_lower or trends_up)
     climbs = (
         climb >= CLIMB_SHARE * (start - low)
         and end >= CLIMB_RATIO * low > 0
@@ -382,6 +401,17 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
             "change of the training loss over the run",
             f"training loss went from {c.shown(start):.4g} to {c.shown(low):.4g} at its lowest "
             f"over {count(len(train), 'epoch')} ({change:+.1%})",
+        ),
+        Symptom(
+            "train_rises_from_start",
+            rises,
+            round(rise / first, 4) if first > 0 else None,
+            "of where the training loss began",
+            f"training loss began at {c.shown(first):.4g}, got no lower and ends at "
+            f"{c.shown(end):.4g}"
+            if never_lower
+            else f"training loss trends up over the run ({pvalue(p)}): from "
+            f"{c.shown(first):.4g} to {c.shown(end):.4g}",
         ),
         Symptom(
             "train_climbs_back",
