@@ -397,6 +397,12 @@ def test_validation_falling_past_the_floor_at_the_end_is_unfinished_training():
     falls = slow.symptoms["val_falls_past_the_floor"]
     assert falls.present and falls.value is not None and 0.05 <= falls.value < 0.1
     assert confidences({"not_converged": 0.2}, slow.symptoms, 40, {})["not_converged"] >= 0.9
+    # The same validation beside a training loss that levelled off long ago: weights that no
+    # longer move cannot improve validation by continuing.
+    level = 0.2 + 0.9 * np.exp(-epochs / 4)
+    still = assess(history(level, slowing * (1 + rng.normal(0, 0.002, 40))))
+    assert not still.symptoms["train_still_improving"].present
+    assert not still.symptoms["val_falls_past_the_floor"].present
     # The same run converging: its last quarter falls a few percent of its first value, still
     # a trend but no confirmation (the models weigh it).
     bent = 0.3 + 0.8 * np.exp(-epochs / 5)
