@@ -72,10 +72,10 @@ MEMORIZED_STEP = 0.5
 # for one healthy run at chance on a task with nothing to learn.
 STUCK_EPOCHS = 6
 STUCK_CHANGE = 0.05
-# Over as many epochs, a training loss that got worse from the start: it never went below where
-# it began (its first epoch, or its first three epochs' median if lower) and ends this share
-# above it, clear of its noise; or, too noisy for that, it trends up over the run (a significant
-# Mann-Kendall trend whose Theil-Sen rise is this share of where it began). Steps that overshoot
+# Over as many epochs, a training loss that got worse from the start: it ends this share above
+# where it began (its first epoch, or its first three epochs' median if lower), never went below
+# that, clear of its noise; or, too noisy for that, it trends up over the run (a significant
+# Mann-Kendall trend whose Theil-Sen rise is this share of where it began too). Steps that overshoot
 # (or a broken pipeline) make that, never a model too small to fit or steps too small, whose
 # losses fall, however little, from where they began.
 RISES_CHANGE = STUCK_CHANGE
@@ -375,15 +375,12 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     climb = end - low
     first = min(start, float(smooth[0]))
     rise = end - first
-    never_lower = (
-        float(np.min(smooth)) >= first
-        and rise >= RISES_CHANGE * first
-        and rise >= MIN_RISE_SIGMAS * noise_sigma(train)
-    )
+    worse = first > 0 and rise >= RISES_CHANGE * first
+    never_lower = float(np.min(smooth)) >= first and rise >= MIN_RISE_SIGMAS * noise_sigma(train)
     tau, p = mann_kendall(train)
     trend = theil_sen(np.arange(len(train), dtype=float), train) * (len(train) - 1)
     trends_up = tau > 0 and p < TREND_P and trend >= RISES_CHANGE * first
-    rises = len(train) >= STUCK_EPOCHS and first > 0 and (never_lower or trends_up)
+    rises = len(train) >= STUCK_EPOCHS and worse and (never_lower or trends_up)
     climbs = (
         climb >= CLIMB_SHARE * (start - low)
         and end >= CLIMB_RATIO * low > 0
