@@ -754,6 +754,25 @@ def test_a_learning_rate_that_overshoots_is_found():
     assert "explains the first epochs" not in result.summary
 
 
+def test_a_rate_far_above_the_usual_one_accounts_for_a_loss_held_at_chance():
+    # Adam at 0.1, a hundred times its usual rate: the loss falls from 3.2 to chance for ten
+    # classes (ln 10) in two epochs and stays there, both curves. The steps killed the units
+    # that would fit; the plateau is no evidence of a model too small to fit.
+    rng = np.random.default_rng(4)
+    chance = math.log(10)
+    train = np.r_[3.2, chance + 0.14, chance + 0.07 * np.exp(-np.arange(18) / 4)]
+    train = train * np.exp(rng.normal(0, 0.001, 20))
+    val = chance + 0.004 * np.exp(rng.normal(0, 0.3, 20))
+    config = {"optimizer": "adam", "learning_rate": 0.1, "num_classes": 10}
+    run = assess(history(train, val, config))
+    assert {"at_chance", "overshoots_at_a_far_higher_rate"} <= present(run.symptoms)
+    assert run.scores["lr_too_high"] >= CONFIRMED
+    assert run.scores.get("underfitting", 0.0) <= UNCLAIMED
+    # At a usual rate the same plateau is a model that cannot fit.
+    usual = assess(history(train, val, {**config, "learning_rate": 0.001}))
+    assert usual.scores["underfitting"] >= 0.5
+
+
 def test_symptoms_carry_effect_sizes_and_reach_the_json():
     result = diagnose(SUITE[0].history).to_dict()
     assert result["symptoms"]

@@ -32,9 +32,10 @@ class CauseSpec:
     can produce the rest are weighed as alternatives one of which is at work (`partial_when`: a
     gap wider than any half-epoch lag), and the symptoms of which one must be present for it
     to be claimed (`claimed_with`): a problem whose other symptoms the benign half-epoch lag
-    also makes stays a candidate without one. A training-time behaviour the config declares
-    (`declared_by`) and the models claim accounts for the symptoms its mechanism produces
-    (`accounts_for`): a problem claimed only with those stays a candidate too."""
+    also makes stays a candidate without one. A behaviour the config declares (`declared_by`:
+    dropout, augmentation, a rate far above the usual one) that the models claim or a symptom
+    confirms accounts for the symptoms its mechanism produces (`accounts_for`): a problem
+    claimed only with those stays a candidate too."""
 
     id: str
     kind: Kind
@@ -743,6 +744,11 @@ CAUSES: tuple[CauseSpec, ...] = (
         # training loss that got low and climbed back well above that is the overshoot itself
         # (or, where the loss also blew up, numerical trouble: `also_produces`).
         confirmed_by=_any("overshoots_at_a_far_higher_rate", "train_climbs_back"),
+        # A rate thirty times the usual one that the models claim accounts for a loss held high
+        # or at chance: steps that long settle it on a higher floor, or kill the units that
+        # would fit, so that plateau is no evidence of a model too small to fit.
+        declared_by=_any("lr_far_above_usual"),
+        accounts_for=NOT_FITTING,
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(

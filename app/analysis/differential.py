@@ -81,16 +81,16 @@ def confidences(
         scores[cause_id] = base + (p - base) * weight
     found = present(symptoms)
     _the_rest(scores, found)
-    accounted = _accounted(scores, found, frozenset(raw))
-    for cause_id in scores:
-        claimed_with = BY_ID[cause_id].claimed_with
-        if claimed_with and not claimed_with & found - accounted:
-            scores[cause_id] = min(scores[cause_id], UNCLAIMED)
     # A cause confirmed by its defining symptom, whatever its model says and whether or not this
     # view has one: a run logged without validation has no model for a loss computed wrongly,
     # and a cross entropy of 0 at chance accuracy still is one.
     groups = confirmations(found, allowed)
     confirmed = {group[0] for group in groups if len(group) == 1}
+    accounted = _accounted(scores, found, frozenset(raw), confirmed)
+    for cause_id in scores:
+        claimed_with = BY_ID[cause_id].claimed_with
+        if claimed_with and not claimed_with & found - accounted:
+            scores[cause_id] = min(scores[cause_id], UNCLAIMED)
     held: frozenset[str] = frozenset()
     if REEVALUATED in symptoms:
         held = _explained_away(scores, found, confirmed, base_rates)
@@ -134,19 +134,25 @@ def _confirm(scores: dict[str, float], group: tuple[str, ...]) -> None:
 
 
 def _accounted(
-    scores: Mapping[str, float], found: frozenset[str], modelled: frozenset[str]
+    scores: Mapping[str, float],
+    found: frozenset[str],
+    modelled: frozenset[str],
+    confirmed: set[str],
 ) -> frozenset[str]:
-    """The symptoms a training-time behaviour accounts for: one the config declares and the
-    models claim (augmentation raises the training loss above validation and holds it on a
-    higher floor, as noisy labels do), so they are no evidence of their own for a problem. In
-    a view with no model of the behaviour (a run logged without validation), declaring it is
-    all there is to go on."""
+    """The symptoms a behaviour the config declares accounts for, where the models claim it or
+    a symptom confirms it (augmentation raises the training loss above validation and holds it
+    on a higher floor, as noisy labels do; a rate thirty times the usual one that overshoots
+    holds it high), so they are no evidence of their own for a problem. In a view with no model
+    of the behaviour (a run logged without validation), declaring it is all there is to go
+    on."""
     return frozenset().union(
         *(
             spec.accounts_for
             for spec in BY_ID.values()
             if spec.declared_by & found
-            and (scores.get(spec.id, 0.0) >= CLAIM or spec.id not in modelled)
+            and (
+                scores.get(spec.id, 0.0) >= CLAIM or spec.id not in modelled or spec.id in confirmed
+            )
         )
     )
 
