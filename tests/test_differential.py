@@ -1325,7 +1325,8 @@ def test_a_run_sent_without_a_config_keeps_dropout_and_augmentation_open():
     # nothing says they were absent, so they are weighed, no problem is claimed on a key
     # nobody sent, and the summary says which keys settle it. A config that names the
     # optimizer and rate but no dropout describes a run without it: an easier validation split
-    # stays the models' reading. Declared dropout is claimed.
+    # stays the models' reading, and the summary says the run was read as having none. Declared
+    # dropout is claimed.
     e = np.arange(1, 31, dtype=float)
     rng = np.random.default_rng(3)
     train = 0.35 + 1.8 * np.exp(-e / 5) + rng.normal(0, 0.004, 30)
@@ -1339,7 +1340,7 @@ def test_a_run_sent_without_a_config_keeps_dropout_and_augmentation_open():
         assert ids(diagnose(history(train, val, facts)))[:2] == listed[:2]
     described = diagnose(history(train, val, {"optimizer": "adam", "learning_rate": 1e-3}))
     assert "regularization_train_only" not in ids(described)[:3]
-    assert "`dropout`" not in described.summary
+    assert "read as having none" in described.summary
     dropout = diagnose(history(train, val, {"optimizer": "adam", "dropout": 0.5}))
     assert ids(dropout)[0] == "regularization_train_only"
     assert dropout.causes[0].confidence >= 0.5
@@ -1388,3 +1389,24 @@ def test_behaviour_a_run_may_have_had_accounts_for_its_symptoms_in_each_recipe_w
     assert unknown["label_noise_train"] <= 0.5 * plain["label_noise_train"] + 0.5 * UNCLAIMED
     behaviour = unknown["augmentation_train_only"] + unknown["regularization_train_only"]
     assert behaviour >= 0.4
+
+
+def test_validation_below_training_with_no_behaviour_declared_asks_for_the_keys():
+    # Validation 35% below training for 30 epochs, the config naming only the optimizer and
+    # rate: the run reads as one without dropout or augmentation, the commonest reason for
+    # that gap, so the summary says so and which keys settle it. Declared absent (0), or with
+    # no config at all (weighed as possible), it does not repeat the request that way.
+    epochs = np.arange(1, 31, dtype=float)
+    base = 0.3 + np.exp(-epochs / 6)
+    asked = "The config declares no dropout, label smoothing or augmentation"
+    sparse = diagnose(history(base, base * 0.65, {"optimizer": "adam", "learning_rate": 1e-3}))
+    assert asked in sparse.summary and "`dropout`" in sparse.summary
+    declared = diagnose(history(base, base * 0.65, {"optimizer": "adam", "dropout": 0}))
+    assert asked not in declared.summary
+    unknown = diagnose(history(base, base * 0.65))
+    assert asked not in unknown.summary and "says nothing of how the model was trained" in (
+        unknown.summary
+    )
+    # Validation above training is no reason to ask.
+    above = diagnose(history(base * 0.65, base, {"optimizer": "adam", "learning_rate": 1e-3}))
+    assert asked not in above.summary

@@ -17,7 +17,12 @@ from app.analysis import model as cause_model
 from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
-from app.analysis.config_keys import config_finding, recipe_unknown, recipe_variants
+from app.analysis.config_keys import (
+    BEHAVIOUR_KEYS,
+    config_finding,
+    recipe_unknown,
+    recipe_variants,
+)
 from app.analysis.curves import Curves, prepare
 from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
@@ -352,17 +357,32 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
         source = "The re-evaluation and history" if a.curves.probe else "History alone"
         text += f" {source} cannot rule out {names}"
         text += f"; what would settle it: {settle}." if settle else "."
-    return text + _unknown_recipe(a, causes)
+    return text + _undeclared_behaviour(a, causes)
 
 
-def _unknown_recipe(a: Assessment, causes: tuple[Cause, ...]) -> str:
-    """Where behaviour nobody declared is among the causes weighed, the keys that settle it."""
-    if not recipe_unknown(a.curves.config) or not any(BY_ID[c.id].declared_by for c in causes):
+def _undeclared_behaviour(a: Assessment, causes: tuple[Cause, ...]) -> str:
+    """Where behaviour nobody declared may be what the curves show, the keys that settle it. A
+    config that says nothing of how the model was trained has dropout and augmentation weighed
+    as possible; one that names the optimizer but none of them reads as a run without them,
+    which leaves the commonest reason for validation below training out of the ranking (unless
+    a re-evaluation measured what training-time behaviour adds)."""
+    config = a.curves.config
+    if recipe_unknown(config):
+        if not any(BY_ID[c.id].declared_by for c in causes):
+            return ""
+        return (
+            " The config says nothing of how the model was trained, so dropout and augmentation "
+            "are weighed as possible: send `dropout`, `label_smoothing` and `augmentation` (0 or "
+            "none where unused) with the optimizer and rate to settle it."
+        )
+    below = "val_below_train" in present(a.symptoms)
+    if not below or BEHAVIOUR_KEYS & set(config) or differential.REEVALUATED in a.symptoms:
         return ""
     return (
-        " The config says nothing of how the model was trained, so dropout and augmentation "
-        "are weighed as possible: send `dropout`, `label_smoothing` and `augmentation` (0 or "
-        "none where unused) with the optimizer and rate to settle it."
+        " The config declares no dropout, label smoothing or augmentation, so the run is read "
+        "as having none; they are the commonest reason validation sits below training: if the "
+        "model has any, send `dropout`, `label_smoothing` or `augmentation` (0 or none where "
+        "unused) to settle it."
     )
 
 
