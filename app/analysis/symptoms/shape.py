@@ -367,8 +367,10 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     start, end = float(train[0]), float(np.median(train[-2:]))
     # Full windows only: a padded edge would let the first epoch's value stand for itself.
     smooth = np.median(np.lib.stride_tricks.sliding_window_view(train, SMOOTH_EPOCHS), axis=1)
-    lowest_at = int(np.argmin(smooth)) + SMOOTH_EPOCHS // 2
-    low = min(end, float(np.min(smooth)))
+    window = int(np.argmin(smooth))
+    lowest, lowest_at = float(smooth[window]), window + SMOOTH_EPOCHS // 2
+    low = min(end, lowest)
+    sigma = noise_sigma(train)
     reference, against = _chance_reference(c) or (start, "its starting loss")
     ratio = low / reference if reference > 0 else 0.0
     change = (low - start) / abs(start) if start != 0 else 0.0
@@ -376,7 +378,7 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     first = min(start, float(smooth[0]))
     rise = end - first
     worse = first > 0 and rise >= RISES_CHANGE * first
-    never_lower = float(np.min(smooth)) >= first and rise >= MIN_RISE_SIGMAS * noise_sigma(train)
+    never_lower = lowest >= first and rise >= MIN_RISE_SIGMAS * sigma
     tau, p = mann_kendall(train)
     trend = theil_sen(np.arange(len(train), dtype=float), train) * (len(train) - 1)
     trends_up = tau > 0 and p < TREND_P and trend >= RISES_CHANGE * first
@@ -384,7 +386,7 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     climbs = (
         climb >= CLIMB_SHARE * (start - low)
         and end >= CLIMB_RATIO * low > 0
-        and climb >= MIN_RISE_SIGMAS * noise_sigma(train)
+        and climb >= MIN_RISE_SIGMAS * sigma
         and lowest_at < len(train) - 2
     )
     where = "ends at" if low == end else "got no lower than"
