@@ -704,7 +704,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         claimed_with=NOT_FITTING,
         # A training loss that got low and climbed back was fitted: the steps overshoot. One
         # that went NaN broke: where it stood before says nothing of the model's capacity.
-        excludes=EXPLODED | NOT_A_LOSS | WORSENED | _any("train_climbs_back", "nonfinite"),
+        excludes=EXPLODED | NOT_A_LOSS | BLEW_UP | WORSENED | _any("train_climbs_back"),
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),
         settle="the config key num_classes, or a larger model trained on the same data",
