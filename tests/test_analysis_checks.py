@@ -19,6 +19,7 @@ from app.analysis.checks import (
     stability,
 )
 from app.analysis.curves import prepare
+from app.analysis.stats import log10p
 
 E = np.arange(1, 41, dtype=float)
 
@@ -102,6 +103,24 @@ def test_overfitting_is_a_significant_rise_after_the_minimum():
     assert "epoch 12" in found.detail or "epoch 11" in found.detail or "epoch 13" in found.detail
     flat = overfit.check(curves(train, 0.5 + rng.normal(0, 0.01, 40)))
     assert flat.status == "passed"
+
+
+def test_a_rise_too_small_to_matter_carries_no_trend_evidence():
+    # After a step schedule validation creeps from 0.1832 to 0.1837 over forty epochs: the
+    # trend is significant (every epoch a hair higher) and the best checkpoint is worth no more
+    # than the last. The check still reports the trend; the evidence the models read from it
+    # grows with the rise, in full from 5% of the loss level.
+    train = decay(E, c=0.0005)
+    tiny = 0.1832 + 0.0005 * np.clip(E - 12, 0, None) / 28
+    found = overfit.check(curves(train, tiny))
+    assert found.status == "flagged" and found.statistic > 0.8
+    material = 0.1832 + 0.05 * np.clip(E - 12, 0, None) / 28
+    full = overfit.check(curves(train, material))
+    assert full.features["of_logp"] == pytest.approx(log10p(full.p_value) / 10)
+    assert full.features["of_tau"] == pytest.approx(full.statistic)
+    assert found.p_value <= full.p_value  # as significant, and a tenth of the evidence
+    assert found.features["of_logp"] < 0.1 * full.features["of_logp"]
+    assert found.features["of_tau"] < 0.1 * found.statistic
 
 
 def test_non_finite_values_and_explosions_are_flagged():

@@ -1305,6 +1305,24 @@ def test_validation_that_never_beats_an_untrained_model_is_a_mismatch_not_an_ove
     assert "val_never_improves" not in present(learned.symptoms)
 
 
+def test_a_first_evaluation_barely_below_the_untrained_reference_learned_nothing():
+    # A GRU whose validation inputs are scaled unlike training's: its first evaluation (0.94)
+    # sits a few percent under the first epoch's mean training loss (0.98), then validation
+    # jumps fivefold while training falls to 0.08. A few percent is the spread of an untrained
+    # model's losses, not learning that generalizes; 20% under it is.
+    e = np.arange(1, 26, dtype=float)
+    train = 0.08 + 0.9 * np.exp(-(e - 1) / 2)
+    rise = 3.6 * (1 - np.exp(-(e - 1) / 1.5))
+    config = {"loss": "mse"}
+    barely = assess(history(train, 0.94 + rise, config))
+    assert "val_never_improves" in present(barely.symptoms)
+    assert "overfitting" not in barely.scores
+    assert max(barely.scores, key=barely.scores.__getitem__) == "preprocessing_mismatch"
+    learned = assess(history(train, 0.78 + rise, config))
+    assert "val_never_improves" not in present(learned.symptoms)
+    assert "overfitting" in learned.scores
+
+
 def test_a_first_evaluation_after_epochs_of_fine_tuning_is_no_untrained_reference():
     # Evaluated first at epoch 2.4 (a trainer evaluating every 1000 steps), the training loss
     # logged there averages epochs that repeat batches: it no longer measures unseen data, and

@@ -116,7 +116,7 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             flagged("overfit")
             and feature("overfit", "of_train_falls") > 0
             and feature("overfit", "of_tau_late") > 0,
-            round(feature("overfit", "of_tau"), 3),
+            statistic("overfit"),
             "Kendall's tau of validation loss after its minimum",
             detail("overfit"),
         ),
