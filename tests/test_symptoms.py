@@ -177,6 +177,55 @@ def test_a_jittering_training_loss_is_not_one_batch_when_the_epoch_may_hold_few(
     assert many.scores["loss_computation_mismatch"] >= 0.9
 
 
+def test_a_training_loss_far_above_validation_jitters_as_much_relative_to_its_own_level():
+    # Batch statistics at a high rate hold the reported training loss at ten times validation
+    # (0.15 against 0.015): both jitter by 12% of their own level, so training jitters ten
+    # times as much in absolute terms. That is one noise on two levels, not one batch
+    # reported; a training loss that jitters four times as much as validation relative to its
+    # own level is.
+    rng = np.random.default_rng(4)
+    e = np.arange(1, 31, dtype=float)
+    sizes = {"train_size": 1050, "batch_size": 32}
+    val = (0.015 + 0.9 * np.exp(-e / 4)) * np.exp(rng.normal(0, 0.12, 30))
+    high = (0.15 + 0.9 * np.exp(-e / 4)) * np.exp(rng.normal(0, 0.12, 30))
+    assert "train_jitters_like_one_batch" not in present(
+        assess(history(high, val, config=sizes)).symptoms
+    )
+    jumpy = (0.15 + 0.9 * np.exp(-e / 4)) * np.exp(rng.normal(0, 0.5, 30))
+    assert "train_jitters_like_one_batch" in present(
+        assess(history(jumpy, val, config=sizes)).symptoms
+    )
+
+
+def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low():
+    # A ten-class model at chance (ln 10) after 80 epochs of 8 batches with AdamW at 1.5e-4:
+    # AdamW moves each weight by about the rate a step, 0.1 in all, less than the scale
+    # weights start at. The model never left its initialization: the steps were too few or too
+    # small, whatever its capacity. At 3e-3 (1.9 in all) the same curve says it cannot fit.
+    rng = np.random.default_rng(8)
+    e = np.arange(1, 81, dtype=float)
+    train = np.log(10) + 0.05 * np.exp(-e / 30) + rng.normal(0, 0.002, 80)
+    val = np.log(10) + 0.06 + rng.normal(0, 0.002, 80)
+    acc = np.full(80, 0.1)
+    config = {"optimizer": "adamw", "train_size": 1000, "batch_size": 128, "num_classes": 10}
+
+    def run(lr: float):
+        h = history(train, val, config={**config, "learning_rate": lr})
+        series = {**h.epoch_series, "train_accuracy": Series.full(acc)}
+        return assess(replace(h, epoch_series={**series, "val_accuracy": Series.full(acc)}))
+
+    slow = run(1.5e-4)
+    found = present(slow.symptoms)
+    assert {"at_chance", "few_steps_for_the_rate", "stuck_on_a_tiny_step_budget"} <= found
+    assert "at_chance_at_a_usual_rate" not in found
+    assert max(slow.scores, key=slow.scores.__getitem__) == "lr_too_low"
+    assert slow.scores["lr_too_low"] >= 0.9
+    usual = run(3e-3)
+    found = present(usual.symptoms)
+    assert "few_steps_for_the_rate" not in found and "at_chance_at_a_usual_rate" in found
+    assert max(usual.scores, key=usual.scores.__getitem__) == "underfitting"
+
+
 def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_too_high():
     # Adam at 0.05 (its usual rate is 1e-3): the training loss alternates up and down around
     # a slow fall, as overshooting steps make it. The same curve at the usual rate is no such

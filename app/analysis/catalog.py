@@ -181,7 +181,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
-        refuted_without=_any("train_time_effect"),
+        # Measured: dropout that changes the loss, or a term the loss adds in training.
+        refuted_without=_any("train_time_effect", "regularization_measured"),
         declared_by=_any("declares_regularization"),
         accounts_for=TRAINING_TIME,
         settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
@@ -316,6 +317,10 @@ CAUSES: tuple[CauseSpec, ...] = (
         # (one that declares it never shows the symptom, which would otherwise confirm
         # underfitting).
         also_produces=_any("at_chance_at_a_usual_rate"),
+        # Batch-norm layers that, switched to batch statistics alone, add a material share to
+        # the training loss are at work (their absence refutes nothing: the probe's batches
+        # are i.i.d., and non-i.i.d. batches in training are what they cannot reproduce).
+        confirmed_by=_any("batchnorm_measured"),
         settle=f"{REEVALUATE}: batch-norm layers in train against eval mode at the batch size",
     ),
     CauseSpec(
@@ -791,7 +796,13 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).
-        confirmed_by=_any("lr_far_below_usual", "stalled_at_chance", "creeps_at_a_low_rate"),
+        # Stuck after steps that could not move a weight by a tenth: the same, counted.
+        confirmed_by=_any(
+            "lr_far_below_usual",
+            "stalled_at_chance",
+            "creeps_at_a_low_rate",
+            "stuck_on_a_tiny_step_budget",
+        ),
         # Claimed only where the history shows the small steps: a training loss creeping at a
         # pace it has kept, one that never left its start, or both curves still falling when
         # the run ended (ten times the rate would have got further in the same epochs: true of

@@ -63,6 +63,19 @@ class Curves:
     def has_steps(self) -> bool:
         return len(self.step_loss) >= 2 * max(int(np.sum(self.both)), 1)
 
+    def batches_per_epoch(self) -> float:
+        """train_size / batch_size from the config; 0 when either is unknown. A re-evaluation
+        counted the training samples it was sent: where the config gives no size, that count
+        (all of the set, or a sample of it: never more batches than the epoch had)."""
+        size, batch = self.config.get("train_size"), self.config.get("batch_size")
+        if size is None and self.probe is not None:
+            size = self.probe.n_train
+        if isinstance(size, bool) or isinstance(batch, bool):
+            return 0.0
+        if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
+            return 0.0
+        return float(size) / float(batch)
+
     def level(self) -> float:
         """A typical loss magnitude of the run, to express gaps and slopes relatively; never 0
         (a run whose losses are mostly exactly 0 falls back to its largest, then to 1). Taken

@@ -18,7 +18,7 @@ from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
 from app.analysis.config_keys import (
-    BEHAVIOUR_KEYS,
+    behaviour_undeclared,
     config_finding,
     recipe_unknown,
     recipe_variants,
@@ -31,7 +31,7 @@ from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
 
-ENGINE_VERSION = "0.6.7"
+ENGINE_VERSION = "0.6.8"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
@@ -367,9 +367,9 @@ def _summary(a: Assessment, causes: tuple[Cause, ...], model: cause_model.Model)
 def _undeclared_behaviour(a: Assessment, causes: tuple[Cause, ...]) -> str:
     """Where behaviour nobody declared may be what the curves show, the keys that settle it. A
     config that says nothing of how the model was trained has dropout and augmentation weighed
-    as possible; one that names the optimizer but none of them reads as a run without them,
-    which leaves the commonest reason for validation below training out of the ranking (unless
-    a re-evaluation measured what training-time behaviour adds)."""
+    as possible; one that names the optimizer but none of them, as less likely than not, which
+    keeps the commonest reason for validation below training low in the ranking (unless a
+    re-evaluation measured what training-time behaviour adds)."""
     config = a.curves.config
     if recipe_unknown(config):
         if not any(BY_ID[c.id].declared_by & WEIGHED_DECLARATIONS for c in causes):
@@ -380,13 +380,13 @@ def _undeclared_behaviour(a: Assessment, causes: tuple[Cause, ...]) -> str:
             "none where unused) with the optimizer and rate to settle it."
         )
     below = "val_below_train" in present(a.symptoms)
-    if not below or BEHAVIOUR_KEYS & set(config) or differential.REEVALUATED in a.symptoms:
+    if not below or not behaviour_undeclared(config) or differential.REEVALUATED in a.symptoms:
         return ""
     return (
-        " The config declares no dropout, label smoothing or augmentation, so the run is read "
-        "as having none; they are the commonest reason validation sits below training: if the "
-        "model has any, send `dropout`, `label_smoothing` or `augmentation` (0 or none where "
-        "unused) to settle it."
+        " The config declares no dropout, label smoothing or augmentation, so they are weighed "
+        "as less likely than not; they are the commonest reason validation sits below "
+        "training: if the model has any, send `dropout`, `label_smoothing` or `augmentation` "
+        "(0 or none where unused) to settle it."
     )
 
 

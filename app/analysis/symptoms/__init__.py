@@ -83,9 +83,13 @@ class Combined:
 # - A training loss that keeps creeping down at the pace it has kept, at a rate ten times below
 #   the usual one, is what causes.md calls a learning rate too low: ten times the rate is still
 #   a usual one and would have gone faster.
+# - A training loss stuck at chance, on a high plateau or where it began, after steps that
+#   could move no weight by a tenth (an adaptive optimizer's rate x its steps): the model never
+#   left its initialization, and ten times the rate is what it lacked.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
-#   times above the optimizer's usual one), its losses finite and never collapsing there from
-#   below, was given steps that move a model that can learn: it cannot fit the training set
+#   times above the optimizer's usual one), after enough steps to move its weights (not
+#   `few_steps_for_the_rate`), its losses finite and never collapsing there from below, was
+#   given steps that move a model that can learn: it cannot fit the training set
 #   (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
 #   non-i.i.d. batches holds a model at chance too: not where the config declares it. All 8 such
 #   runs of both generators were underfit (the 3 that declare batch norm are its plants).
@@ -117,11 +121,22 @@ COMBINED = (
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
+    Combined(
+        "stuck_on_a_tiny_step_budget",
+        ("tiny_step_budget",),
+        any_of=("at_chance", "high_plateau", "train_stuck"),
+    ),
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),
-        unless=("nonfinite", "loss_exploded", "collapsed_to_chance", "declares_batch_norm"),
+        unless=(
+            "nonfinite",
+            "loss_exploded",
+            "collapsed_to_chance",
+            "declares_batch_norm",
+            "few_steps_for_the_rate",
+        ),
     ),
 )
 

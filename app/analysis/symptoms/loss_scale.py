@@ -35,6 +35,11 @@ BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch .
 # no healthy run of either generator or real log jitters in training at even twice validation
 # in epochs of 20 batches or more)
 JITTER_RATIO = 2.0
+# Judged against each curve's own level as well as the run's: a training loss at ten times
+# validation's level (batch statistics in training, a gap that wide) jitters ten times as much
+# in absolute terms at the same relative noise. Every loss reported from its last batch in both
+# suites jitters four times validation or more on this count; batch-norm runs at a high rate
+# whose validation sits far below training, once or less.
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
 JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
@@ -47,21 +52,12 @@ def _turns(curve: FloatArray) -> float:
     return float(np.mean(steps[1:] != steps[:-1])) if len(steps) >= 2 else 0.0
 
 
-def _batches_per_epoch(c: Curves) -> float:
-    """train_size / batch_size from the config; 0 when either is unknown: a mean over the four
-    batches of a small training set jitters as one batch does, and a run sent without its
-    sizes may be one (judged anyway, a Keras CSV of such a run read "losses computed
-    differently, 100%"). A re-evaluation counted the training samples it was sent: where the
-    config gives no size, that count (all of the set, or a sample of it: never more batches
-    than the epoch had)."""
-    size, batch = c.config.get("train_size"), c.config.get("batch_size")
-    if size is None and c.probe is not None:
-        size = c.probe.n_train
-    if isinstance(size, bool) or isinstance(batch, bool):
-        return 0.0
-    if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
-        return 0.0
-    return float(size) / float(batch)
+def _own_jitter(curve: FloatArray) -> float:
+    """A curve's epoch-to-epoch noise relative to its own level. A training loss far above
+    validation (batch statistics, dropout) jitters more in absolute terms by as much as it sits
+    higher; one batch's loss jitters more than an epoch mean relative to its level too."""
+    median = float(np.median(curve))
+    return noise_sigma(curve) / median if median > 0 else 0.0
 
 
 def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
@@ -110,6 +106,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         level = c.level()
         train_jitter = noise_sigma(c.train[both]) / level
         val_jitter = noise_sigma(c.val[both]) / level
+        own = _own_jitter(c.train[both]) >= JITTER_RATIO * _own_jitter(c.val[both])
         constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
         one_batch = (
             not c.has_steps
@@ -117,7 +114,10 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             and _turns(c.train[both]) >= JITTER_TURNS
             and train_jitter >= BATCH_JITTER
             and train_jitter >= JITTER_RATIO * val_jitter
-            and _batches_per_epoch(c) >= MANY_BATCHES
+            and own
+            # unknown sizes count as few batches: a Keras CSV of a run on four batches an
+            # epoch, judged anyway, read "losses computed differently, 100%"
+            and c.batches_per_epoch() >= MANY_BATCHES
         )
         jitter = round(min(train_jitter / val_jitter, 1e6), 2) if val_jitter > 0 else None
         seen, value = constant or one_batch, round(float(np.exp(first)), 4)

@@ -19,6 +19,10 @@ SHIFT_AUC = 0.75  # a classifier tells the splits apart ...
 # significantly shifted in one run in seven, with an adversarial AUC of 0.5: significant, and
 # nothing a model notices; preprocessing that differs between the splits moves nearly all.
 SHIFT_SHARE = 0.25
+# ... and two features at least: the probe controls the false discovery rate over features at
+# 5%, so on data of two to four features one of them shifts by chance in one run in twenty
+# (4 of 80 random splits of 2-D spirals and Friedman data), with an adversarial AUC of 0.55.
+MIN_SHIFTED = 2
 TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss ...
 # ... or half of what the reported training loss sits above validation, where that matters: an
 # effect that accounts for most of the gap a user asks about explains it, however small next to
@@ -122,6 +126,64 @@ def _threshold(p: probes.Probe) -> float:
     return min(share, GAP_SHARE * above) if above >= MIN_GAP_REL * p.scale else share
 
 
+def _mode_effects(p: probes.Probe) -> tuple[float | None, float | None]:
+    """What the model's dropout (every train-mode change outside batch norm) and its batch norm
+    each add to the training set's loss, where the passes tell them apart: a pass with only one
+    switched on, or one train-mode pass where the model has only one of them (a model without
+    either adds nothing through it); None where they cannot be told apart."""
+    if p.train_train_mode is None:
+        return None, None
+    train_mode = p.train_train_mode - p.train_eval
+    dropout = (
+        p.dropout_only - p.train_eval
+        if p.dropout_only is not None
+        else (train_mode if not p.has_batchnorm else (0.0 if not p.has_dropout else None))
+    )
+    batchnorm = (
+        p.batchnorm_only - p.train_eval
+        if p.batchnorm_only is not None
+        else (0.0 if not p.has_batchnorm else (train_mode if not p.dropout_active else None))
+    )
+    return dropout, batchnorm
+
+
+def _mode_symptoms(
+    p: probes.Probe, findings: Mapping[str, Finding], threshold: float
+) -> list[Symptom]:
+    """Which training-time behaviour the passes find at work. Regularization needs dropout that
+    changes the loss or a term the loss adds in training (smoothing, an L2 term, mixup): a model
+    whose dropout layers are built with p=0 has neither. Batch norm adds what its pass measures;
+    when that is material it is at work, whatever else is."""
+    dropout, batchnorm = _mode_effects(p)
+    loss_side = p.label_smoothing > 0 or _declares(findings, LOSS_SIDE_TERMS)
+    out = []
+    if dropout is not None or loss_side:
+        added = dropout or 0.0
+        out.append(
+            Symptom(
+                "regularization_measured",
+                loss_side or added > probes.DROPOUT_INACTIVE * p.scale,
+                round(added / p.scale, 4),
+                "of the per-sample loss",
+                f"dropout switched on adds {added:+.3g} to the training set's loss"
+                + ("; the loss adds a term in training (smoothing, L2, mixup)" * loss_side),
+            )
+        )
+    if batchnorm is not None:
+        out.append(
+            Symptom(
+                "batchnorm_measured",
+                batchnorm >= threshold,
+                round(batchnorm / p.scale, 4),
+                "of the per-sample loss",
+                f"batch norm on batch statistics adds {batchnorm:+.3g} to the training set's loss"
+                if p.has_batchnorm
+                else "the model has no batch-norm layers",
+            )
+        )
+    return out
+
+
 def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     """Validation's mean loss above (sign 1) or below (-1) what random splits of the pooled
     samples give, by the permutation test."""
@@ -184,6 +246,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             time_detail,
         ),
     ]
+    out += _mode_symptoms(p, findings, threshold)
     if p.leaked_fraction is not None:
         excess, chance = _beyond_chance(p)
         out.append(
@@ -202,7 +265,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             Symptom(
                 "split_shift",
                 p.adversarial_auc > SHIFT_AUC
-                or p.features_shifted >= SHIFT_SHARE * max(p.features_tested, 1),
+                or p.features_shifted >= max(SHIFT_SHARE * p.features_tested, MIN_SHIFTED),
                 round(p.adversarial_auc, 3),
                 "adversarial AUC",
                 f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
