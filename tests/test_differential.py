@@ -212,6 +212,30 @@ def test_one_shifted_feature_of_two_is_chance_not_a_shift():
     assert shift(2)
 
 
+def test_features_that_shift_by_a_negligible_amount_are_no_shift_between_the_splits():
+    # Two of eight features test as shifted between a random split's 800 and 400 samples, the
+    # largest by 0.06 training standard deviations, the spreads alike (AUC 0.54): significant
+    # and negligible. Preprocessing that differs moves features by far more.
+    epochs = np.arange(1, 21)
+    train = 0.2 + 1.0 * np.exp(-epochs / 3)
+    val = 0.35 + 0.9 * np.exp(-epochs / 3)
+
+    def shift(mean_shift: float) -> bool:
+        probe = probe_like(
+            "preprocessing_mismatch-0",
+            split_shift__adversarial_auc=0.54,
+            split_shift__features_shifted=2,
+            split_shift__features_tested=8,
+            split_shift__max_abs_mean_shift=mean_shift,
+            split_shift__median_abs_log_scale_ratio=0.046,
+        )
+        result = diagnose(history(train, val, probe=probe))
+        return next(s for s in result.symptoms if s.id == "split_shift").present
+
+    assert not shift(0.06)
+    assert shift(0.4)
+
+
 def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only_if_there_is_any():
     # A model with no dropout, batch norm, smoothing or augmentation whose training loss is
     # reported summed over a batch: the reported loss sits far above the eval-mode one, and

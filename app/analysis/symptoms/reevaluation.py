@@ -3,6 +3,7 @@ training-time behaviour adds to the training loss, copies of validation samples 
 shift between the splits.
 """
 
+import math
 from collections.abc import Mapping
 
 from app.analysis import probe as probes
@@ -23,6 +24,13 @@ SHIFT_SHARE = 0.25
 # 5%, so on data of two to four features one of them shifts by chance in one run in twenty
 # (4 of 80 random splits of 2-D spirals and Friedman data), at an adversarial AUC of 0.53-0.56.
 MIN_SHIFTED = 2
+# ... by enough to matter: the largest mean shift a tenth of a training standard deviation, or the
+# typical feature's spread a fifth wider or narrower. Every shifted split of both suites moves a
+# mean by 0.19 SDs or more (a preprocessing mismatch rescales every feature); two of eight
+# features of a random split tested significant at a largest shift of 0.06 SDs and read "inputs
+# preprocessed differently, 90%".
+MIN_MEAN_SHIFT = 0.1
+MIN_LOG_SCALE = math.log(1.2)
 TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss ...
 # ... or half of what the reported training loss sits above validation, where that matters: an
 # effect that accounts for most of the gap a user asks about explains it, however small next to
@@ -186,6 +194,13 @@ def _mode_symptoms(
     return out
 
 
+def _features_shift(p: probes.Probe) -> bool:
+    """Enough input features shift between the splits, significantly and by a size that
+    matters (a classifier telling the splits apart is the other way to show it)."""
+    many = p.features_shifted >= max(SHIFT_SHARE * p.features_tested, MIN_SHIFTED)
+    return many and (p.max_mean_shift >= MIN_MEAN_SHIFT or p.median_log_scale >= MIN_LOG_SCALE)
+
+
 def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     """Validation's mean loss above (sign 1) or below (-1) what random splits of the pooled
     samples give, by the permutation test."""
@@ -266,8 +281,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         out.append(
             Symptom(
                 "split_shift",
-                p.adversarial_auc > SHIFT_AUC
-                or p.features_shifted >= max(SHIFT_SHARE * p.features_tested, MIN_SHIFTED),
+                p.adversarial_auc > SHIFT_AUC or _features_shift(p),
                 round(p.adversarial_auc, 3),
                 "adversarial AUC",
                 f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
