@@ -166,74 +166,49 @@ def test_a_checkpoint_past_a_non_finite_loss_is_not_compared_with_the_last_finit
     assert mismatch(float(val[-1]))  # finite to the end: the checkpoint is what was reported
 
 
+def shifted_split(auc: float, shifted: int, tested: int, **more: float) -> tuple[bool, list[str]]:
+    """Whether a re-evaluation whose feature tests found `shifted` of `tested` input features
+    shifted (and a classifier told the splits apart with `auc`) shows `split_shift`, and the
+    causes reported, on curves with validation above training."""
+    epochs = np.arange(1, 21)
+    train = 0.2 + 1.0 * np.exp(-epochs / 3)
+    val = 0.35 + 0.9 * np.exp(-epochs / 3)
+    probe = probe_like(
+        "preprocessing_mismatch-0",
+        split_shift__adversarial_auc=auc,
+        split_shift__features_shifted=shifted,
+        split_shift__features_tested=tested,
+        **{f"split_shift__{key}": value for key, value in more.items()},
+    )
+    result = diagnose(history(train, val, probe=probe))
+    return next(s for s in result.symptoms if s.id == "split_shift").present, ids(result)
+
+
 def test_one_significantly_shifted_feature_is_no_shift_between_the_splits():
     # With thousands of samples a test finds one of 58 input features shifted while a
     # classifier cannot tell the splits apart (AUC 0.5): preprocessing that differs between the
     # splits moves nearly every feature, and this re-evaluation found no sign of it.
-    epochs = np.arange(1, 21)
-    train = 0.2 + 1.0 * np.exp(-epochs / 3)
-    val = 0.35 + 0.9 * np.exp(-epochs / 3)
-
-    def diagnosis(auc: float, shifted: int):
-        probe = probe_like(
-            "preprocessing_mismatch-0",
-            split_shift__adversarial_auc=auc,
-            split_shift__features_shifted=shifted,
-            split_shift__features_tested=58,
-        )
-        result = diagnose(history(train, val, probe=probe))
-        return next(s for s in result.symptoms if s.id == "split_shift").present, ids(result)
-
-    shift, causes = diagnosis(0.5, 1)
+    shift, causes = shifted_split(0.5, 1, 58)
     assert not shift and "preprocessing_mismatch" not in causes
-    assert diagnosis(0.5, 30)[0]
-    assert diagnosis(0.99, 58)[0]
+    assert shifted_split(0.5, 30, 58)[0]
+    assert shifted_split(0.99, 58, 58)[0]
 
 
 def test_one_shifted_feature_of_two_is_chance_not_a_shift():
     # Two-dimensional inputs split at random: under the probe's 5% false discovery rate one of
     # the two features tests as shifted in one run in twenty, and a classifier tells the
     # splits apart no better than chance (AUC 0.56). Both features shifting is a shift.
-    epochs = np.arange(1, 21)
-    train = 0.2 + 1.0 * np.exp(-epochs / 3)
-    val = 0.35 + 0.9 * np.exp(-epochs / 3)
-
-    def shift(shifted: int) -> bool:
-        probe = probe_like(
-            "preprocessing_mismatch-0",
-            split_shift__adversarial_auc=0.56,
-            split_shift__features_shifted=shifted,
-            split_shift__features_tested=2,
-        )
-        result = diagnose(history(train, val, probe=probe))
-        return next(s for s in result.symptoms if s.id == "split_shift").present
-
-    assert not shift(1)
-    assert shift(2)
+    assert not shifted_split(0.56, 1, 2)[0]
+    assert shifted_split(0.56, 2, 2)[0]
 
 
 def test_features_that_shift_by_a_negligible_amount_are_no_shift_between_the_splits():
     # Two of eight features test as shifted between a random split's 800 and 400 samples, the
     # largest by 0.06 training standard deviations, the spreads alike (AUC 0.54): significant
     # and negligible. Preprocessing that differs moves features by far more.
-    epochs = np.arange(1, 21)
-    train = 0.2 + 1.0 * np.exp(-epochs / 3)
-    val = 0.35 + 0.9 * np.exp(-epochs / 3)
-
-    def shift(mean_shift: float) -> bool:
-        probe = probe_like(
-            "preprocessing_mismatch-0",
-            split_shift__adversarial_auc=0.54,
-            split_shift__features_shifted=2,
-            split_shift__features_tested=8,
-            split_shift__max_abs_mean_shift=mean_shift,
-            split_shift__median_abs_log_scale_ratio=0.046,
-        )
-        result = diagnose(history(train, val, probe=probe))
-        return next(s for s in result.symptoms if s.id == "split_shift").present
-
-    assert not shift(0.06)
-    assert shift(0.4)
+    spreads = {"median_abs_log_scale_ratio": 0.046}
+    assert not shifted_split(0.54, 2, 8, max_abs_mean_shift=0.06, **spreads)[0]
+    assert shifted_split(0.54, 2, 8, max_abs_mean_shift=0.4, **spreads)[0]
 
 
 def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only_if_there_is_any():
