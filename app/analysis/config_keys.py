@@ -104,15 +104,26 @@ LINEAR_SCALING_BATCH = 256
 ADAPTIVE_OPTIMIZERS = frozenset({"adam", "adamw", "nadam", "adamax", "rmsprop"})
 
 
-def step_budget(config: Mapping[str, object], steps: float) -> float | None:
-    """How far an adaptive optimizer could move each weight in `steps` steps at the configured
-    rate (lr x steps); None for other optimizers, or an unknown rate or number of steps."""
+def optimizer_name(config: Mapping[str, object]) -> str:
+    """The configured optimizer's name, lower case; "" when the config names none."""
     optimizer = config.get("optimizer")
-    name = optimizer.strip().lower() if isinstance(optimizer, str) else ""
+    return optimizer.strip().lower() if isinstance(optimizer, str) else ""
+
+
+def configured_lr(config: Mapping[str, object]) -> float | None:
+    """The configured learning rate (`learning_rate`, or `lr`); None when unknown or not
+    positive."""
     lr = _number(config, "learning_rate")
     if lr is None:
         lr = _number(config, "lr")
-    if name not in ADAPTIVE_OPTIMIZERS or lr is None or lr <= 0 or steps <= 0:
+    return lr if lr is not None and lr > 0 else None
+
+
+def step_budget(config: Mapping[str, object], steps: float) -> float | None:
+    """How far an adaptive optimizer could move each weight in `steps` steps at the configured
+    rate (lr x steps); None for other optimizers, or an unknown rate or number of steps."""
+    lr = configured_lr(config)
+    if optimizer_name(config) not in ADAPTIVE_OPTIMIZERS or lr is None or steps <= 0:
         return None
     return lr * steps
 
@@ -120,8 +131,7 @@ def step_budget(config: Mapping[str, object], steps: float) -> float | None:
 def usual_lr(config: Mapping[str, object]) -> float | None:
     """The named optimizer's usual learning rate, at the configured batch for SGD; None when
     the optimizer is unknown."""
-    optimizer = config.get("optimizer")
-    name = optimizer.strip().lower() if isinstance(optimizer, str) else ""
+    name = optimizer_name(config)
     typical = TYPICAL_LR.get(name)
     batch = _number(config, "batch_size")
     if typical is not None and name == "sgd" and batch is not None:
@@ -131,11 +141,8 @@ def usual_lr(config: Mapping[str, object]) -> float | None:
 
 def lr_decades(config: Mapping[str, object]) -> float | None:
     """log10(configured / usual learning rate); None when either is unknown."""
-    lr = _number(config, "learning_rate")
-    if lr is None:
-        lr = _number(config, "lr")
-    usual = usual_lr(config)
-    if lr is None or lr <= 0 or usual is None:
+    lr, usual = configured_lr(config), usual_lr(config)
+    if lr is None or usual is None:
         return None
     return math.log10(lr / usual)
 

@@ -12,6 +12,7 @@ from app.analysis.config_keys import (
     declares_regularization,
     early_stopping_patience,
     lr_decades,
+    optimizer_name,
     planned_epochs,
     step_budget,
     usual_lr,
@@ -86,7 +87,7 @@ def learning_rate(c: Curves) -> list[Symptom]:
     decades = lr_decades(c.config)
     if decades is None:
         return []
-    optimizer = str(c.config.get("optimizer")).strip().lower()
+    optimizer = optimizer_name(c.config)
     usual = usual_lr(c.config)
     batch = c.config.get("batch_size")
     scaled = "" if usual == TYPICAL_LR.get(optimizer) else f" at a batch of {batch}"

@@ -35,11 +35,6 @@ BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch .
 # no healthy run of either generator or real log jitters in training at even twice validation
 # in epochs of 20 batches or more)
 JITTER_RATIO = 2.0
-# Judged against each curve's own level as well as the run's: a training loss at ten times
-# validation's level (batch statistics in training, a gap that wide) jitters ten times as much
-# in absolute terms at the same relative noise. Every loss reported from its last batch in both
-# suites jitters four times validation or more on this count; batch-norm runs at a high rate
-# whose validation sits far below training, once or less.
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
 JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
@@ -53,9 +48,12 @@ def _turns(curve: FloatArray) -> float:
 
 
 def _own_jitter(curve: FloatArray) -> float:
-    """A curve's epoch-to-epoch noise relative to its own level. A training loss far above
-    validation (batch statistics, dropout) jitters more in absolute terms by as much as it sits
-    higher; one batch's loss jitters more than an epoch mean relative to its level too."""
+    """A curve's epoch-to-epoch noise relative to its own level, which the jitter ratio is
+    judged on as well as the run's level: a training loss at ten times validation's level
+    (batch statistics in training, a gap that wide) jitters ten times as much in absolute terms
+    at the same relative noise. Every loss reported from its last batch in both suites jitters
+    four times validation or more on this count; batch-norm runs at a high rate whose
+    validation sits far below training, once or less."""
     median = float(np.median(curve))
     return noise_sigma(curve) / median if median > 0 else 0.0
 

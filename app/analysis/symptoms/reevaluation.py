@@ -142,16 +142,20 @@ def _mode_effects(p: probes.Probe) -> tuple[float | None, float | None]:
     if p.train_train_mode is None:
         return None, None
     train_mode = p.train_train_mode - p.train_eval
-    dropout = (
-        p.dropout_only - p.train_eval
-        if p.dropout_only is not None
-        else (train_mode if not p.has_batchnorm else (0.0 if not p.has_dropout else None))
-    )
-    batchnorm = (
-        p.batchnorm_only - p.train_eval
-        if p.batchnorm_only is not None
-        else (0.0 if not p.has_batchnorm else (train_mode if not p.dropout_active else None))
-    )
+    dropout: float | None = None
+    if p.dropout_only is not None:
+        dropout = p.dropout_only - p.train_eval
+    elif not p.has_batchnorm:
+        dropout = train_mode
+    elif not p.has_dropout:
+        dropout = 0.0
+    batchnorm: float | None = None
+    if p.batchnorm_only is not None:
+        batchnorm = p.batchnorm_only - p.train_eval
+    elif not p.has_batchnorm:
+        batchnorm = 0.0
+    elif not p.dropout_active:
+        batchnorm = train_mode
     return dropout, batchnorm
 
 
