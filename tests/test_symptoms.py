@@ -385,6 +385,36 @@ def test_a_gap_within_the_error_of_a_set_its_accuracies_show_is_small_yet_noise(
     assert "gap_within_sampling_error" not in {s for s in large.symptoms}
 
 
+def test_a_small_set_holding_none_of_the_errors_is_below_training_by_chance():
+    # A classifier wrong on 5% of its training samples, validated on 40: such a set holds no
+    # error one time in eight, and then its cross entropy (carried by the errors) sits at half
+    # of training's, far outside mean / sqrt(40). The binomial count says it is the set's luck:
+    # its noise, which accounts for the gap, so noisy training labels are not claimed on it.
+    # A training error rate of 30% makes a faultless set of 40 a one-in-a-million draw.
+    e = np.arange(1, 31, dtype=float)
+    train = 0.135 + 0.55 * np.exp(-e / 6)
+    val = 0.058 + 0.6 * np.exp(-e / 6)
+
+    def run(train_accuracy: float):
+        h = history(train, val, config={"val_size": 40, "optimizer": "adamw"})
+        series = {
+            **h.epoch_series,
+            "train_accuracy": Series.full(np.full(30, train_accuracy)),
+            "val_accuracy": Series.full(np.ones(30)),
+        }
+        return assess(History(h.epoch, series, h.step, h.step_series, h.config, h.task))
+
+    lucky = run(0.947)
+    found = present(lucky.symptoms)
+    assert {"val_below_beyond_lag", "gap_within_sampling_error"} <= found
+    assert "0 errors in 40" in lucky.symptoms["gap_within_sampling_error"].detail
+    assert lucky.scores["small_validation_noise"] >= 0.9
+    assert lucky.scores.get("label_noise_train", 0.0) < 0.5
+    noisy = run(0.7)
+    assert "gap_within_sampling_error" not in present(noisy.symptoms)
+    assert noisy.scores.get("small_validation_noise", 0.0) < 0.5
+
+
 def test_validation_as_accurate_as_training_rules_out_a_mismatch_of_the_inputs():
     # A real LeNet on MNIST (Adadelta at rate 6): validation loss stalls and ends on a spike
     # above training, but validation accuracy stays within a point of training accuracy. Inputs

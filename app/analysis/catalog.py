@@ -349,6 +349,11 @@ CAUSES: tuple[CauseSpec, ...] = (
         # A loss that jitters, with nothing known of the set's size: a model's own epoch-to-epoch
         # swings on a large set (MNIST's 10,000 samples) look the same.
         claimed_with=_any("small_validation_set"),
+        # Confirmed, a set this small accounts for validation sitting below training by more
+        # than any lag: a set that happens to hold none of the samples the model gets wrong
+        # scores far below training, so that is no evidence of its own for leaked samples, an
+        # easier split or noisy training labels.
+        accounts_for=BEYOND_LAG,
         settle="a larger validation set, or the config key val_size",
     ),
     CauseSpec(

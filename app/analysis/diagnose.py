@@ -31,7 +31,7 @@ from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
 
-ENGINE_VERSION = "0.6.8"
+ENGINE_VERSION = "0.6.9"
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more

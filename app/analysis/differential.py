@@ -144,15 +144,21 @@ def _accounted(
     on a higher floor, as noisy labels do; a rate thirty times the usual one that overshoots
     holds it high), so they are no evidence of their own for a problem. In a view with no model
     of the behaviour (a run logged without validation), declaring it is all there is to go
-    on."""
+    on. A cause nothing declares accounts for them where its own symptom confirms it (a gap
+    within a small set's sampling error)."""
     return frozenset().union(
         *(
             spec.accounts_for
             for spec in BY_ID.values()
-            if spec.declared_by & found
-            and (
-                scores.get(spec.id, 0.0) >= CLAIM or spec.id not in modelled or spec.id in confirmed
+            if (
+                spec.declared_by & found
+                and (
+                    scores.get(spec.id, 0.0) >= CLAIM
+                    or spec.id not in modelled
+                    or spec.id in confirmed
+                )
             )
+            or (not spec.declared_by and spec.id in confirmed)
         )
     )
 

@@ -3,6 +3,7 @@ epoch, and whether it widens or shrinks.
 """
 
 import numpy as np
+from scipy import stats
 
 from app.analysis.checks import gap as gaps
 from app.analysis.checks import lag
@@ -28,6 +29,9 @@ ACCURACY_AGREES = 0.01
 # A validation set so small that its sampling error spans a fifth of its loss (two standard
 # errors, about 100 samples) cannot resolve a gap that size: one within it is noise.
 UNRESOLVED = 0.2
+# A validation set's count of errors at least this likely (two-sided, binomial at training's
+# error rate) is what a set of its size holds by chance.
+CHANCE_COUNT_P = 0.05
 # Validation below even the next epoch's training loss at three epochs in four, by a twentieth
 # of itself or more: a half-epoch lag cannot put it there (checks/lag.py), so the lag explains
 # only part of the gap. No pure-lag run of the suite comes near it.
@@ -117,15 +121,24 @@ def _beyond_lag(c: Curves) -> Symptom:
     )
 
 
-def _accuracies_agree(c: Curves) -> Symptom | None:
-    """Training and validation accuracy over the last epochs, when both are logged."""
+def _late_accuracies(c: Curves) -> tuple[float, float, int] | None:
+    """Training and validation accuracy averaged over the last epochs that log both, and how
+    many epochs that is; None when they are not both logged."""
     if c.train_acc is None or c.val_acc is None:
         return None
     both = np.isfinite(c.train_acc) & np.isfinite(c.val_acc)
     if not both.any():
         return None
     k = gaps.window(int(both.sum()))
-    train, val = float(np.mean(c.train_acc[both][-k:])), float(np.mean(c.val_acc[both][-k:]))
+    return float(np.mean(c.train_acc[both][-k:])), float(np.mean(c.val_acc[both][-k:])), k
+
+
+def _accuracies_agree(c: Curves) -> Symptom | None:
+    """Training and validation accuracy over the last epochs, when both are logged."""
+    late = _late_accuracies(c)
+    if late is None:
+        return None
+    train, val, k = late
     return Symptom(
         "accuracies_agree",
         train - val <= ACCURACY_AGREES,
@@ -147,6 +160,11 @@ def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
     small = bool(resolution >= UNRESOLVED)
     measures = f"{size:g} validation samples measure its loss to about ±{MIN_GAP_Z * se:.3g} "
     measures += f"({resolution:.0%} of it)"
+    within = abs(gap) < MIN_GAP_Z * se
+    detail = f"{measures}; the final gap is {abs(gap):.3g}"
+    errors = _errors_by_chance(c, size, gap)
+    if errors is not None and not within:
+        within, detail = errors[0], f"{measures}; {errors[1]}"
     return [
         Symptom(
             "small_validation_set",
@@ -157,12 +175,34 @@ def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
         ),
         Symptom(
             "gap_within_sampling_error",
-            small and abs(gap) < MIN_GAP_Z * se,
+            small and within,
             round(float(resolution), 4),
             "of the validation loss resolved",
-            f"{measures}; the final gap is {abs(gap):.3g}",
+            detail,
         ),
     ]
+
+
+def _errors_by_chance(c: Curves, size: float, gap: float) -> tuple[bool, str] | None:
+    """Whether the validation set's errors, as few (or as many) as its accuracy says, are what a
+    set of this size drawn like the training set holds by chance: a classifier's mean cross
+    entropy is carried by the samples it gets wrong, so a set that happens to hold none scores
+    far below training. Binomial, at training's error rate over the same epochs."""
+    late = _late_accuracies(c)
+    if late is None:
+        return None
+    train, val, _ = late
+    # Accuracies that are not shares, that disagree with the gap's side, or a training set
+    # fitted without an error (then the losses differ by confidence, not by errors).
+    if not (0 <= train < 1 and 0 <= val <= 1) or (val - train) * gap > 0:
+        return None
+    n = round(size)
+    wrong = round((1 - val) * n)
+    p = float(stats.binomtest(wrong, n, 1 - train).pvalue)
+    return p >= CHANCE_COUNT_P, (
+        f"its {wrong} errors in {n} are what a set that size holds by chance at training's "
+        f"error rate {1 - train:.1%} ({pvalue(p)})"
+    )
 
 
 def gap_trend(c: Curves) -> list[Symptom]:
