@@ -415,6 +415,23 @@ def test_a_small_set_holding_none_of_the_errors_is_below_training_by_chance():
     assert noisy.scores.get("small_validation_noise", 0.0) < 0.5
 
 
+def test_a_validation_loss_climbing_back_from_its_minimum_rules_out_an_underfit_model():
+    # Four classes on a hard task: training ends at 0.75, over half of chance (a high plateau),
+    # but validation bottoms out at epoch 20 and climbs back by 0.1 while training keeps
+    # falling: the model fits its training set past what generalizes, which a model too small
+    # to fit it cannot do. The same plateau with validation settling beside it stays possible.
+    e = np.arange(1, 41, dtype=float)
+    train = 0.75 + 0.64 * np.exp(-e / 6)
+    settled = train + 0.03
+    climbing = settled + 0.1 * np.clip((e - 20) / 20, 0, None)
+    config = {"num_classes": 4, "optimizer": "adam", "learning_rate": 1e-3}
+    overfit = assess(history(train, climbing, config=config))
+    assert {"high_plateau", "val_rises_after_min"} <= present(overfit.symptoms)
+    assert "underfitting" not in overfit.scores
+    plateau = assess(history(train, settled, config=config))
+    assert "underfitting" in compatible(plateau.symptoms)
+
+
 def test_validation_as_accurate_as_training_rules_out_a_mismatch_of_the_inputs():
     # A real LeNet on MNIST (Adadelta at rate 6): validation loss stalls and ends on a spike
     # above training, but validation accuracy stays within a point of training accuracy. Inputs

@@ -713,8 +713,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         # (`accounts_for`); a loss at chance or one that never moved is not.
         claimed_with=NOT_FITTING,
         # A training loss that got low and climbed back was fitted: the steps overshoot. One
-        # that went NaN broke: where it stood before says nothing of the model's capacity.
-        excludes=EXPLODED | NOT_A_LOSS | BLEW_UP | WORSENED | _any("train_climbs_back"),
+        # that went NaN broke: where it stood before says nothing of the model's capacity. A
+        # validation loss climbing materially back from its minimum is a model fitting its
+        # training set past what generalizes, which one too small to fit it has no room for
+        # (1 of the 31 underfit runs of both generators shows it, a preprocessing plant).
+        excludes=EXPLODED
+        | NOT_A_LOSS
+        | BLEW_UP
+        | WORSENED
+        | _any("train_climbs_back", "val_rises_after_min"),
         # Ending at chance at a usual learning rate: the steps could move a model that can fit.
         confirmed_by=_any("at_chance_at_a_usual_rate"),
         settle="the config key num_classes, or a larger model trained on the same data",
