@@ -412,6 +412,8 @@ def test_a_small_set_holding_none_of_the_errors_is_below_training_by_chance():
     assert lucky.scores.get("label_noise_train", 0.0) < 0.5
     noisy = run(0.7)
     assert "gap_within_sampling_error" not in present(noisy.symptoms)
+    unlikely = noisy.symptoms["gap_within_sampling_error"].detail
+    assert "are not what a set that size holds" in unlikely
     assert noisy.scores.get("small_validation_noise", 0.0) < 0.5
 
 

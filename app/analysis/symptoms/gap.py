@@ -188,7 +188,7 @@ def _errors_by_chance(c: Curves, size: float, gap: float) -> tuple[bool, str] | 
     set of this size drawn like the training set holds by chance: a classifier's mean cross
     entropy is carried by the samples it gets wrong, so a set that happens to hold none scores
     far below training. Binomial, at training's error rate over the same epochs."""
-    late = _late_accuracies(c)
+    late = _late_accuracies(c) if c.task == "classification" else None
     if late is None:
         return None
     train, val, _ = late
@@ -199,9 +199,10 @@ def _errors_by_chance(c: Curves, size: float, gap: float) -> tuple[bool, str] | 
     n = round(size)
     wrong = round((1 - val) * n)
     p = float(stats.binomtest(wrong, n, 1 - train).pvalue)
-    return p >= CHANCE_COUNT_P, (
-        f"its {wrong} errors in {n} are what a set that size holds by chance at training's "
-        f"error rate {1 - train:.1%} ({pvalue(p)})"
+    chance = p >= CHANCE_COUNT_P
+    return chance, (
+        f"its {wrong} errors in {n} are {'' if chance else 'not '}what a set that size holds "
+        f"by chance at training's error rate {1 - train:.1%} ({pvalue(p)})"
     )
 
 
