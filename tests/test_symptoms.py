@@ -304,8 +304,10 @@ def test_a_classifier_sitting_at_chance_before_it_learns_had_too_small_steps():
     assert "stalled_at_chance" not in present(assess(history(flat, flat, config=config)).symptoms)
 
 
-def with_accuracy(h: History, accuracy) -> History:
+def with_accuracy(h: History, accuracy, train=None) -> History:
     series = {**h.epoch_series, "val_accuracy": Series.full(np.asarray(accuracy, float))}
+    if train is not None:
+        series["train_accuracy"] = Series.full(np.asarray(train, float))
     return History(h.epoch, series, h.step, h.step_series, h.config, task=h.task)
 
 
@@ -397,12 +399,7 @@ def test_a_small_set_holding_none_of_the_errors_is_below_training_by_chance():
 
     def run(train_accuracy: float):
         h = history(train, val, config={"val_size": 40, "optimizer": "adamw"})
-        series = {
-            **h.epoch_series,
-            "train_accuracy": Series.full(np.full(30, train_accuracy)),
-            "val_accuracy": Series.full(np.ones(30)),
-        }
-        return assess(History(h.epoch, series, h.step, h.step_series, h.config, h.task))
+        return assess(with_accuracy(h, np.ones(30), train=np.full(30, train_accuracy)))
 
     lucky = run(0.947)
     found = present(lucky.symptoms)

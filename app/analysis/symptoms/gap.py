@@ -162,8 +162,8 @@ def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
     measures += f"({resolution:.0%} of it)"
     within = abs(gap) < MIN_GAP_Z * se
     detail = f"{measures}; the final gap is {abs(gap):.3g}"
-    errors = _errors_by_chance(c, size, gap)
-    if errors is not None and not within:
+    errors = None if within else _errors_by_chance(c, size, gap)
+    if errors is not None:
         within, detail = errors[0], f"{measures}; {errors[1]}"
     return [
         Symptom(
