@@ -709,6 +709,7 @@ def test_near_copies_the_model_scores_no_better_leak_nothing():
         (0.065, 0.086, 0.04, True),  # better, significantly
         (0.0002, 0.0015, 0.48, True),  # a seventh of the rest's loss, too few left to test
         (0.065, 0.086, 0.3, False),  # a little better, by chance
+        (0.690, 0.696, 0.03, False),  # significantly, by 1%: a model at chance learned nothing
     ],
 )
 def test_near_copies_leak_when_the_model_scores_them_measurably_better(

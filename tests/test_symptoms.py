@@ -226,6 +226,32 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
     assert max(usual.scores, key=usual.scores.__getitem__) == "underfitting"
 
 
+def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_budget():
+    # The same ten-class model at chance after AdamW steps that add up to 0.1, but its
+    # training loss jumped thirtyfold in the third epoch: the weights did move (an adaptive
+    # optimizer's first steps run far above its nominal rate), so the steps were not too small
+    # to leave the start, whatever holds the loss at chance now.
+    rng = np.random.default_rng(8)
+    e = np.arange(1, 81, dtype=float)
+    train = np.log(10) + 0.05 * np.exp(-e / 30) + rng.normal(0, 0.002, 80)
+    val = np.log(10) + 0.06 + rng.normal(0, 0.002, 80)
+    config = {
+        "optimizer": "adamw",
+        "learning_rate": 1.5e-4,
+        "train_size": 1000,
+        "batch_size": 128,
+        "num_classes": 10,
+    }
+    jumped = train.copy()
+    jumped[2] *= 30
+    found = present(assess(history(jumped, val, config=config)).symptoms)
+    assert "loss_jump" in found and "tiny_step_budget" in found
+    assert "stuck_on_a_tiny_step_budget" not in found
+    assert "stuck_on_a_tiny_step_budget" in present(
+        assess(history(train, val, config=config)).symptoms
+    )
+
+
 def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_too_high():
     # Adam at 0.05 (its usual rate is 1e-3): the training loss alternates up and down around
     # a slow fall, as overshooting steps make it. The same curve at the usual rate is no such
@@ -652,6 +678,20 @@ def test_an_additive_floor_on_training_is_no_loss_computed_differently():
     assert summed.symptoms["loss_scale_mismatch"].present
     assert "loss_computation_mismatch" in summed.scores
     assert "loss_computation_mismatch" not in floored.scores
+
+
+def test_a_ratio_that_drifts_as_the_model_learns_is_no_loss_computed_differently():
+    # Heavy dropout on a regression net validated on an easier split: training sits 3x above
+    # validation at the start and 4.4x at the end, the ratio moving by a tenth in log over the
+    # run as the penalty and the split's ease change with the model. A loss scaled on one side
+    # (a sum against a mean, a factor of 3.5) holds its ratio to the batches' composition.
+    epochs = np.arange(1, 41)
+    val = 0.02 + 0.1 * np.exp(-epochs / 5)
+    drifting = assess(history(val * np.linspace(3.0, 4.4, 40), val))
+    assert not drifting.symptoms["loss_scale_mismatch"].present
+    assert "loss_computation_mismatch" not in drifting.scores
+    scaled = assess(history(val * 3.5, val))
+    assert scaled.symptoms["loss_scale_mismatch"].present
 
 
 def test_validation_evaluated_before_training_counts_what_it_recovered():

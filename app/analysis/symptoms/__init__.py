@@ -85,7 +85,10 @@ class Combined:
 #   a usual one and would have gone faster.
 # - A training loss stuck at chance, on a high plateau or where it began, after steps that
 #   could move no weight by a tenth (an adaptive optimizer's rate x its steps): the model never
-#   left its initialization, and ten times the rate is what it lacked.
+#   left its initialization, and ten times the rate is what it lacked. Not when the loss jumped
+#   by orders of magnitude, broke or exploded on the way: the weights did move (RMSprop's and
+#   Adam's first steps run far above the nominal rate), and whatever holds the loss high, it is
+#   not steps too small to leave the start.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
 #   times above the optimizer's usual one), after enough steps to move its weights (not
 #   `few_steps_for_the_rate`), its losses finite and never collapsing there from below, was
@@ -124,6 +127,7 @@ COMBINED = (
     Combined(
         "stuck_on_a_tiny_step_budget",
         ("tiny_step_budget",),
+        unless=("loss_jump", "nonfinite", "loss_exploded"),
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
