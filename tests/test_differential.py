@@ -495,13 +495,15 @@ def test_a_three_epoch_fine_tune_whose_validation_turns_up_has_overfitting_as_a_
     # The commonest question about a fine-tuning run: validation 0.36, 0.34, 0.41 while training
     # falls from 0.45 to 0.10. Three epochs are too few to tell the rise from noise, and no
     # fitted model has seen runs this short: every compatible cause sits near its prior, and
-    # the one whose mechanism the rise is, overfitting, is named first, as a candidate.
+    # the one whose mechanism the rise is, overfitting, is named as a candidate beside the
+    # half-epoch lag that the first epoch's inversion (validation 0.36 under 0.45) is; which
+    # of two priors is a hair higher says nothing.
     config = {"dropout": 0.1, "learning_rate": 2e-5, "optimizer": "adamw", "epochs": 3}
     result = diagnose(history([0.45, 0.22, 0.10], [0.36, 0.34, 0.41], config))
     rise = next(s for s in result.symptoms if s.id == "val_rises_after_min")
     assert rise.present and "too few epochs" in rise.detail
-    assert result.causes[0].id == "overfitting"
-    assert 0.05 <= result.causes[0].confidence < 0.5
+    assert {c.id for c in result.causes[:2]} == {"overfitting", "measurement_lag"}
+    assert all(0.05 <= c.confidence < 0.5 for c in result.causes[:2])
     # Pulled toward the prior from below as from above: a model's near-zero on three epochs is
     # as little evidence as its near-one.
     symptoms = assess(history([0.45, 0.22, 0.10], [0.36, 0.34, 0.41], config)).symptoms
