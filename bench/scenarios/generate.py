@@ -215,7 +215,7 @@ def beside_behaviour(i: int, recipe: Recipe) -> tuple[Recipe, dict[str, Any]]:
     declared training-time behaviour, as in real scripts: dropout, or noise on the inputs.
     Validation below training is then what both can make, and which of them accounts for it
     is the decomposition's to say (`observed`). Without such runs every declared dropout read
-    as the whole story: 15 of 60 runs of a throwaway generator that plants faults beside
+    as the whole story: 16 of 60 runs of a throwaway generator that plants faults beside
     dropout were told "regularization, 0.91-0.99" where the labels or the split made the gap."""
     if i < VARIANTS:
         return recipe, {}
