@@ -252,6 +252,29 @@ def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_
     )
 
 
+def test_a_loss_creeping_at_ten_times_the_usual_rate_is_no_rate_too_low():
+    # A regression net that never learned (a constant prediction scores 1.0 on standardized
+    # targets): its training loss creeps from 1.05 to 1.0 over 60 epochs. At a tenth of SGD's
+    # usual rate that creep is steps too small; at fifteen times it, steps are not too small,
+    # whatever holds the model back.
+    rng = np.random.default_rng(5)
+    e = np.arange(1, 61, dtype=float)
+    train = 1.05 - 0.05 * e / 60 + rng.normal(0, 0.004, 60)
+    val = 1.0 + np.abs(rng.normal(0, 0.02, 60))
+
+    def run(lr: float):
+        config = {"optimizer": "sgd", "learning_rate": lr, "loss": "mse", "batch_size": 16}
+        h = replace(history(train, val, config=config), task="regression")
+        return assess(h)
+
+    fast = run(0.15)
+    assert "lr_above_usual" in present(fast.symptoms)
+    assert "lr_too_low" not in fast.scores
+    slow = run(0.001)
+    assert "lr_above_usual" not in present(slow.symptoms)
+    assert slow.scores["lr_too_low"] >= 0.5
+
+
 def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_too_high():
     # Adam at 0.05 (its usual rate is 1e-3): the training loss alternates up and down around
     # a slow fall, as overshooting steps make it. The same curve at the usual rate is no such

@@ -803,8 +803,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         # Steps too small do not make a loss go NaN or infinite, nor rise from where it began:
         # steps too long or a numerical bug do (no run of either generator with non-finite
-        # losses had a rate too low).
-        excludes=BROKE | NOT_A_LOSS | BLEW_UP | WORSENED,
+        # losses had a rate too low). Nor are steps at ten times the usual rate too small.
+        excludes=BROKE | NOT_A_LOSS | BLEW_UP | WORSENED | _any("lr_above_usual"),
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).

@@ -30,6 +30,12 @@ LR_FAR_ABOVE = math.log10(30)
 # Ten times below it: rerunning at lr x 10 is then still a usual rate, so a loss that keeps
 # creeping down there would be helped (`creeps_at_a_low_rate` in symptoms/__init__.py).
 LR_BELOW = 1.0
+# Ten times above it: steps that size are not too small. A rate too low is one ten times
+# larger would help, and a hundred times the usual rate helps no run: of the 68 runs of both
+# generators and two throwaway batches at ten times or more, none was helped by it, and an SGD
+# run at fifteen times the usual rate whose 8-unit net under dropout 0.5 never learned read
+# "learning rate too low, 93%".
+LR_ABOVE = 1.0
 # An adaptive optimizer moves each weight by about the learning rate a step, so over the run by
 # at most lr x steps. Under half, a few times the scale weights start at (a 64-wide layer is
 # initialized within 0.125), the model may hardly have left its initialization: ending at chance
@@ -99,6 +105,7 @@ def learning_rate(c: Curves) -> list[Symptom]:
     out = [
         Symptom("lr_far_below_usual", decades <= -LR_FAR_BELOW, round(decades, 3), unit, detail),
         Symptom("lr_below_usual", decades <= -LR_BELOW, round(decades, 3), unit, detail),
+        Symptom("lr_above_usual", decades >= LR_ABOVE, round(decades, 3), unit, detail),
         Symptom("lr_far_above_usual", decades >= LR_FAR_ABOVE, round(decades, 3), unit, detail),
         Symptom(
             "lr_usual",
