@@ -30,11 +30,11 @@ LR_FAR_ABOVE = math.log10(30)
 # Ten times below it: rerunning at lr x 10 is then still a usual rate, so a loss that keeps
 # creeping down there would be helped (`creeps_at_a_low_rate` in symptoms/__init__.py).
 LR_BELOW = 1.0
-# Ten times above it: steps that size are not too small. A rate too low is one ten times
-# larger would help, and a hundred times the usual rate helps no run: of the 68 runs of both
-# generators and two throwaway batches at ten times or more, none was helped by it, and an SGD
-# run at fifteen times the usual rate whose 8-unit net under dropout 0.5 never learned read
-# "learning rate too low, 93%".
+# Ten times above it: steps that size are not too small. A rate is too low when ten times it
+# would help, and a hundred times the usual rate helps no run: none of the 68 runs of both
+# generators and two throwaway batches at ten times or more was helped by it, and an SGD run at
+# fifteen times the usual rate whose 8-unit net under dropout 0.5 never learned read "learning
+# rate too low, 93%".
 LR_ABOVE = 1.0
 # An adaptive optimizer moves each weight by about the learning rate a step, so over the run by
 # at most lr x steps. Under half, a few times the scale weights start at (a 64-wide layer is
