@@ -197,17 +197,24 @@ def test_a_training_loss_far_above_validation_jitters_as_much_relative_to_its_ow
     )
 
 
+def ten_classes_at_chance() -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """A ten-class model at chance (ln 10) over 80 epochs of 8 AdamW batches, without its
+    rate: training and validation losses and the config."""
+    rng = np.random.default_rng(8)
+    e = np.arange(1, 81, dtype=float)
+    train = np.log(10) + 0.05 * np.exp(-e / 30) + rng.normal(0, 0.002, 80)
+    val = np.log(10) + 0.06 + rng.normal(0, 0.002, 80)
+    config = {"optimizer": "adamw", "train_size": 1000, "batch_size": 128, "num_classes": 10}
+    return train, val, config
+
+
 def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low():
     # A ten-class model at chance (ln 10) after 80 epochs of 8 batches with AdamW at 1.5e-4:
     # AdamW moves each weight by about the rate a step, 0.1 in all, less than the scale
     # weights start at. The model never left its initialization: the steps were too few or too
     # small, whatever its capacity. At 3e-3 (1.9 in all) the same curve says it cannot fit.
-    rng = np.random.default_rng(8)
-    e = np.arange(1, 81, dtype=float)
-    train = np.log(10) + 0.05 * np.exp(-e / 30) + rng.normal(0, 0.002, 80)
-    val = np.log(10) + 0.06 + rng.normal(0, 0.002, 80)
+    train, val, config = ten_classes_at_chance()
     acc = np.full(80, 0.1)
-    config = {"optimizer": "adamw", "train_size": 1000, "batch_size": 128, "num_classes": 10}
 
     def run(lr: float):
         h = history(train, val, config={**config, "learning_rate": lr})
@@ -231,17 +238,8 @@ def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_
     # training loss jumped thirtyfold in the third epoch: the weights did move (an adaptive
     # optimizer's first steps run far above its nominal rate), so the steps were not too small
     # to leave the start, whatever holds the loss at chance now.
-    rng = np.random.default_rng(8)
-    e = np.arange(1, 81, dtype=float)
-    train = np.log(10) + 0.05 * np.exp(-e / 30) + rng.normal(0, 0.002, 80)
-    val = np.log(10) + 0.06 + rng.normal(0, 0.002, 80)
-    config = {
-        "optimizer": "adamw",
-        "learning_rate": 1.5e-4,
-        "train_size": 1000,
-        "batch_size": 128,
-        "num_classes": 10,
-    }
+    train, val, config = ten_classes_at_chance()
+    config["learning_rate"] = 1.5e-4
     jumped = train.copy()
     jumped[2] *= 30
     found = present(assess(history(jumped, val, config=config)).symptoms)
