@@ -63,6 +63,21 @@ def test_a_healthy_run_and_a_sum_reduced_loss_did_not_explode_or_collapse():
         assert not found & {"loss_exploded", "collapsed_to_chance", "at_chance", "negative_loss"}
 
 
+def test_a_summed_loss_stuck_at_chance_never_rose_there_so_its_small_steps_stay_a_candidate():
+    # Summed over batches of 64 at AdamW's 3e-3 / 64: the training loss sits 64 times above
+    # ln C from the first step and creeps down; validation, a mean, creeps along chance. It
+    # never climbed back to chance (no overshoot), so a rate too low is not ruled out.
+    epochs = np.arange(25)
+    ln4 = math.log(4)
+    val = ln4 * (1.02 - 0.004 * np.log1p(epochs))
+    summed = history(64 * val, val, {"num_classes": 4, "loss": "cross_entropy"})
+    a = assess(summed)
+    found = present(a.symptoms)
+    assert "at_chance" in found
+    assert "collapsed_to_chance" not in found
+    assert "lr_too_low" in a.scores
+
+
 def test_a_classifier_that_learned_then_fell_back_to_chance_collapsed():
     # RMSprop at 0.1: accuracy reaches 0.56, then the model predicts one class.
     ln10 = math.log(10)

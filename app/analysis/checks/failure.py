@@ -80,7 +80,12 @@ def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
     acc = accuracy[np.isfinite(accuracy)] if accuracy is not None else np.zeros(0)
     chance_acc = CHANCE_ACCURACY / math.exp(ln_c)
     at_chance = min(end, val_end) >= 1 - CHANCE_BAND and (len(acc) == 0 or acc[-1] <= chance_acc)
-    rose = float(np.max(train[1:])) / ln_c >= OVERSHOOT
+    # Rose above chance on the scale chance is measured on: the lower of the two losses at each
+    # epoch, as for ending there. A training loss summed over each batch sits far above ln C
+    # from its first step without ever having risen.
+    lower = np.fmin(c.train, c.val)
+    lower = lower[np.isfinite(lower)]
+    rose = len(lower) >= 2 and float(np.max(lower[1:])) / ln_c >= OVERSHOOT
     lost = len(acc) >= 2 and acc[-1] <= chance_acc and float(np.max(acc)) >= 2 * chance_acc
     detail = f"training loss ends at {end:.0%} of chance (ln C)" + (
         f", validation accuracy at {acc[-1]:.3g} after peaking at {np.max(acc):.3g}"
