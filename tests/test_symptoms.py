@@ -292,6 +292,46 @@ def test_overshooting_at_a_rate_thirty_times_the_usual_one_is_a_learning_rate_to
     assert all(c.confidence < 0.5 for c in healthy.causes if c.id == "lr_too_high")
 
 
+def test_a_validation_loss_that_only_jitters_at_a_far_higher_rate_keeps_the_rate_a_candidate():
+    # SGD with momentum at 0.3 (thirty times its usual 0.01): the training loss falls smoothly
+    # to a low floor, validation follows it with a jitter of 10%. Steps that long may have
+    # settled it higher than a usual rate would, or not (one-cycle and clipping make such rates
+    # train well): the jitter alone confirms nothing. A training loss that jumps does.
+    rng = np.random.default_rng(11)
+    e = np.arange(1, 41, dtype=float)
+    train = 0.2 + 1.4 * np.exp(-e / 6)
+    val = (0.25 + 1.3 * np.exp(-e / 6)) * (1 + rng.normal(0, 0.1, 40))
+    config = {"optimizer": "sgd", "learning_rate": 0.3, "batch_size": 32}
+    jitter = assess(history(train, val, config=config))
+    found = present(jitter.symptoms)
+    assert "noisy_at_a_far_higher_rate" in found
+    assert "overshoots_at_a_far_higher_rate" not in found
+    assert "lr_too_high" in jitter.scores
+    jumped = train.copy()
+    jumped[[12, 20, 28]] *= 3
+    found = present(assess(history(jumped, val, config=config)).symptoms)
+    assert "overshoots_at_a_far_higher_rate" in found
+
+
+def test_a_tenth_of_a_high_rate_that_could_not_move_the_weights_cannot_be_what_helps():
+    # A ten-class model at chance after 80 epochs. With 40 training samples (25 steps in all)
+    # at AdamW's 0.03, thirty times its usual rate, the steps add up to 0.75: a tenth of the
+    # rate moves each weight by under 0.1 and cannot leave the start, so the rerun at a tenth
+    # cannot do better and the rate was not too high. With 1000 samples at 0.05 (625 steps,
+    # 31 in all), a tenth of the rate can learn, and at chance the rate is confirmed.
+    train, val, config = ten_classes_at_chance()
+    short = {**config, "learning_rate": 0.03, "train_size": 40}
+    found = present(assess(history(train, val, config=short)).symptoms)
+    assert {"lr_far_above_usual", "at_chance", "lower_rate_cannot_help"} <= found
+    assert "overshoots_at_a_far_higher_rate" not in found
+    assert "lr_too_high" not in assess(history(train, val, config=short)).scores
+    long = {**config, "learning_rate": 0.05}
+    a = assess(history(train, val, config=long))
+    assert "lower_rate_cannot_help" not in present(a.symptoms)
+    assert "overshoots_at_a_far_higher_rate" in present(a.symptoms)
+    assert a.scores["lr_too_high"] >= 0.9
+
+
 def test_a_gap_within_the_sampling_error_of_a_small_validation_set_is_that_set_s_noise():
     # Validation ends 0.06 above training at a loss of 0.35: with 30 validation samples that
     # loss is known to about +-0.13, so the gap is noise of the set. With 3,000 samples it is
@@ -626,11 +666,13 @@ def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stoppin
     assert "stopped_on_noise" not in present(assess(history(train, val)).symptoms)
 
 
-def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooting():
+def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_may_be_overshooting():
     # Adam at 0.1: the epoch-mean training loss falls smoothly, as a mean over many steps
     # does, while validation, measured at one instant after the last step, jumps by a fifth of
-    # its level. At the usual rate the same jitter is augmentation, a small set or a detection
-    # loss, and no learning rate is suspected.
+    # its level. The rate is the first suspect, claimed by the models on the rate and the
+    # jitter but not confirmed: the jitter is no damage measured (a tenth of such rates helped
+    # 1 of 7 throwaway runs at thirty times the usual one). At the usual rate the same jitter
+    # is augmentation, a small set or a detection loss, and no learning rate is suspected.
     rng = np.random.default_rng(7)
     e = np.arange(1, 31, dtype=float)
     train = 0.4 + 0.8 * np.exp(-e / 5)
@@ -640,7 +682,8 @@ def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_is_overshooti
     symptoms = present(fast.symptoms)
     assert {"noisy_validation", "noisy_at_a_far_higher_rate"} <= symptoms
     assert "unstable_training" not in symptoms
-    assert fast.scores["lr_too_high"] >= 0.9
+    assert max(fast.scores, key=fast.scores.__getitem__) == "lr_too_high"
+    assert fast.scores["lr_too_high"] >= 0.5
     usual = assess(history(train, val, config={**high, "learning_rate": 1e-3}))
     assert "noisy_validation" in present(usual.symptoms)
     assert "lr_too_high" not in compatible(usual.symptoms)

@@ -31,7 +31,10 @@ from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
 
-ENGINE_VERSION = "0.6.9"
+ENGINE_VERSION = "0.6.10"
+# Confidences are reported to this many decimals, and ranked as reported: two causes both at
+# 1.000 are equally likely, whatever float noise lies below (then the problem comes first).
+CONFIDENCE_DIGITS = 3
 REPORT_FLOOR = 0.05  # causes below this confidence are left out (api.md §4) ...
 CANDIDATES = 3  # ... except this many candidate explanations of a loud symptom ...
 UNEXPLAINED = 0.2  # ... that the causes reported leave unexplained with this probability or more
@@ -185,7 +188,7 @@ def _rank(a: Assessment, cause_id: str) -> tuple[float, bool]:
     `CONFIRMED`), a problem before a benign cause: both are at work, and the problem is what
     the user must act on (a small validation set's noise that made early stopping fire on a
     bump explains the bump; stopping too soon is what cost the run)."""
-    return -a.scores[cause_id], BY_ID[cause_id].kind != "problem"
+    return -round(a.scores[cause_id], CONFIDENCE_DIGITS), BY_ID[cause_id].kind != "problem"
 
 
 def _run_checks(curves: Curves) -> list[Finding]:
@@ -239,7 +242,7 @@ def _cause(cause_id: str, a: Assessment) -> Cause:
     return Cause(
         id=spec.id,
         kind=spec.kind,
-        confidence=round(a.scores[cause_id], 3),
+        confidence=round(a.scores[cause_id], CONFIDENCE_DIGITS),
         title=spec.title,
         explanation=spec.explain(a.curves, a.findings),
         evidence=observed + cited,

@@ -62,11 +62,14 @@ class Combined:
 
 # - Validation is measured at one instant, so steps that overshoot show there first; but
 #   augmentation, small sets and detection losses make validation jitter at any rate: only at a
-#   rate thirty times the usual one is a noisy validation loss overshooting.
-# - A curve that oscillates, jumps, climbs back or breaks at a rate thirty times the usual one:
-#   that rate is the first suspect. A smooth curve at such a rate may have settled above the
-#   floor a usual rate reaches, or been trained with warm-up and clipping that make the rate
-#   safe: the rate alone is a candidate, not a confirmation.
+#   rate thirty times the usual one may a noisy validation loss be overshooting.
+# - A training curve that oscillates, jumps, climbs back, breaks or sits at chance at a rate
+#   thirty times the usual one: that rate is the first suspect. A smooth curve at such a rate
+#   may have settled above the floor a usual rate reaches, or been trained with warm-up and
+#   clipping that make the rate safe, and validation that only jitters does not tell them
+#   apart (6 of 9 such throwaway runs were not helped by a tenth of the rate): the rate is then
+#   a candidate, not a confirmation. Nor where a tenth of the rate could not move the weights
+#   (`lower_rate_cannot_help`): the rerun that would show the rate too high cannot do better.
 # - Validation rising materially after its minimum, with a significant upward trend that lasts
 #   while training still falls, is overfitting as causes.md defines it: the checkpoint at the
 #   minimum generalizes better than the last one. So is a rise that reached a plateau while
@@ -108,12 +111,20 @@ OVERSHOOTING = (
     "train_rises_from_start",
     "noisy_at_a_far_higher_rate",
 )
+# What overshooting steps do beyond validation's jitter: the damage itself.
+OVERSHOT = tuple(s for s in OVERSHOOTING if s != "noisy_at_a_far_higher_rate")
 COMBINED = (
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
+        "lower_rate_cannot_help",
+        ("tiny_step_budget_at_a_tenth_of_the_rate",),
+        unless=("nonfinite", "loss_exploded", "train_rises_from_start"),
+    ),
+    Combined(
         "overshoots_at_a_far_higher_rate",
         ("lr_far_above_usual",),
-        any_of=OVERSHOOTING,
+        unless=("lower_rate_cannot_help",),
+        any_of=OVERSHOT,
     ),
     Combined(
         "overfitting_signature",

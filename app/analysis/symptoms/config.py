@@ -47,6 +47,14 @@ FEW_STEPS = 0.5
 # initialization, and a loss stuck there is the steps' doing (`stuck_on_a_tiny_step_budget`):
 # ten times the rate helped 19 of the 20 such runs of both generators.
 TINY_STEPS = 0.1
+# A learning rate is too high when a tenth of it helps; at a tenth, the run's steps move each
+# weight by a tenth as far. Where that is under `TINY_STEPS` (a budget under 1), the rerun at a
+# tenth of the rate cannot leave its initialization and so cannot score better than the run did,
+# unless the run ended worse than where it began (`lower_rate_cannot_help` in
+# symptoms/__init__.py). Two runs of a throwaway batch at chance at thirty times AdamW's and
+# RMSprop's usual rate after 15 and 25 steps read "rate too high, 90%": a tenth of it helped
+# neither; no run of either generator helped by a tenth of the rate has such a budget.
+RATE_RERUN = 10.0
 
 
 def schedule(c: Curves) -> list[Symptom]:
@@ -125,6 +133,15 @@ def learning_rate(c: Curves) -> list[Symptom]:
         unit = "learning rate x steps"
         out.append(Symptom("few_steps_for_the_rate", budget < FEW_STEPS, budget, unit, moved))
         out.append(Symptom("tiny_step_budget", budget < TINY_STEPS, budget, unit, moved))
+        out.append(
+            Symptom(
+                "tiny_step_budget_at_a_tenth_of_the_rate",
+                budget / RATE_RERUN < TINY_STEPS,
+                budget,
+                unit,
+                moved,
+            )
+        )
     return out
 
 
