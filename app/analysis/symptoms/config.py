@@ -6,6 +6,7 @@ import math
 
 from app.analysis.checks.early_stop import stopped_by_patience
 from app.analysis.config_keys import (
+    ADAPTIVE_OPTIMIZERS,
     TYPICAL_LR,
     declares_augmentation,
     declares_batch_norm,
@@ -123,6 +124,16 @@ def learning_rate(c: Curves) -> list[Symptom]:
             detail,
         ),
     ]
+    out.append(
+        Symptom(
+            "steps_follow_the_gradient",
+            optimizer not in ADAPTIVE_OPTIMIZERS,
+            None,
+            "",
+            f"{optimizer} moves each weight by the rate times its gradient, which a loss "
+            "history does not show: how far its steps could move the model is unknown",
+        )
+    )
     steps = c.batches_per_epoch() * c.n
     budget = step_budget(c.config, steps)
     if budget is not None:
