@@ -250,6 +250,23 @@ def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_
     )
 
 
+def test_steps_that_ten_times_the_rate_could_not_move_either_confirm_no_rate_too_low():
+    # The same model at chance after 640 AdamW steps at 1e-5: they add up to 0.0064, and ten
+    # times the rate, the rerun a rate too low is judged by, would still move each weight by
+    # under 0.1: it cannot leave the start either. The small steps stay a candidate the models
+    # weigh (13 of 18 such throwaway runs were not helped by ten times the rate); at 1.5e-4
+    # (0.096 in all) ten times the rate can, and the rate too low is confirmed.
+    train, val, config = ten_classes_at_chance()
+    tiny = assess(history(train, val, config={**config, "learning_rate": 1e-5}))
+    found = present(tiny.symptoms)
+    assert {"tiny_step_budget", "tiny_step_budget_at_ten_times_the_rate"} <= found
+    assert "stuck_on_a_tiny_step_budget" not in found
+    assert "lr_too_low" in tiny.scores
+    small = assess(history(train, val, config={**config, "learning_rate": 1.5e-4}))
+    assert "tiny_step_budget_at_ten_times_the_rate" not in present(small.symptoms)
+    assert "stuck_on_a_tiny_step_budget" in present(small.symptoms)
+
+
 def test_a_loss_creeping_at_ten_times_the_usual_rate_is_no_rate_too_low():
     # A regression net that never learned (a constant prediction scores 1.0 on standardized
     # targets): its training loss creeps from 1.05 to 1.0 over 60 epochs. At a tenth of SGD's

@@ -141,7 +141,12 @@ COMBINED = (
     Combined(
         "stuck_on_a_tiny_step_budget",
         ("tiny_step_budget",),
-        unless=("loss_jump", "nonfinite", "loss_exploded"),
+        unless=(
+            "loss_jump",
+            "nonfinite",
+            "loss_exploded",
+            "tiny_step_budget_at_ten_times_the_rate",
+        ),
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
