@@ -267,6 +267,23 @@ def test_steps_that_ten_times_the_rate_could_not_move_either_confirm_no_rate_too
     assert "stuck_on_a_tiny_step_budget" in present(small.symptoms)
 
 
+def test_a_loss_stuck_after_a_few_dozen_steps_is_no_evidence_of_a_rate_too_low():
+    # SGD at a third of its usual rate, a model at chance for 12 epochs of 3 batches: 36 steps
+    # may be too few at any rate, so the stuck loss does not claim a rate too low. The same
+    # curves over 12 epochs of 50 batches (600 steps) do: steps enough to leave the start.
+    train, val, _ = ten_classes_at_chance()
+    train, val = train[:12], val[:12]
+    sgd = {"optimizer": "sgd", "learning_rate": 3e-3, "batch_size": 32, "num_classes": 10}
+    few = assess(history(train, val, config={**sgd, "train_size": 96}))
+    found = present(few.symptoms)
+    assert {"few_steps_taken", "train_stuck"} <= found
+    assert not found & {"stuck_after_enough_steps", "at_chance_after_enough_steps"}
+    assert few.scores.get("lr_too_low", 0.0) < 0.5
+    many = assess(history(train, val, config={**sgd, "train_size": 1600}))
+    assert "stuck_after_enough_steps" in present(many.symptoms)
+    assert many.scores["lr_too_low"] > few.scores.get("lr_too_low", 0.0)
+
+
 def test_a_loss_creeping_at_ten_times_the_usual_rate_is_no_rate_too_low():
     # A regression net that never learned (a constant prediction scores 1.0 on standardized
     # targets): its training loss creeps from 1.05 to 1.0 over 60 epochs. At a tenth of SGD's

@@ -18,6 +18,7 @@ from app.analysis.symptoms.config import (
     early_stopping,
     learning_rate,
     schedule,
+    steps_taken,
 )
 from app.analysis.symptoms.findings import from_checks
 from app.analysis.symptoms.gap import gap_symptoms, gap_trend
@@ -40,6 +41,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *schedule(c),
         *early_stopping(c),
         *learning_rate(c),
+        *steps_taken(c),
         *declared_behaviour(c),
         *from_checks(findings),
         *from_probe(c, findings),
@@ -92,6 +94,9 @@ class Combined:
 #   by orders of magnitude, broke or exploded on the way: the weights did move (RMSprop's and
 #   Adam's first steps run far above the nominal rate), and whatever holds the loss high, it is
 #   not steps too small to leave the start.
+# - A training loss stuck where it began, or at chance, after 150 optimizer steps or more
+#   (`stuck_after_enough_steps`, `at_chance_after_enough_steps`): steps enough to leave a start
+#   at a usual rate. After fewer, more steps at any rate may be all it lacked.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
 #   times above the optimizer's usual one), after enough steps to move its weights (not
 #   `few_steps_for_the_rate`), its losses finite and never collapsing there from below, was
@@ -150,6 +155,8 @@ COMBINED = (
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
+    Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
+    Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),

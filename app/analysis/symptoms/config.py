@@ -61,6 +61,29 @@ RATE_RERUN = 10.0
 # stuck there does not confirm the small steps (`stuck_on_a_tiny_step_budget`): 13 of 18 such
 # throwaway runs were not helped by ten times the rate (of the 17 stuck suite runs, 1 has such a
 # budget, 0.009, and was).
+# Fewer optimizer steps than this in all (epochs x train_size / batch_size): a loss still stuck
+# where it began may need more steps at any rate, so it is no evidence of its own that the rate
+# was too low. Of 26 throwaway runs stuck after fewer that the models claimed a rate too low
+# for, ten times the rate helped 6; every stuck suite run that they claimed it for took 195
+# steps or more.
+FEW_STEPS_TAKEN = 150
+
+
+def steps_taken(c: Curves) -> list[Symptom]:
+    """How many optimizer steps the run took, where the config says (`train_size`,
+    `batch_size`)."""
+    steps = c.batches_per_epoch() * c.n
+    if steps <= 0:
+        return []
+    return [
+        Symptom(
+            "few_steps_taken",
+            steps < FEW_STEPS_TAKEN,
+            round(steps, 1),
+            "optimizer steps",
+            f"about {round(steps)} optimizer steps in {count(c.n, 'epoch')}",
+        )
+    ]
 
 
 def schedule(c: Curves) -> list[Symptom]:
