@@ -284,6 +284,21 @@ def test_a_loss_stuck_after_a_few_dozen_steps_is_no_evidence_of_a_rate_too_low()
     assert many.scores["lr_too_low"] > few.scores.get("lr_too_low", 0.0)
 
 
+def test_a_plateau_after_a_few_dozen_steps_is_no_evidence_of_a_model_too_small():
+    # SGD at its usual rate, ten classes: the training loss settles at 1.5 (chance is 2.3)
+    # within 20 epochs. Of 2 batches each (40 steps), the model may only lack steps, so
+    # underfitting stays a candidate; of 100 batches (2000 steps), the plateau is the model's.
+    e = np.arange(1, 21, dtype=float)
+    train = 1.5 + 0.6 * np.exp(-e / 2)
+    config = {"optimizer": "sgd", "learning_rate": 1e-2, "batch_size": 32, "num_classes": 10}
+    few = assess(history(train, train + 0.02, config={**config, "train_size": 64}))
+    assert {"few_steps_taken", "high_plateau"} <= present(few.symptoms)
+    assert few.scores["underfitting"] < 0.5
+    many = assess(history(train, train + 0.02, config={**config, "train_size": 3200}))
+    assert "high_plateau_after_enough_steps" in present(many.symptoms)
+    assert many.scores["underfitting"] >= 0.5
+
+
 def test_a_loss_creeping_at_ten_times_the_usual_rate_is_no_rate_too_low():
     # A regression net that never learned (a constant prediction scores 1.0 on standardized
     # targets): its training loss creeps from 1.05 to 1.0 over 60 epochs. At a tenth of SGD's

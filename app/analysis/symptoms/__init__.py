@@ -94,9 +94,10 @@ class Combined:
 #   by orders of magnitude, broke or exploded on the way: the weights did move (RMSprop's and
 #   Adam's first steps run far above the nominal rate), and whatever holds the loss high, it is
 #   not steps too small to leave the start.
-# - A training loss stuck where it began, or at chance, after 150 optimizer steps or more
-#   (`stuck_after_enough_steps`, `at_chance_after_enough_steps`): steps enough to leave a start
-#   at a usual rate. After fewer, more steps at any rate may be all it lacked.
+# - A training loss stuck where it began, at chance or on a high plateau, after 150 optimizer
+#   steps or more (`stuck_after_enough_steps`, `at_chance_after_enough_steps`,
+#   `high_plateau_after_enough_steps`): steps enough to leave a start at a usual rate. After
+#   fewer, more steps at any rate may be all it lacked, whatever the rate or the model's size.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
 #   times above the optimizer's usual one), after enough steps to move its weights (not
 #   `few_steps_for_the_rate`), its losses finite and never collapsing there from below, was
@@ -157,6 +158,7 @@ COMBINED = (
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
     Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
     Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
+    Combined("high_plateau_after_enough_steps", ("high_plateau",), unless=("few_steps_taken",)),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),
