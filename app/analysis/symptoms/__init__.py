@@ -71,7 +71,8 @@ class Combined:
 #   clipping that make the rate safe, and validation that only jitters does not tell them
 #   apart (6 of 9 such throwaway runs were not helped by a tenth of the rate): the rate is then
 #   a candidate, not a confirmation. Nor where a tenth of the rate could not move the weights
-#   (`lower_rate_cannot_help`): the rerun that would show the rate too high cannot do better.
+#   of a model that never left its start (`lower_rate_cannot_help`): the rerun that would show
+#   the rate too high cannot do better.
 # - Validation rising materially after its minimum, with a significant upward trend that lasts
 #   while training still falls, is overfitting as causes.md defines it: the checkpoint at the
 #   minimum generalizes better than the last one. So is a rise that reached a plateau while
@@ -128,6 +129,7 @@ COMBINED = (
         "lower_rate_cannot_help",
         ("tiny_step_budget_at_a_tenth_of_the_rate",),
         unless=("nonfinite", "loss_exploded", "train_rises_from_start"),
+        any_of=("at_chance", "train_stuck"),
     ),
     Combined(
         "overshoots_at_a_far_higher_rate",

@@ -49,12 +49,14 @@ FEW_STEPS = 0.5
 # ten times the rate helped 19 of the 20 such runs of both generators.
 TINY_STEPS = 0.1
 # A learning rate is too high when a tenth of it helps; at a tenth, the run's steps move each
-# weight by a tenth as far. Where that is under `TINY_STEPS` (a budget under 1), the rerun at a
-# tenth of the rate cannot leave its initialization and so cannot score better than the run did,
-# unless the run ended worse than where it began (`lower_rate_cannot_help` in
-# symptoms/__init__.py). Two runs of a throwaway batch at chance at thirty times AdamW's and
-# RMSprop's usual rate after 15 and 25 steps read "rate too high, 90%": a tenth of it helped
-# neither; no run of either generator helped by a tenth of the rate has such a budget.
+# weight by a tenth as far. Where that is under `TINY_STEPS` (a budget under 1) and the run itself
+# never left chance or its start, the rerun at a tenth of the rate cannot leave its
+# initialization either and so cannot score better than the run did, unless the run ended worse
+# than where it began (`lower_rate_cannot_help` in symptoms/__init__.py). Two runs of a
+# throwaway batch at chance at thirty times AdamW's and RMSprop's usual rate after 15 and 25
+# steps read "rate too high, 90%": a tenth of it helped neither. A run that learned is another
+# matter: an easy task is learned in steps that move each weight by less (two first-generator
+# overfits at ten times Adam's rate, 94 steps, were helped by a tenth of it).
 RATE_RERUN = 10.0
 # Its mirror: where ten times the rate still moves each weight by under `TINY_STEPS` (a budget
 # under 0.01), the rerun a rate too low is judged by cannot leave the start either, so a loss
