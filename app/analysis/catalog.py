@@ -762,8 +762,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # floor above the one a usual rate reaches (an AdamW run at 75x its usual rate
         # flattening at half of chance), so the rate alone makes it a candidate.
         requires=(_any(*OVERSHOOTING, "lr_far_above_usual"),),
-        # A tenth of the rate helps only a run whose steps, a tenth as long, still move the
-        # weights, or one that ended worse than where it began.
+        # A tenth of the rate cannot help a run that never left its start where steps a tenth
+        # as long could not move the weights, unless it ended worse than where it began.
         excludes=NOT_A_LOSS | _any("lower_rate_cannot_help"),
         # Overshooting at a rate thirty times the usual one: that rate is the first suspect. A
         # training loss that got low and climbed back well above that is the overshoot itself

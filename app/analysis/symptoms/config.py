@@ -57,17 +57,18 @@ TINY_STEPS = 0.1
 # steps read "rate too high, 90%": a tenth of it helped neither. A run that learned is another
 # matter: an easy task is learned in steps that move each weight by less (two first-generator
 # overfits at ten times Adam's rate, 94 steps, were helped by a tenth of it).
-RATE_RERUN = 10.0
-# Its mirror: where ten times the rate still moves each weight by under `TINY_STEPS` (a budget
+# The mirror: where ten times the rate still moves each weight by under `TINY_STEPS` (a budget
 # under 0.01), the rerun a rate too low is judged by cannot leave the start either, so a loss
 # stuck there does not confirm the small steps (`stuck_on_a_tiny_step_budget`): 13 of 18 such
 # throwaway runs were not helped by ten times the rate (of the 17 stuck suite runs, 1 has such a
 # budget, 0.009, and was).
+RATE_RERUN = 10.0  # the reruns a learning rate is judged by: ten times lower and higher
 # Fewer optimizer steps than this in all (epochs x train_size / batch_size): a loss still stuck
-# where it began may need more steps at any rate, so it is no evidence of its own that the rate
-# was too low. Of 26 throwaway runs stuck after fewer that the models claimed a rate too low
-# for, ten times the rate helped 6; every stuck suite run that they claimed it for took 195
-# steps or more.
+# where it began, at chance or held high may need more steps at any rate, so it is no evidence
+# of its own that the rate was too low or the model too small. Of 26 throwaway runs stuck after
+# fewer that the models claimed a rate too low for, ten times the rate helped 6, and a model
+# four times as wide helped none of the 15 they claimed underfit; every suite run claimed
+# either took 150 steps or more.
 FEW_STEPS_TAKEN = 150
 
 
@@ -154,13 +155,16 @@ def learning_rate(c: Curves) -> list[Symptom]:
             detail,
         ),
     ]
+    adaptive = optimizer in ADAPTIVE_OPTIMIZERS
     out.append(
         Symptom(
             "steps_follow_the_gradient",
-            optimizer not in ADAPTIVE_OPTIMIZERS,
+            not adaptive,
             None,
             "",
-            f"{optimizer} moves each weight by the rate times its gradient, which a loss "
+            f"{optimizer} moves each weight by about the rate a step"
+            if adaptive
+            else f"{optimizer} moves each weight by the rate times its gradient, which a loss "
             "history does not show: how far its steps could move the model is unknown",
         )
     )
