@@ -250,6 +250,23 @@ def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_
     )
 
 
+def test_at_chance_after_a_few_dozen_steps_at_a_far_higher_rate_confirms_no_overshoot():
+    # SGD at 0.3, thirty times its usual rate, a ten-class model at chance after 80 epochs.
+    # With 40 training samples (25 steps in all) it had no time to learn at any rate: the rate
+    # stays a candidate. With 1000 (625 steps), a model held at chance by such steps is what
+    # overshooting does, and the rate is confirmed.
+    train, val, config = ten_classes_at_chance()
+    sgd = {**config, "optimizer": "sgd", "learning_rate": 0.3}
+    few = assess(history(train, val, config={**sgd, "train_size": 40}))
+    found = present(few.symptoms)
+    assert {"at_chance", "lr_far_above_usual", "few_steps_taken"} <= found
+    assert "overshoots_at_a_far_higher_rate" not in found
+    assert few.scores["lr_too_high"] < 0.9
+    many = assess(history(train, val, config=sgd))
+    assert "overshoots_at_a_far_higher_rate" in present(many.symptoms)
+    assert many.scores["lr_too_high"] >= 0.9
+
+
 def test_steps_that_ten_times_the_rate_could_not_move_either_confirm_no_rate_too_low():
     # The same model at chance after 640 AdamW steps at 1e-5: they add up to 0.0064, and ten
     # times the rate, the rerun a rate too low is judged by, would still move each weight by

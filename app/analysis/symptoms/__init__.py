@@ -121,9 +121,16 @@ OVERSHOOTING = (
     "train_rises_from_start",
     "noisy_at_a_far_higher_rate",
 )
-# What overshooting steps do beyond validation's jitter: the damage itself.
-OVERSHOT = tuple(s for s in OVERSHOOTING if s != "noisy_at_a_far_higher_rate")
+# What overshooting steps do beyond validation's jitter: the damage itself. A model at chance
+# after a few dozen steps had no time to learn at any rate: at chance after enough steps.
+OVERSHOT = (
+    *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance")),
+    "at_chance_after_enough_steps",
+)
 COMBINED = (
+    Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
+    Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
+    Combined("high_plateau_after_enough_steps", ("high_plateau",), unless=("few_steps_taken",)),
     Combined("noisy_at_a_far_higher_rate", ("noisy_validation", "lr_far_above_usual")),
     Combined(
         "lower_rate_cannot_help",
@@ -158,9 +165,6 @@ COMBINED = (
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
-    Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
-    Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
-    Combined("high_plateau_after_enough_steps", ("high_plateau",), unless=("few_steps_taken",)),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),
