@@ -76,6 +76,10 @@ class Curves:
             return 0.0
         return float(size) / float(batch)
 
+    def steps(self) -> float:
+        """The optimizer steps the run took: batches per epoch x epochs; 0 when unknown."""
+        return self.batches_per_epoch() * self.n
+
     def level(self) -> float:
         """A typical loss magnitude of the run, to express gaps and slopes relatively; never 0
         (a run whose losses are mostly exactly 0 falls back to its largest, then to 1). Taken

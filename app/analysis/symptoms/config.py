@@ -75,7 +75,7 @@ FEW_STEPS_TAKEN = 150
 def steps_taken(c: Curves) -> list[Symptom]:
     """How many optimizer steps the run took, where the config says (`train_size`,
     `batch_size`)."""
-    steps = c.batches_per_epoch() * c.n
+    steps = c.steps()
     if steps <= 0:
         return []
     return [
@@ -168,7 +168,7 @@ def learning_rate(c: Curves) -> list[Symptom]:
             "history does not show: how far its steps could move the model is unknown",
         )
     )
-    steps = c.batches_per_epoch() * c.n
+    steps = c.steps()
     budget = step_budget(c.config, steps)
     if budget is not None:
         moved = (
@@ -176,26 +176,15 @@ def learning_rate(c: Curves) -> list[Symptom]:
             f"each weight by {budget:.3g} at most"
         )
         unit = "learning rate x steps"
-        out.append(Symptom("few_steps_for_the_rate", budget < FEW_STEPS, budget, unit, moved))
-        out.append(Symptom("tiny_step_budget", budget < TINY_STEPS, budget, unit, moved))
-        out.append(
-            Symptom(
-                "tiny_step_budget_at_ten_times_the_rate",
-                budget * RATE_RERUN < TINY_STEPS,
-                budget,
-                unit,
-                moved,
+        out += [
+            Symptom(symptom_id, below, budget, unit, moved)
+            for symptom_id, below in (
+                ("few_steps_for_the_rate", budget < FEW_STEPS),
+                ("tiny_step_budget", budget < TINY_STEPS),
+                ("tiny_step_budget_at_ten_times_the_rate", budget * RATE_RERUN < TINY_STEPS),
+                ("tiny_step_budget_at_a_tenth_of_the_rate", budget / RATE_RERUN < TINY_STEPS),
             )
-        )
-        out.append(
-            Symptom(
-                "tiny_step_budget_at_a_tenth_of_the_rate",
-                budget / RATE_RERUN < TINY_STEPS,
-                budget,
-                unit,
-                moved,
-            )
-        )
+        ]
     return out
 
 
