@@ -984,3 +984,65 @@ def test_a_run_that_went_nan_while_still_falling_is_broken_not_unfinished():
     assert "still_improving" in present(run.symptoms)
     assert max(run.scores, key=run.scores.__getitem__) == "numerical_instability"
     assert "not_converged" not in run.scores and "lr_too_low" not in run.scores
+
+
+def test_a_ratio_held_on_a_plateau_is_a_scale_only_when_no_floor_could_make_it():
+    # Both losses sit on a plateau, training 3.5 times validation (noisy training labels add a
+    # floor that holds the ratio as still as a scale would): no sign of a loss computed
+    # differently. A sum over 32-sample batches against a mean holds 32 on the same plateau,
+    # and a ratio of 3.5 held while both curves fall fivefold is a scale too.
+    rng = np.random.default_rng(5)
+    e = np.arange(1, 13, dtype=float)
+    val = 0.30 * (1 + rng.normal(0, 0.005, 12))
+    train = val * 3.5 * (1 + rng.normal(0, 0.005, 12))
+
+    def scaled(train, val) -> bool:
+        return "loss_scale_mismatch" in present(assess(history(train, val)).symptoms)
+
+    assert not scaled(train, val)
+    assert scaled(val * 32 * (1 + rng.normal(0, 0.005, 12)), val)
+    falling = 0.06 + 1.2 * np.exp(-e / 3)
+    assert scaled(falling * 3.5, falling)
+
+
+def test_a_curve_flattening_after_its_steep_first_epochs_is_not_the_jitter_of_one_batch():
+    # Eight epochs of a regression: training falls from 0.81 to 0.16 in its first epoch, then
+    # flattens, turning up once; validation is smoother. The convex fall, not batch noise, makes
+    # its second differences large. Thirty epochs turning up and down throughout are one batch.
+    train = [0.81, 0.156, 0.092, 0.08, 0.085, 0.069, 0.064, 0.059]
+    val = [0.2, 0.142, 0.154, 0.137, 0.118, 0.1, 0.098, 0.097]
+    sizes = {"train_size": 850, "batch_size": 32}
+    found = present(assess(history(train, val, config=sizes)).symptoms)
+    assert "train_jitters_like_one_batch" not in found
+    rng = np.random.default_rng(2)
+    e = np.arange(1, 31, dtype=float)
+    smooth = 0.3 + 0.5 * np.exp(-e / 5)
+    found = present(
+        assess(history(smooth * np.exp(rng.normal(0, 0.35, 30)), smooth, config=sizes)).symptoms
+    )
+    assert "train_jitters_like_one_batch" in found
+
+
+def test_a_finite_spike_that_came_back_keeps_numerical_instability_a_candidate():
+    # An epoch whose mean jumps 150-fold and comes back (a spike of its batches at a high
+    # rate), finite throughout: overshooting steps make that. A NaN is numerical trouble.
+    train = np.array([1.2, 1.066, 1.05, 160.0, 1.052, 1.034, 1.042, 1.033])
+    val = np.array([0.995, 0.977, 0.938, 0.92, 0.923, 0.924, 0.92, 0.92])
+    config = {"optimizer": "rmsprop", "learning_rate": 0.027}
+    spiked = assess(history(train, val, config=config))
+    assert "nonfinite" in present(spiked.symptoms)
+    assert 0 < spiked.scores["numerical_instability"] < 0.5
+    broke = train.copy()
+    broke[4] = np.nan
+    assert assess(history(broke, val, config=config)).scores["numerical_instability"] >= 0.9
+
+
+def test_a_far_higher_rate_whose_curves_show_no_overshoot_is_only_a_candidate():
+    # AdamW at 0.045 (45 times its usual rate): both curves fall smoothly and settle. Steps that
+    # long may have left it on a higher floor, which no curve shows: a candidate, not a claim.
+    e = np.arange(1, 31, dtype=float)
+    train = 0.25 + 0.8 * np.exp(-e / 4)
+    config = {"optimizer": "adamw", "learning_rate": 0.045}
+    a = assess(history(train, train + 0.03, config=config))
+    assert "lr_far_above_usual" in present(a.symptoms)
+    assert 0 < a.scores["lr_too_high"] < 0.5

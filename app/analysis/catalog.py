@@ -769,6 +769,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         # training loss that got low and climbed back well above that is the overshoot itself
         # (or, where the loss also blew up, numerical trouble: `also_produces`).
         confirmed_by=_any("overshoots_at_a_far_higher_rate", "train_climbs_back"),
+        # Claimed only where the curves show steps overshooting: the rate alone is a candidate.
+        # Every suite run at thirty times the usual rate or more is a plant its rerun confirmed
+        # (the rate predicts it perfectly there); of 77 throwaway runs of random recipes at 18
+        # to 100 times the usual rate, a tenth of the rate helped 14, and of the 17 whose curves
+        # showed no overshoot, 2 (the models claimed 7).
+        claimed_with=_any(*OVERSHOOTING),
         # A rate thirty times the usual one that the models claim accounts for a loss held high
         # or at chance: steps that long settle it on a higher floor, or kill the units that
         # would fit, so that plateau is no evidence of a model too small to fit.
@@ -914,6 +920,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         requires=(_any("nonfinite", "loss_exploded"),),
         confirmed_by=_any("nan_loss", "loss_exploded"),
+        # A loss that jumped by orders of magnitude and came back, finite throughout, is what
+        # overshooting steps do (RMSprop's first steps at a high rate): no run of either suite
+        # jumped without going NaN or exploding, and the 3 throwaway runs that did (a spike of
+        # 400x in the first batches, then a plateau) read "numerical instability, 100%" with
+        # none of them labelled so. Such a jump keeps it a candidate.
+        claimed_with=_any("nan_loss", "loss_exploded"),
         also_produces=_any("train_climbs_back"),
         excludes=NOT_A_LOSS,
         settle="per-step losses around the first non-finite value",

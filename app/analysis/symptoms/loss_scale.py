@@ -31,6 +31,15 @@ SCALE_RATIO = 3.0  # training and validation losses a factor of 3 apart from the
 # regression validated on its easiest samples held 3.5 at a spread of 0.11: "losses computed
 # differently, 100%").
 SCALE_SPREAD = 0.05
+# A ratio that stays put says "a scale" only where the curves moved: where neither falls by a
+# quarter in log (a plateau), an additive floor on one side holds the ratio just as still. Two
+# noisy-label regressions and one validated on its easiest samples, all on a plateau, held 3.1 to
+# 5.6 at a spread under 0.04 and read "losses computed differently, 100%" on a throwaway batch.
+# There the ratio itself must be one no floor plausibly makes: a sum over a batch against a mean
+# is a factor of the batch size (16 and more in every plant of both suites and the batch, which
+# sat on plateaus as often: their rates were divided by the batch size).
+SCALE_MOVED = 0.25  # log range of the curves that makes a ratio's constancy informative
+FLAT_SCALE_RATIO = 10.0
 BATCH_JITTER = 0.1  # a training curve jittering by 10% of the level per epoch ...
 # ... and twice as much as validation, ... (an epoch mean averages the weights of many steps and
 # is smoother than a validation loss measured at one instant: overshooting steps move both, and
@@ -40,6 +49,13 @@ JITTER_RATIO = 2.0
 MANY_BATCHES = 20  # ... in an epoch of 20 batches or more (a mean of 4 batches jitters anyway)
 JITTER_EPOCHS = 8  # ... judged on this many epochs or more ...
 JITTER_TURNS = 1 / 3  # ... where training turns up or down at a third of the epochs or more
+# ... turning so after the first third of the run, on this many epochs or more there: a curve
+# that converges falls steeply and convexly at first, and its second differences read as
+# jitter (an 8-epoch regression falling from 0.81 to 0.16 in its first epoch, then turning once
+# as it flattened, read "only the last batch reported, 100%"). A loss of one batch turns up and
+# down throughout: every last-batch plant of both suites ran 25 epochs or more and turned at
+# half of its later epochs or more.
+JITTER_BURN_IN = 1 / 3
 
 
 def _turns(curve: FloatArray) -> float:
@@ -103,15 +119,18 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         log_ratio = np.log(c.train[both] / c.val[both])
         first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
         spread = float(np.std(log_ratio))
+        moved = max(float(np.ptp(np.log(c.train[both]))), float(np.ptp(np.log(c.val[both]))))
+        ratio = SCALE_RATIO if moved >= SCALE_MOVED else FLAT_SCALE_RATIO
+        constant = abs(first) >= np.log(ratio) and spread <= SCALE_SPREAD
         level = c.level()
         train_jitter = noise_sigma(c.train[both]) / level
         val_jitter = noise_sigma(c.val[both]) / level
         own = _own_jitter(c.train[both]) >= JITTER_RATIO * _own_jitter(c.val[both])
-        constant = abs(first) >= np.log(SCALE_RATIO) and spread <= SCALE_SPREAD
+        late = np.flatnonzero(both)[int(JITTER_BURN_IN * int(both.sum())) :]
         one_batch = (
             not c.has_steps
-            and int(both.sum()) >= JITTER_EPOCHS
-            and _turns(c.train[both]) >= JITTER_TURNS
+            and len(late) >= JITTER_EPOCHS
+            and _turns(c.train[late]) >= JITTER_TURNS
             and train_jitter >= BATCH_JITTER
             and train_jitter >= JITTER_RATIO * val_jitter
             and own
