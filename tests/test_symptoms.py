@@ -1035,14 +1035,3 @@ def test_a_finite_spike_that_came_back_keeps_numerical_instability_a_candidate()
     broke = train.copy()
     broke[4] = np.nan
     assert assess(history(broke, val, config=config)).scores["numerical_instability"] >= 0.9
-
-
-def test_a_far_higher_rate_whose_curves_show_no_overshoot_is_only_a_candidate():
-    # AdamW at 0.045 (45 times its usual rate): both curves fall smoothly and settle. Steps that
-    # long may have left it on a higher floor, which no curve shows: a candidate, not a claim.
-    e = np.arange(1, 31, dtype=float)
-    train = 0.25 + 0.8 * np.exp(-e / 4)
-    config = {"optimizer": "adamw", "learning_rate": 0.045}
-    a = assess(history(train, train + 0.03, config=config))
-    assert "lr_far_above_usual" in present(a.symptoms)
-    assert 0 < a.scores["lr_too_high"] < 0.5
