@@ -772,8 +772,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Claimed only where the curves show steps overshooting: the rate alone is a candidate.
         # Every suite run at thirty times the usual rate or more is a plant its rerun confirmed
         # (the rate predicts it perfectly there); of 77 throwaway runs of random recipes at 18
-        # to 100 times the usual rate, a tenth of the rate helped 14, and of the 17 whose curves
-        # showed no overshoot, 2 (the models claimed 7).
+        # to 100 times the usual rate, a tenth of the rate helped 14, and of the 18 whose curves
+        # showed no overshoot, 3 (the models claimed 7).
         claimed_with=_any(*OVERSHOOTING),
         # A rate thirty times the usual one that the models claim accounts for a loss held high
         # or at chance: steps that long settle it on a higher floor, or kill the units that
