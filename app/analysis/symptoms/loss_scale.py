@@ -116,21 +116,23 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     parts, seen, value, one_batch, jitter = [], False, None, False, None
     both = c.both & (c.train > 0) & (c.val > 0)
     if int(both.sum()) >= MIN_TREND_POINTS:
-        log_ratio = np.log(c.train[both] / c.val[both])
+        train, val = c.train[both], c.val[both]
+        log_train, log_val = np.log(train), np.log(val)
+        log_ratio = log_train - log_val
         first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
         spread = float(np.std(log_ratio))
-        moved = max(float(np.ptp(np.log(c.train[both]))), float(np.ptp(np.log(c.val[both]))))
+        moved = max(float(np.ptp(log_train)), float(np.ptp(log_val)))
         ratio = SCALE_RATIO if moved >= SCALE_MOVED else FLAT_SCALE_RATIO
         constant = abs(first) >= np.log(ratio) and spread <= SCALE_SPREAD
         level = c.level()
-        train_jitter = noise_sigma(c.train[both]) / level
-        val_jitter = noise_sigma(c.val[both]) / level
-        own = _own_jitter(c.train[both]) >= JITTER_RATIO * _own_jitter(c.val[both])
-        late = np.flatnonzero(both)[int(JITTER_BURN_IN * int(both.sum())) :]
+        train_jitter = noise_sigma(train) / level
+        val_jitter = noise_sigma(val) / level
+        own = _own_jitter(train) >= JITTER_RATIO * _own_jitter(val)
+        late = train[int(JITTER_BURN_IN * len(train)) :]
         one_batch = (
             not c.has_steps
             and len(late) >= JITTER_EPOCHS
-            and _turns(c.train[late]) >= JITTER_TURNS
+            and _turns(late) >= JITTER_TURNS
             and train_jitter >= BATCH_JITTER
             and train_jitter >= JITTER_RATIO * val_jitter
             and own
