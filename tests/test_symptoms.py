@@ -142,6 +142,15 @@ def test_validation_is_not_stuck_because_the_first_epoch_mean_includes_the_initi
     assert stuck(np.full(15, 0.3) + 0.001 * np.sin(e))
 
 
+def last_batch_reported() -> tuple[np.ndarray, np.ndarray]:
+    """Thirty epochs of a training loss jumping up and down around a smooth validation: one
+    batch's loss reported as the epoch's."""
+    rng = np.random.default_rng(2)
+    e = np.arange(1, 31, dtype=float)
+    val = 0.3 + 0.5 * np.exp(-e / 5)
+    return val * np.exp(rng.normal(0, 0.35, 30)), val
+
+
 def test_a_steep_uneven_fall_is_not_the_jitter_of_one_batch():
     # Four epochs of a fast-learning run: the training loss drops 0.82 -> 0.28 -> 0.22 -> 0.18,
     # far more unevenly than validation, but it never turns: no batch noise in that. Thirty
@@ -149,10 +158,7 @@ def test_a_steep_uneven_fall_is_not_the_jitter_of_one_batch():
     # validation, are.
     short = assess(history([0.818, 0.283, 0.216, 0.183], [0.349, 0.231, 0.19, 0.161]))
     assert "loss_scale_mismatch" not in present(short.symptoms)
-    rng = np.random.default_rng(2)
-    e = np.arange(1, 31, dtype=float)
-    val = 0.3 + 0.5 * np.exp(-e / 5)
-    one_batch = val * np.exp(rng.normal(0, 0.35, 30))
+    one_batch, val = last_batch_reported()
     sizes = {"train_size": 1600, "batch_size": 16}
     assert "loss_scale_mismatch" in present(assess(history(one_batch, val, config=sizes)).symptoms)
 
@@ -1014,12 +1020,7 @@ def test_a_curve_flattening_after_its_steep_first_epochs_is_not_the_jitter_of_on
     sizes = {"train_size": 850, "batch_size": 32}
     found = present(assess(history(train, val, config=sizes)).symptoms)
     assert "train_jitters_like_one_batch" not in found
-    rng = np.random.default_rng(2)
-    e = np.arange(1, 31, dtype=float)
-    smooth = 0.3 + 0.5 * np.exp(-e / 5)
-    found = present(
-        assess(history(smooth * np.exp(rng.normal(0, 0.35, 30)), smooth, config=sizes)).symptoms
-    )
+    found = present(assess(history(*last_batch_reported(), config=sizes)).symptoms)
     assert "train_jitters_like_one_batch" in found
 
 
