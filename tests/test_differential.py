@@ -724,6 +724,62 @@ def test_near_copies_leak_when_the_model_scores_them_measurably_better(
     assert a.symptoms["duplicates"].present is leaks
 
 
+@pytest.mark.parametrize(
+    ("copies", "rest", "clean", "leaks"),
+    [
+        (0.05, 0.80, 150, True),  # learned from them: scored far better than the rest
+        (0.69, 0.69, 150, False),  # a model that learned nothing from them scores them alike
+        (0.90, 0.70, 150, False),  # worse than the rest
+        (0.90, 0.70, 6, True),  # six samples without a copy are no yardstick: presumed to leak
+    ],
+)
+def test_exact_copies_leak_what_the_model_learned_from_them(
+    copies: float, rest: float, clean: int, leaks: bool
+):
+    # Validation rows copied exactly into training: a copy for certain, but the estimate is
+    # inflated only by what the model learned from it, which the rest of validation measures.
+    run = next(r for r in SUITE if "data_leakage" in r.planted and r.history.probe)
+    assert run.history.probe
+    n_val = run.history.probe.n_val
+    probe = probe_like(
+        run.name,
+        leakage__exact_duplicates=n_val - clean,
+        leakage__near_duplicates=n_val - clean,
+        leakage__leaked_fraction=(n_val - clean) / n_val,
+        leakage__leaked_val_loss=copies,
+        leakage__clean_val_loss=rest,
+        leakage__p_value=0.5,
+    )
+    a = assess(History(**{**run.history.__dict__, "probe": probe}))
+    assert a.symptoms["duplicates"].present is leaks
+    assert (a.scores.get("data_leakage", 0.0) >= LEAK_CONFIRMED) is leaks
+
+
+def test_a_shifted_split_the_model_scores_alike_is_no_preprocessing_claim():
+    # A validation set scaled unlike training: a classifier tells the splits apart (AUC 1.0)
+    # and the validation curve did not stall, so the claim rests on the re-evaluation. Scored
+    # 0.36 worse than training in eval mode, the shift costs validation; scored alike (a model
+    # that ignores the shifted features, or never left its start), it leaves the loss as it was.
+    run = next(r for r in SUITE if r.name == "preprocessing_mismatch-3")
+    assert "val_stuck" not in present(assess(run.without_probe()).symptoms)
+    shifted = assess(run.history)
+    assert shifted.symptoms["shift_costs_validation"].present
+    assert shifted.scores["preprocessing_mismatch"] >= 0.5
+    train = 0.3863
+    alike = probe_like(
+        run.name,
+        passes__val_eval__mean=train + 0.004,
+        decomposition__eval_gap={"value": -0.004, "ci_low": -0.07, "ci_high": 0.06},
+        shuffled_split__val_mean=train + 0.004,
+        shuffled_split__z=0.1,
+        shuffled_split__p_value=0.9,
+    )
+    a = assess(History(**{**run.history.__dict__, "probe": alike}))
+    assert a.symptoms["split_shift"].present
+    assert not a.symptoms["shift_costs_validation"].present
+    assert a.scores.get("preprocessing_mismatch", 0.0) <= UNCLAIMED
+
+
 def test_a_finite_tenfold_jump_is_overshooting_and_a_hundredfold_one_numerical_trouble():
     epochs = np.arange(1, 21)
     train = 0.3 + 1.2 * np.exp(-epochs / 4)

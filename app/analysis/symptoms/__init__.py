@@ -152,6 +152,7 @@ COMBINED = (
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
+    Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
     Combined(
         "stuck_on_a_tiny_step_budget",
