@@ -974,6 +974,29 @@ def test_a_gap_opening_between_curves_that_fell_together_is_no_preprocessing_cla
     assert confidences(raw, stalled, 60, {})["preprocessing_mismatch"] == 0.7
 
 
+def test_batch_norm_is_claimed_only_where_it_raised_the_training_loss():
+    # A binary classifier with batch norm declared, held near chance by a hard task: validation
+    # sits level with training throughout, as it would without the layers. Batch statistics
+    # that raise the reported training loss put validation below it; here they did nothing
+    # the user sees, so batch norm stays a candidate. Beside declared dropout (which accounts
+    # for validation below training as a problem's evidence), batch norm is a training-time
+    # behaviour itself and keeps that evidence.
+    e = np.arange(1, 31, dtype=float)
+    rng = np.random.default_rng(3)
+    config = {"batch_norm": True, "batch_size": 32, "num_classes": 2}
+    flat = 0.69 - 0.02 * (1 - np.exp(-e / 8))
+    level = assess(
+        history(flat + rng.normal(0, 0.002, 30), flat + rng.normal(0, 0.002, 30), config)
+    )
+    assert not present(level.symptoms) & {"val_below_train", "val_below_train_early"}
+    raw = {"batchnorm_mode": 0.9, "regularization_train_only": 0.9}
+    assert confidences(raw, level.symptoms, 30, {})["batchnorm_mode"] == UNCLAIMED
+    train = 0.3 + 0.5 * np.exp(-e / 6)
+    below = assess(history(train, 0.8 * train, {**config, "dropout": 0.3}))
+    assert "val_below_train" in present(below.symptoms)
+    assert confidences(raw, below.symptoms, 30, {})["batchnorm_mode"] == 0.9
+
+
 def test_a_training_plateau_the_config_explains_is_no_underfitting_claim():
     # Logged without validation: a training loss levelling off at 60% of chance (ln 10). With
     # augmentation declared, altered inputs hold a training loss on that floor (a model that

@@ -88,8 +88,12 @@ def confidences(
     confirmed = {group[0] for group in groups if len(group) == 1}
     accounted = _accounted(scores, found, frozenset(raw), confirmed)
     for cause_id in scores:
-        claimed_with = BY_ID[cause_id].claimed_with
-        if claimed_with and not claimed_with & found - accounted:
+        spec = BY_ID[cause_id]
+        # What a declared behaviour accounts for is no evidence of its own for a problem; a
+        # benign cause is such a behaviour itself (batch norm beside dropout raises the
+        # training loss as well) and keeps it.
+        evidence = found - accounted if spec.kind == "problem" else found
+        if spec.claimed_with and not spec.claimed_with & evidence:
             scores[cause_id] = min(scores[cause_id], UNCLAIMED)
     held: frozenset[str] = frozenset()
     if REEVALUATED in symptoms:
