@@ -1399,6 +1399,9 @@ def test_a_model_left_at_chance_by_a_usual_rate_cannot_fit():
         # SGD moves each weight by the rate times its gradient: at its usual rate, whether
         # the steps moved the model is unknown (9 such throwaway runs, none underfit)
         {"optimizer": "sgd", "learning_rate": 0.01},
+        # 62 steps that could move each weight by 0.9: after so few, more steps at any rate
+        # may be all it lacked (a throwaway run at 69 such steps was helped by no wider model)
+        {"optimizer": "adam", "learning_rate": 1.5e-2, "train_size": 160, "batch_size": 64},
         {},
     ):
         found, causes = diagnosed(other)

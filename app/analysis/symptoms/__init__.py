@@ -101,9 +101,10 @@ class Combined:
 #   fewer, more steps at any rate may be all it lacked, whatever the rate or the model's size.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
 #   times above the optimizer's usual one), after enough steps to move its weights (not
-#   `few_steps_for_the_rate`), its losses finite and never collapsing there from below, was
-#   given steps that move a model that can learn: it cannot fit the training set
-#   (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
+#   `few_steps_for_the_rate`) and 150 steps at least (not `few_steps_taken`: after fewer, more
+#   steps at any rate may be all it lacked), its losses finite and never collapsing there
+#   from below, was given steps that move a model that can learn: it cannot fit the training
+#   set (too little capacity, frozen layers, a penalty too strong). Batch norm on small or
 #   non-i.i.d. batches holds a model at chance too: not where the config declares it. All 8 such
 #   runs of both generators were underfit (the 3 that declare batch norm are its plants), all
 #   trained with Adam or AdamW. SGD's steps follow the gradient, not the rate, so how far they
@@ -175,6 +176,7 @@ COMBINED = (
             "collapsed_to_chance",
             "declares_batch_norm",
             "few_steps_for_the_rate",
+            "few_steps_taken",
             "steps_follow_the_gradient",
         ),
     ),
