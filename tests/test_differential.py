@@ -753,6 +753,9 @@ def test_exact_copies_leak_what_the_model_learned_from_them(
     a = assess(History(**{**run.history.__dict__, "probe": probe}))
     assert a.symptoms["duplicates"].present is leaks
     assert (a.scores.get("data_leakage", 0.0) >= LEAK_CONFIRMED) is leaks
+    # Copies that inflate nothing yet are still said, with what to do about them.
+    summary = report(a, cause_model.load()).summary
+    assert ("remove them before it learns them" in summary) is not leaks
 
 
 def test_a_shifted_split_the_model_scores_alike_is_no_preprocessing_claim():
