@@ -839,6 +839,22 @@ def test_a_ratio_that_drifts_as_the_model_learns_is_no_loss_computed_differently
     assert scaled.symptoms["loss_scale_mismatch"].present
 
 
+def test_a_training_loss_ten_times_validation_throughout_is_another_quantity():
+    # A regression whose training loss is summed over 64-sample batches: 64 times an epoch mean
+    # that starts above validation (the half-epoch lag) and ends below it as the model fits its
+    # set, so the ratio drifts from 85 to 41. No floor from noisy labels, dropout or an easier
+    # split holds training at ten times validation for the whole run; one that drifts from 3
+    # to 9.5 times it may be such a floor.
+    epochs = np.arange(1, 34)
+    val = 0.40 + 0.40 * np.exp(-epochs / 3)
+    mean = val * np.linspace(1.34, 0.64, 33)
+    summed = assess(history(64 * mean, val))
+    assert summed.symptoms["loss_scale_mismatch"].present
+    assert "loss_computation_mismatch" in summed.scores
+    floor = assess(history(val * np.linspace(3.0, 9.5, 33), val))
+    assert not floor.symptoms["loss_scale_mismatch"].present
+
+
 def test_validation_evaluated_before_training_counts_what_it_recovered():
     # A fine-tune evaluated once before training (5.74, the untrained model) and after each
     # epoch: validation fell to 1.11 in the first epoch, as training did (1.11), then rose
