@@ -153,6 +153,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         seen, value = constant or far_apart or one_batch, round(float(np.exp(first)), 4)
         parts.append(f"training/validation loss ratio {np.exp(first):.3g} at the start")
         parts.append(f"spread {spread:.2f} in log over the run")
+        parts.append(f"at every epoch at least {np.exp(np.min(log_ratio)):.3g}")
         parts.append(
             f"epoch jitter {train_jitter:.1%} of the level in training, "
             f"{val_jitter:.1%} in validation"
