@@ -17,7 +17,6 @@ from app.analysis import model as cause_model
 from app.analysis import probe as probes
 from app.analysis.catalog import BY_ID, CAUSES, TRAINING_CURVE_CAUSES
 from app.analysis.checks import CHECKS
-from app.analysis.checks.reeval_leakage import LEAK_FRACTION
 from app.analysis.config_keys import (
     behaviour_undeclared,
     config_finding,
@@ -31,6 +30,7 @@ from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
 from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
+from app.analysis.symptoms.reevaluation import unlearned_copies
 
 ENGINE_VERSION = "0.6.11"
 # Confidences are reported to this many decimals, and ranked as reported: two causes both at
@@ -374,7 +374,7 @@ def _unlearned_copies(a: Assessment) -> str:
     """Copies of training samples in validation that the model scores like the rest inflate
     nothing yet, so leakage is not claimed; the split still needs fixing, and the user hears it."""
     copies = a.symptoms.get("duplicates")
-    if copies is None or copies.present or (copies.value or 0.0) < LEAK_FRACTION:
+    if copies is None or not unlearned_copies(copies):
         return ""
     return f" The re-evaluation found copies: {copies.detail}."
 

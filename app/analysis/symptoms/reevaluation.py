@@ -228,12 +228,19 @@ def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     return p.perm_p is not None and p.perm_p < PERMUTATION_P and sign * (p.perm_z or 0.0) > 0
 
 
+def unlearned_copies(copies: Symptom | None) -> bool:
+    """Copies beyond chance that the model scores like the rest: the `duplicates` symptom
+    measured its fraction but is absent because the copies inflate nothing yet."""
+    return copies is not None and not copies.present and (copies.value or 0.0) >= LEAK_FRACTION
+
+
 def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     p = probes.read(c.probe)
     if p is None:
         return []
     value, low, high = p.eval_gap  # training minus validation loss, both in eval mode
     rel = value / p.scale
+    worse = -rel >= MIN_GAP_REL  # validation's excess is material, significant or not
     eval_detail = (
         f"re-evaluated in eval mode, the training set scores {p.train_eval_raw:.4g} and validation "
         f"{p.val_eval:.4g} (difference {value:+.3g}, 95% CI {low:+.3g} to {high:+.3g})"
@@ -264,7 +271,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     out = [
         Symptom(
             "eval_val_above",
-            (high < 0 or _beyond_random_splits(p, 1)) and -rel >= MIN_GAP_REL,
+            (high < 0 or _beyond_random_splits(p, 1)) and worse,
             round(-rel, 4),
             "of the per-sample loss",
             eval_detail,
@@ -273,7 +280,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         # costs it (`shift_costs_validation`), where a split shift already says the inputs differ.
         Symptom(
             "eval_val_worse",
-            -rel >= MIN_GAP_REL,
+            worse,
             round(-rel, 4),
             "of the per-sample loss",
             eval_detail,
@@ -296,18 +303,19 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     out += _mode_symptoms(p, findings, threshold)
     if p.leaked_fraction is not None:
         excess, chance = _beyond_chance(p)
+        copies = excess >= LEAK_FRACTION
         matter = _copies_matter(p)
         # Copies that leak nothing yet are still a split to fix: said, not claimed.
         unlearned = (
             "; the model scores them no better than the rest, so they inflate nothing yet: "
             "remove them before it learns them"
-            if excess >= LEAK_FRACTION and not matter
+            if copies and not matter
             else ""
         )
         out.append(
             Symptom(
                 "duplicates",
-                excess >= LEAK_FRACTION and matter,
+                copies and matter,
                 round(excess, 4),
                 "of validation samples, beyond chance",
                 f"{p.near_duplicates} of {p.n_val} validation samples have a copy in training"
