@@ -166,6 +166,35 @@ def test_a_checkpoint_past_a_non_finite_loss_is_not_compared_with_the_last_finit
     assert mismatch(float(val[-1]))  # finite to the end: the checkpoint is what was reported
 
 
+def test_a_training_loss_that_swings_beside_a_smooth_validation_is_compared_with_the_checkpoint():
+    # The reported training loss swings by a factor of 5 from epoch to epoch (one batch of a
+    # handful reported as the epoch's) and ends at a third of what the checkpoint recomputes on
+    # the whole training set. Weights that swung would move validation, measured at one
+    # instant, as much: where it stays smooth the swings are in the report, and the recompute
+    # tells the loss is another quantity. Where validation swings too, the weights did, and an
+    # epoch's mean is no loss of the weights the epoch ended with.
+    epochs = np.arange(1, 41, dtype=float)
+    smooth = 0.1 + 1.0 * np.exp(-epochs / 5)
+    swings = np.where(epochs % 2 == 0, 0.35, 1.6) * np.where(epochs % 3 == 0, 0.5, 1.0)
+    train = smooth * 0.4 * swings
+
+    def mismatch(val: np.ndarray) -> bool:
+        reported, recomputed = float(train[-1]), 3.0 * float(train[-1])
+        probe = probe_like(
+            "loss_computation_mismatch-1",
+            loss_recompute__train_reported=reported,
+            loss_recompute__train_recomputed=recomputed,
+            loss_recompute__train_log_ratio=math.log(reported / recomputed),
+            loss_recompute__val_log_ratio=0.0,
+        )
+        result = diagnose(history(train, val, probe=probe))
+        assert "unstable_training" in {s.id for s in result.symptoms if s.present}
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert mismatch(1.5 * smooth)
+    assert not mismatch(1.5 * smooth * np.roll(swings, 1))
+
+
 def shifted_split(auc: float, shifted: int, tested: int, **more: float) -> tuple[bool, list[str]]:
     """Whether a re-evaluation whose feature tests found `shifted` of `tested` input features
     shifted (and a classifier told the splits apart with `auc`) shows `split_shift`, and the
