@@ -16,7 +16,8 @@ def _code(names) -> str:
 def _declared(cause) -> str:
     if not cause.declared_by:
         return "-"
-    return f"{_code(cause.declared_by)}: {_code(cause.accounts_for)}"
+    always = " (wherever declared)" if cause.declaration_suffices else ""
+    return f"{_code(cause.declared_by)}{always}: {_code(cause.accounts_for)}"
 
 
 def _confirmed(cause) -> str:

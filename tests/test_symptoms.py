@@ -12,7 +12,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.checks.gap import accuracy_lattice
 from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
-from app.analysis.differential import CONFIRMED, compatible, confidences
+from app.analysis.differential import CONFIRMED, UNCLAIMED, compatible, confidences
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
 from tests.test_differential import probe_like
@@ -256,21 +256,26 @@ def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_
     )
 
 
-def test_at_chance_after_a_few_dozen_steps_at_a_far_higher_rate_confirms_no_overshoot():
-    # SGD at 0.3, thirty times its usual rate, a ten-class model at chance after 80 epochs.
-    # With 40 training samples (25 steps in all) it had no time to learn at any rate: the rate
-    # stays a candidate. With 1000 (625 steps), a model held at chance by such steps is what
-    # overshooting does, and the rate is confirmed.
+def test_at_chance_since_the_first_epoch_at_a_far_higher_rate_shows_no_overshoot():
+    # SGD at 0.3, thirty times its usual rate, a ten-class model at chance after 80 epochs and
+    # 625 steps. Sitting there from its first epoch, it may never have learned at any rate (a
+    # task its model cannot learn): the rate and the model's size are candidates, neither is
+    # claimed. Come down to chance from a first epoch 40% above it (confident mistakes, then
+    # units that no longer fit), it shows the overshoot, and the rate is confirmed.
     train, val, config = ten_classes_at_chance()
     sgd = {**config, "optimizer": "sgd", "learning_rate": 0.3}
-    few = assess(history(train, val, config={**sgd, "train_size": 40}))
-    found = present(few.symptoms)
-    assert {"at_chance", "lr_far_above_usual", "few_steps_taken"} <= found
-    assert "overshoots_at_a_far_higher_rate" not in found
-    assert few.scores["lr_too_high"] < 0.9
-    many = assess(history(train, val, config=sgd))
-    assert "overshoots_at_a_far_higher_rate" in present(many.symptoms)
-    assert many.scores["lr_too_high"] >= 0.9
+    flat = assess(history(train, val, config=sgd))
+    found = present(flat.symptoms)
+    assert {"at_chance", "lr_far_above_usual", "at_chance_after_enough_steps"} <= found
+    assert not found & {"at_chance_from_above", "overshoots_at_a_far_higher_rate"}
+    assert flat.scores["lr_too_high"] <= UNCLAIMED
+    assert flat.scores.get("underfitting", 0.0) <= UNCLAIMED
+    down = assess(history(np.r_[1.4 * np.log(10), train[1:]], val, config=sgd))
+    assert {"at_chance_from_above", "overshoots_at_a_far_higher_rate"} <= present(down.symptoms)
+    assert down.scores["lr_too_high"] >= 0.9
+    # A loss summed over each batch sits far above chance throughout: no way down to it.
+    summed = assess(history(128 * train, val, config=sgd))
+    assert "at_chance_from_above" not in present(summed.symptoms)
 
 
 def test_steps_that_ten_times_the_rate_could_not_move_either_confirm_no_rate_too_low():
@@ -390,8 +395,10 @@ def test_a_tenth_of_a_high_rate_that_could_not_move_the_weights_cannot_be_what_h
     # at AdamW's 0.03, thirty times its usual rate, the steps add up to 0.75: a tenth of the
     # rate moves each weight by under 0.1 and cannot leave the start, so the rerun at a tenth
     # cannot do better and the rate was not too high. With 1000 samples at 0.05 (625 steps,
-    # 31 in all), a tenth of the rate can learn, and at chance the rate is confirmed.
+    # 31 in all), a tenth of the rate can learn, and come down to chance from above it the rate
+    # is confirmed.
     train, val, config = ten_classes_at_chance()
+    train = np.r_[1.4 * np.log(10), train[1:]]
     short = {**config, "learning_rate": 0.03, "train_size": 40}
     found = present(assess(history(train, val, config=short)).symptoms)
     assert {"lr_far_above_usual", "at_chance", "lower_rate_cannot_help"} <= found

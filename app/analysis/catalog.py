@@ -11,7 +11,7 @@ import numpy as np
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.probe import REEVALUATE_HOW
-from app.analysis.symptoms import OVERSHOOTING
+from app.analysis.symptoms import OVERSHOOTING, OVERSHOT_OR_JITTER
 
 Kind = Literal["benign", "problem"]
 Text = Callable[[Curves, Mapping[str, Finding]], str]
@@ -35,7 +35,9 @@ class CauseSpec:
     also makes stays a candidate without one. A behaviour the config declares (`declared_by`:
     dropout, augmentation, a rate far above the usual one) that the models claim or a symptom
     confirms accounts for the symptoms its mechanism produces (`accounts_for`): a problem
-    claimed only with those stays a candidate too."""
+    claimed only with those stays a candidate too. Where the declaration alone can produce them
+    whatever its size (`declaration_suffices`: a rate thirty times the usual one holds any loss
+    high), it accounts for them wherever it is declared."""
 
     id: str
     kind: Kind
@@ -53,6 +55,7 @@ class CauseSpec:
     claimed_with: frozenset[str] = frozenset()
     declared_by: frozenset[str] = frozenset()
     accounts_for: frozenset[str] = frozenset()
+    declaration_suffices: bool = False
     settle: str = ""  # what measurement would settle it, for a user who wants to know
 
     def compatible(self, present: frozenset[str]) -> bool:
@@ -789,13 +792,18 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Every suite run at thirty times the usual rate or more is a plant its rerun confirmed
         # (the rate predicts it perfectly there); of 77 throwaway runs of random recipes at 18
         # to 100 times the usual rate, a tenth of the rate helped 14, and of the 18 whose curves
-        # showed no overshoot, 3 (the models claimed 7).
-        claimed_with=_any(*OVERSHOOTING),
-        # A rate thirty times the usual one that the models claim accounts for a loss held high
-        # or at chance: steps that long settle it on a higher floor, or kill the units that
-        # would fit, so that plateau is no evidence of a model too small to fit.
+        # showed no overshoot, 3 (the models claimed 7). A classifier at chance since its first
+        # epoch shows none (no suite run with the rate too high sits there without another
+        # sign; 12 throwaway runs on a task no model learned read it at 0.3-0.9).
+        claimed_with=_any(*OVERSHOT_OR_JITTER),
+        # A rate thirty times the usual one accounts for a loss held high or at chance, whether
+        # or not the models claim it: steps that long settle it on a higher floor, or kill the
+        # units that would fit, so that plateau is no evidence of a model too small to fit
+        # (three throwaway runs at chance at 30-55 times SGD's rate read "underfitting, 0.5 to
+        # 0.97" once the rate was no longer claimed; no model of theirs learned the task).
         declared_by=_any("lr_far_above_usual"),
         accounts_for=NOT_FITTING | NOT_FITTING_AFTER_STEPS,
+        declaration_suffices=True,
         settle="a short rerun at a third of the learning rate",
     ),
     CauseSpec(

@@ -160,6 +160,7 @@ def _accounted(
                     scores.get(spec.id, 0.0) >= CLAIM
                     or spec.id not in modelled
                     or spec.id in confirmed
+                    or spec.declaration_suffices
                 )
             )
             or (not spec.declared_by and spec.id in confirmed)

@@ -34,7 +34,14 @@ from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.history import FloatArray
 
-FEATURES = ("fl_exploded", "fl_at_chance", "fl_collapsed", "fl_negative", "fl_impossible")
+FEATURES = (
+    "fl_exploded",
+    "fl_at_chance",
+    "fl_collapsed",
+    "fl_from_above",
+    "fl_negative",
+    "fl_impossible",
+)
 EXPLODED_GROWTH = 1e3  # times the lowest value so far
 EXPLODED_CHANCE = 1e3  # times chance, at the run's lowest point
 CHANCE_BAND = 0.1  # losses no more than 10% below ln C
@@ -68,11 +75,12 @@ def _growth(values: FloatArray) -> float:
     return float(np.max(v / np.minimum.accumulate(v)))
 
 
-def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
-    """Whether the classifier ends at chance, whether it collapsed there, and in words."""
+def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, bool, str]:
+    """Whether the classifier ends at chance, whether it collapsed there, whether it came down
+    there from above, and in words."""
     train = c.train[np.isfinite(c.train)]
     if len(train) < 3:
-        return False, False, ""
+        return False, False, False, ""
     end = float(np.median(train[-2:])) / ln_c
     val = c.val[np.isfinite(c.val)]
     val_end = float(np.median(val[-2:])) / ln_c if len(val) else end
@@ -87,12 +95,21 @@ def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, str]:
     lower = lower[np.isfinite(lower)]
     rose = len(lower) >= 2 and float(np.max(lower[1:])) / ln_c >= OVERSHOOT
     lost = len(acc) >= 2 and acc[-1] <= chance_acc and float(np.max(acc)) >= 2 * chance_acc
+    # Came down to chance from above: the training loss itself rose a quarter above chance, in
+    # an epoch's mean or in a step after the first (the first is the initialization's), and
+    # ends within the band around it: steps that overshot into confident mistakes, then settled
+    # where a model that predicts nothing sits. Read on chance's scale only where it ends
+    # there: a loss summed over each batch sits far above ln C throughout.
+    settled = abs(float(np.median(train[-2:])) / ln_c - 1) <= CHANCE_BAND
+    steps = c.step_loss[1:][np.isfinite(c.step_loss[1:])]
+    peak = max(float(np.max(train)), float(np.max(steps)) if len(steps) else -np.inf)
+    from_above = at_chance and settled and peak / ln_c >= OVERSHOOT
     detail = f"training loss ends at {end:.0%} of chance (ln C)" + (
         f", validation accuracy at {acc[-1]:.3g} after peaking at {np.max(acc):.3g}"
         if len(acc)
         else ""
     )
-    return at_chance, at_chance and (rose or lost), detail
+    return at_chance, at_chance and (rose or lost), from_above, detail
 
 
 def _per_error(c: Curves) -> tuple[float, str] | None:
@@ -140,7 +157,9 @@ def check(c: Curves) -> Finding:
     growth = max(_growth(c.train), _growth(c.val))
     floor = float(np.min(finite)) / ln_c if ln_c and np.all(finite > 0) else 0.0
     exploded = growth >= EXPLODED_GROWTH or floor >= EXPLODED_CHANCE
-    at_chance, collapsed, chance_detail = _chance_state(c, ln_c) if ln_c else (False, False, "")
+    at_chance, collapsed, from_above, chance_detail = (
+        _chance_state(c, ln_c) if ln_c else (False, False, False, "")
+    )
     negative = loss_name(c) in NON_NEGATIVE_LOSSES and bool(np.any(finite < 0))
     impossible = _impossible(c)
     parts = []
@@ -164,6 +183,7 @@ def check(c: Curves) -> Finding:
         "fl_exploded": float(exploded),
         "fl_at_chance": float(at_chance),
         "fl_collapsed": float(collapsed),
+        "fl_from_above": float(from_above),
         "fl_negative": float(negative),
     }
     if parts:

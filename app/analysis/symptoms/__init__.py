@@ -122,12 +122,18 @@ OVERSHOOTING = (
     "train_rises_from_start",
     "noisy_at_a_far_higher_rate",
 )
-# What overshooting steps do beyond validation's jitter: the damage itself. A model at chance
-# after a few dozen steps had no time to learn at any rate: at chance after enough steps.
+# What overshooting steps do beyond validation's jitter: the damage itself. A classifier at
+# chance is damage where it got there by overshooting: it came down from a quarter above chance
+# (`at_chance_from_above`: confident mistakes, then units that no longer fit), or it collapsed
+# there from what it had learned. One that sat at chance from its first epoch may never have
+# learned at any rate: six throwaway runs did so at 30-55 times SGD's usual rate on a task none
+# of their models learned, a tenth of the rate helped none, and they read "rate too high, 90%".
 OVERSHOT = (
     *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance")),
-    "at_chance_after_enough_steps",
+    "at_chance_from_above",
 )
+# What a rate too high is claimed with: the damage, or validation jittering at a far higher rate.
+OVERSHOT_OR_JITTER = (*OVERSHOT, "noisy_at_a_far_higher_rate")
 COMBINED = (
     Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
     Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),

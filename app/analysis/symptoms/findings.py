@@ -100,6 +100,7 @@ def from_checks(findings: Mapping[str, Finding]) -> list[Symptom]:
             for symptom, name in (
                 ("at_chance", "fl_at_chance"),
                 ("collapsed_to_chance", "fl_collapsed"),
+                ("at_chance_from_above", "fl_from_above"),
                 ("negative_loss", "fl_negative"),
                 ("impossible_loss", "fl_impossible"),
             )
