@@ -754,24 +754,22 @@ def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stoppin
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_may_be_overshooting():
     # Adam at 0.1: the epoch-mean training loss falls smoothly, as a mean over many steps
     # does, while validation, measured at one instant after the last step, jumps by a fifth of
-    # its level. The rate is the first suspect, weighed by the models on the rate and the
-    # jitter but not confirmed: the jitter is no damage measured (a tenth of such rates helped
-    # 1 of 7 throwaway runs at thirty times the usual one), and the further above the usual
-    # rate, the likelier. At the usual rate the same jitter is augmentation, a small set or a
-    # detection loss, and no learning rate is suspected.
+    # its level. The rate is a suspect, listed but not claimed: the jitter is no damage
+    # measured (a tenth of such rates helped 4 of 19 throwaway runs whose only sign it was;
+    # batch norm on small batches, dropout and augmentation jitter validation at any rate). At
+    # the usual rate the same jitter is augmentation, a small set or a detection loss, and no
+    # learning rate is suspected.
     rng = np.random.default_rng(7)
     e = np.arange(1, 31, dtype=float)
     train = 0.4 + 0.8 * np.exp(-e / 5)
     val = (0.5 + 0.7 * np.exp(-e / 5)) * np.exp(rng.normal(0, 0.2, 30))
     high = {"optimizer": "adam", "learning_rate": 0.1}
-    fast = assess(history(train, val, config=high))
-    symptoms = present(fast.symptoms)
-    assert {"noisy_validation", "noisy_at_a_far_higher_rate"} <= symptoms
-    assert "unstable_training" not in symptoms
-    assert max(fast.scores, key=fast.scores.__getitem__) == "lr_too_high"
-    assert fast.scores["lr_too_high"] < CONFIRMED
-    thirty = assess(history(train, val, config={**high, "learning_rate": 0.03}))
-    assert 0 < thirty.scores["lr_too_high"] < fast.scores["lr_too_high"]
+    for rate in (0.1, 0.03):
+        fast = assess(history(train, val, config={**high, "learning_rate": rate}))
+        symptoms = present(fast.symptoms)
+        assert {"noisy_validation", "noisy_at_a_far_higher_rate"} <= symptoms
+        assert "unstable_training" not in symptoms
+        assert 0 < fast.scores["lr_too_high"] <= UNCLAIMED
     usual = assess(history(train, val, config={**high, "learning_rate": 1e-3}))
     assert "noisy_validation" in present(usual.symptoms)
     assert "lr_too_high" not in compatible(usual.symptoms)

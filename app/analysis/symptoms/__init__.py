@@ -132,8 +132,6 @@ OVERSHOT = (
     *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance")),
     "at_chance_from_above",
 )
-# What a rate too high is claimed with: the damage, or validation jittering at a far higher rate.
-OVERSHOT_OR_JITTER = (*OVERSHOT, "noisy_at_a_far_higher_rate")
 COMBINED = (
     Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
     Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
