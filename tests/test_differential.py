@@ -1631,3 +1631,23 @@ def test_validation_below_training_with_no_behaviour_declared_asks_for_the_keys(
     # Validation above training is no reason to ask.
     above = diagnose(history(base * 0.65, base, {"optimizer": "adam", "learning_rate": 1e-3}))
     assert asked not in above.summary
+
+
+def test_two_curves_that_are_not_the_same_quantity_say_nothing_by_their_distance():
+    # A training loss summed over batches of 32 against a mean on validation: validation sits
+    # far below even the next epoch's training loss, which on the same quantity would say the
+    # split is easier or leaks. Measured to be another quantity, the distance is the sum's,
+    # and however sure a fitted model is of an easier split, it stays a candidate. The same
+    # distance between two means keeps the model's word.
+    e = np.arange(1, 31, dtype=float)
+    val = 0.1 + 1.0 * np.exp(-e / 5)
+    raw = {"loss_computation_mismatch": 0.99, "easier_validation": 0.8, "data_leakage": 0.8}
+    summed = assess(history(32 * 1.4 * val, val)).symptoms
+    assert {"loss_scale_mismatch", "val_below_beyond_lag"} <= present(summed)
+    scores = confidences(raw, summed, 30, {})
+    assert scores["loss_computation_mismatch"] >= CONFIRMED
+    assert scores["easier_validation"] <= UNCLAIMED and scores["data_leakage"] <= UNCLAIMED
+    means = assess(history(1.4 * val + 0.02 * (e % 2), val)).symptoms
+    assert "val_below_beyond_lag" in present(means)
+    assert "loss_scale_mismatch" not in present(means)
+    assert confidences(raw, means, 30, {})["easier_validation"] == 0.8

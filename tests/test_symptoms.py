@@ -12,7 +12,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.checks.gap import accuracy_lattice
 from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
-from app.analysis.differential import CONFIRMED, UNCLAIMED, compatible, confidences
+from app.analysis.differential import UNCLAIMED, compatible, confidences
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
 from tests.test_differential import probe_like
