@@ -615,7 +615,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Two curves that are not the same quantity say nothing by their distance: where one
         # sits against the other is no evidence of a split that leaks, is easier, or of noisy
         # labels (four throwaway runs with a loss summed over the batch were told "validation
-        # easier, 0.69-0.79").
+        # easier, 0.5-0.81").
         accounts_for=ANY_GAP | BEYOND_LAG,
         settle=f"the config keys loss_reduction and train_loss_aggregation, or {REEVALUATE}",
     ),
