@@ -120,6 +120,18 @@ def probe_like(template_run: str, **changes: float | bool | None) -> ProbeReport
     return ProbeReport.model_validate(report)
 
 
+def recomputed_training(reported: float, recomputed: float) -> ProbeReport:
+    """A re-evaluation whose recomputed training loss is `recomputed` against the `reported`
+    one, validation recomputed as reported."""
+    return probe_like(
+        "loss_computation_mismatch-1",
+        loss_recompute__train_reported=reported,
+        loss_recompute__train_recomputed=recomputed,
+        loss_recompute__train_log_ratio=math.log(reported / recomputed),
+        loss_recompute__val_log_ratio=0.0,
+    )
+
+
 def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does():
     # Training ends at 0.0012 while the checkpoint recomputes 0.0005: a factor of 2.4, worth
     # 0.07% of where training started. A loss summed instead of averaged is apart by far more.
@@ -128,14 +140,7 @@ def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does(
     val = 1.2 * train
 
     def mismatch(reported: float, recomputed: float) -> bool:
-        probe = probe_like(
-            "loss_computation_mismatch-1",
-            loss_recompute__train_reported=reported,
-            loss_recompute__train_recomputed=recomputed,
-            loss_recompute__train_log_ratio=math.log(reported / recomputed),
-            loss_recompute__val_log_ratio=0.0,
-        )
-        result = diagnose(history(train, val, probe=probe))
+        result = diagnose(history(train, val, probe=recomputed_training(reported, recomputed)))
         return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
 
     assert not mismatch(0.0012, 0.0005)
@@ -179,14 +184,7 @@ def test_a_training_loss_that_swings_beside_a_smooth_validation_is_compared_with
     train = smooth * 0.4 * swings
 
     def mismatch(val: np.ndarray) -> bool:
-        reported, recomputed = float(train[-1]), 3.0 * float(train[-1])
-        probe = probe_like(
-            "loss_computation_mismatch-1",
-            loss_recompute__train_reported=reported,
-            loss_recompute__train_recomputed=recomputed,
-            loss_recompute__train_log_ratio=math.log(reported / recomputed),
-            loss_recompute__val_log_ratio=0.0,
-        )
+        probe = recomputed_training(float(train[-1]), 3.0 * float(train[-1]))
         result = diagnose(history(train, val, probe=probe))
         assert "unstable_training" in {s.id for s in result.symptoms if s.present}
         return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
