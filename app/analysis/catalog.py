@@ -810,7 +810,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # A rate thirty times the usual one accounts for a loss held high or at chance, whether
         # or not the models claim it: steps that long settle it on a higher floor, or kill the
         # units that would fit, so that plateau is no evidence of a model too small to fit
-        # (three throwaway runs at chance at 30-55 times SGD's rate read "underfitting, 0.5 to
+        # (three throwaway runs at chance at 30-55 times the usual rate read "underfitting, 0.5 to
         # 0.97" once the rate was no longer claimed; no model of theirs learned the task).
         declared_by=_any("lr_far_above_usual"),
         accounts_for=NOT_FITTING | NOT_FITTING_AFTER_STEPS,

@@ -126,7 +126,7 @@ OVERSHOOTING = (
 # chance is damage where it got there by overshooting: it came down from a quarter above chance
 # (`at_chance_from_above`: confident mistakes, then units that no longer fit), or it collapsed
 # there from what it had learned. One that sat at chance from its first epoch may never have
-# learned at any rate: six throwaway runs did so at 30-55 times SGD's usual rate on a task none
+# learned at any rate: six throwaway runs did so at 30-55 times the usual rate on a task none
 # of their models learned, a tenth of the rate helped none, and they read "rate too high, 90%".
 OVERSHOT = (
     *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance")),
