@@ -100,7 +100,7 @@ def _chance_state(c: Curves, ln_c: float) -> tuple[bool, bool, bool, str]:
     # ends within the band around it: steps that overshot into confident mistakes, then settled
     # where a model that predicts nothing sits. Read on chance's scale only where it ends
     # there: a loss summed over each batch sits far above ln C throughout.
-    settled = abs(float(np.median(train[-2:])) / ln_c - 1) <= CHANCE_BAND
+    settled = abs(end - 1) <= CHANCE_BAND
     steps = c.step_loss[1:][np.isfinite(c.step_loss[1:])]
     peak = max(float(np.max(train)), float(np.max(steps)) if len(steps) else -np.inf)
     from_above = at_chance and settled and peak / ln_c >= OVERSHOOT

@@ -228,10 +228,10 @@ def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     return p.perm_p is not None and p.perm_p < PERMUTATION_P and sign * (p.perm_z or 0.0) > 0
 
 
-def unlearned_copies(copies: Symptom | None) -> bool:
+def unlearned_copies(copies: Symptom) -> bool:
     """Copies beyond chance that the model scores like the rest: the `duplicates` symptom
     measured its fraction but is absent because the copies inflate nothing yet."""
-    return copies is not None and not copies.present and (copies.value or 0.0) >= LEAK_FRACTION
+    return not copies.present and (copies.value or 0.0) >= LEAK_FRACTION
 
 
 def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
