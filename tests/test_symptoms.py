@@ -312,6 +312,46 @@ def test_a_loss_stuck_after_a_few_dozen_steps_is_no_evidence_of_a_rate_too_low()
     assert many.scores["lr_too_low"] > few.scores.get("lr_too_low", 0.0)
 
 
+def test_a_step_log_counts_the_steps_a_config_without_train_size_leaves_unknown():
+    # The same model at chance for 12 epochs, its config naming no train_size (a Keras or
+    # Lightning user rarely logs it). Its step log numbers 3 optimizer steps an epoch, every
+    # step logged or one in three: 36 steps in all, too few to say the rate was too low, as
+    # when the config says so. Logging 50 an epoch, the same curves are stuck after 600.
+    train, val, _ = ten_classes_at_chance()
+    train, val = train[:12], val[:12]
+    sgd = {"optimizer": "sgd", "learning_rate": 3e-3, "batch_size": 32, "num_classes": 10}
+
+    def logged(per_epoch: int, every: int) -> History:
+        run = history(train, val, config=sgd)
+        step = np.arange(1, 12 * per_epoch + 1, dtype=np.int64)[::every]
+        series = {
+            "epoch": Series.full(step / per_epoch),
+            "train_loss": Series.full(np.full(len(step), float(train[0]))),
+        }
+        return replace(run, step=step, step_series=series)
+
+    for every in (1, 3):
+        few = assess(logged(3, every))
+        found = present(few.symptoms)
+        assert few.symptoms["few_steps_taken"].value == pytest.approx(36, abs=4)
+        assert {"few_steps_taken", "train_stuck"} <= found
+        assert not found & {"stuck_after_enough_steps", "at_chance_after_enough_steps"}
+    many = assess(logged(50, 10))
+    assert many.symptoms["few_steps_taken"].value == pytest.approx(600, rel=0.05)
+    assert "stuck_after_enough_steps" in present(many.symptoms)
+    # A log of under one epoch does not count them: its steps per epoch are a guess.
+    short = history(train, val, config=sgd)
+    short = replace(
+        short,
+        step=np.arange(1, 3, dtype=np.int64),
+        step_series={
+            "epoch": Series.full(np.array([0.3, 0.6])),
+            "train_loss": Series.full(np.ones(2)),
+        },
+    )
+    assert "few_steps_taken" not in assess(short).symptoms
+
+
 def test_a_plateau_after_a_few_dozen_steps_is_no_evidence_of_a_model_too_small():
     # SGD at its usual rate, ten classes: the training loss settles at 1.5 (chance is 2.3)
     # within 20 epochs. Of 2 batches each (40 steps), the model may only lack steps, so

@@ -29,6 +29,9 @@ VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
 # lowest to where the curves started (one unstable step's loss of 1e6 must not set the scale: it
 # would press the rest of the run into a flat line on a high plateau).
 REBASED_FLOOR = 0.25
+# A step log counts the steps of an epoch where it spans one epoch or more: over less, a
+# log of whole-epoch positions (Lightning's integer epochs) may misstate them several times.
+MIN_STEP_LOG_SPAN = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Curves:
     task: str
     probe: ProbeReport | None = None
     offset: float = 0.0  # added to every loss of a run whose loss goes below zero (see above)
+    logged_steps_per_epoch: float = 0.0  # counted by the step log's own step numbers; 0: unknown
 
     def shown(self, value: float) -> float:
         """A loss as the run logged it."""
@@ -64,16 +68,17 @@ class Curves:
         return len(self.step_loss) >= 2 * max(int(np.sum(self.both)), 1)
 
     def batches_per_epoch(self) -> float:
-        """train_size / batch_size from the config; 0 when either is unknown. A re-evaluation
-        counted the training samples it was sent: where the config gives no size, that count
-        (all of the set, or a sample of it: never more batches than the epoch had)."""
+        """train_size / batch_size from the config. A re-evaluation counted the training
+        samples it was sent: where the config gives no size, that count (all of the set, or a
+        sample of it: never more batches than the epoch had). Where neither says, the step log
+        counts them itself (its step numbers over the epochs they span); 0 when nothing does."""
         size, batch = self.config.get("train_size"), self.config.get("batch_size")
         if size is None and self.probe is not None:
             size = self.probe.n_train
         if isinstance(size, bool) or isinstance(batch, bool):
             return 0.0
         if not isinstance(size, int | float) or not isinstance(batch, int | float) or batch <= 0:
-            return 0.0
+            return self.logged_steps_per_epoch if size is None else 0.0
         return float(size) / float(batch)
 
     def steps(self) -> float:
@@ -128,6 +133,7 @@ def prepare(history: History) -> Curves:
     train, nf_train, rep_train = _clean(sorted_history.epoch_metric("train_loss"), n)
     val, nf_val, rep_val = _clean(sorted_history.epoch_metric("val_loss"), n)
     step_epoch, step_loss, nf_steps = _steps(history, epoch)
+    logged_steps_per_epoch = _steps_per_epoch(history)
     offset = (
         _offset(train, val, step_loss)
         if loss_may_be_negative(history.config, history.task)
@@ -152,6 +158,7 @@ def prepare(history: History) -> Curves:
         task=history.task,
         probe=history.probe,
         offset=offset,
+        logged_steps_per_epoch=logged_steps_per_epoch,
     )
 
 
@@ -189,3 +196,19 @@ def _steps(history: History, epoch: FloatArray) -> tuple[FloatArray, FloatArray,
     else:
         return empty, empty, nonfinite
     return position[keep].astype(np.float64), loss.values[keep].astype(np.float64), nonfinite
+
+
+def _steps_per_epoch(history: History) -> float:
+    """The optimizer steps an epoch took, as the step log numbers them: the steps it counts over
+    the epochs its own fractional epochs span (a Lightning, Hugging Face or client step log
+    numbers optimizer steps however sparsely it logs them). 0 where the log gives no epoch of
+    its steps or spans under `MIN_STEP_LOG_SPAN`: steps spread over the epochs by assumption do
+    not count them."""
+    series = history.step_series.get("epoch")
+    if series is None or len(history.step) < 2 or not series.present.all():
+        return 0.0
+    position = series.values.astype(np.float64)
+    span = float(np.max(position) - np.min(position))
+    if not math.isfinite(span) or span < MIN_STEP_LOG_SPAN:
+        return 0.0
+    return float(np.max(history.step) - np.min(history.step)) / span
