@@ -426,8 +426,35 @@ def test_a_validation_loss_that_only_jitters_at_a_far_higher_rate_keeps_the_rate
     assert "lr_too_high" in jitter.scores
     jumped = train.copy()
     jumped[[12, 20, 28]] *= 3
-    found = present(assess(history(jumped, val, config=config)).symptoms)
+    constant = {**config, "lr_schedule": "constant"}
+    found = present(assess(history(jumped, val, config=constant)).symptoms)
     assert "overshoots_at_a_far_higher_rate" in found
+
+
+def test_swings_a_falling_rate_took_the_loss_below_are_no_rate_too_high():
+    # SGD at forty times its usual rate under a one-cycle schedule: the training loss triples
+    # at three epochs of the peak, then the falling rate takes it lower than ever by the last
+    # epoch. The swings were not what the run ended on: the rate stays a candidate (a tenth of
+    # it helped none of three such throwaway runs). Held constant, or still swinging at the end,
+    # the same swings confirm it.
+    e = np.arange(1, 31, dtype=float)
+    train = 0.2 + 1.4 * np.exp(-e / 6)
+    train[[8, 11, 14]] *= 3
+    val = 0.25 + 1.3 * np.exp(-e / 6)
+    config = {"optimizer": "sgd", "learning_rate": 0.4, "batch_size": 32}
+    onecycle = assess(history(train, val, config={**config, "lr_schedule": "onecycle"}))
+    found = present(onecycle.symptoms)
+    assert {"unstable_training", "train_ends_at_its_lowest", "settled_as_the_rate_fell"} <= found
+    assert "overshoots_at_a_far_higher_rate" not in found
+    assert 0 < onecycle.scores["lr_too_high"] < 0.5
+    constant = assess(history(train, val, config={**config, "lr_schedule": "constant"}))
+    assert "overshoots_at_a_far_higher_rate" in present(constant.symptoms)
+    assert constant.scores["lr_too_high"] >= 0.5
+    swinging = train.copy()
+    swinging[-1] *= 3
+    late = assess(history(swinging, val, config={**config, "lr_schedule": "onecycle"}))
+    assert "overshoots_at_a_far_higher_rate" in present(late.symptoms)
+    assert late.scores["lr_too_high"] >= 0.5
 
 
 def test_a_tenth_of_a_high_rate_that_could_not_move_the_weights_cannot_be_what_helps():

@@ -805,7 +805,10 @@ CAUSES: tuple[CauseSpec, ...] = (
         # validation that only jitters at such a rate: 2 suite plants show nothing else, but of
         # 19 such runs of three throwaway batches a tenth of the rate helped 4, and 9 of 10 in
         # the last were claimed at 0.6-0.88 (batch norm on batches of 16, dropout, augmentation
-        # and noisy labels jitter validation at any rate).
+        # and noisy labels jitter validation at any rate). Nor do swings and jumps that a run
+        # ended below, its rate not held constant (`overshoot_lasts`): three throwaway runs
+        # under warm-up, one-cycle and cosine schedules read 0.51-0.93, and a tenth of the rate
+        # helped none.
         claimed_with=_any(*OVERSHOT),
         # A rate thirty times the usual one accounts for a loss held high or at chance, whether
         # or not the models claim it: steps that long settle it on a higher floor, or kill the

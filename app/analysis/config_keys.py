@@ -110,6 +110,17 @@ def optimizer_name(config: Mapping[str, object]) -> str:
     return optimizer.strip().lower() if isinstance(optimizer, str) else ""
 
 
+# `lr_schedule` values that hold the rate where it starts (Hugging Face's `constant` and
+# `constant_with_warmup`, whose warm-up only climbs to it; our clients' `none`).
+CONSTANT_SCHEDULES = frozenset({"none", "constant", "fixed", "constant_with_warmup"})
+
+
+def declares_constant_rate(config: Mapping[str, object]) -> bool:
+    """Whether the config's `lr_schedule` says the rate was never lowered."""
+    schedule = config.get("lr_schedule")
+    return isinstance(schedule, str) and schedule.strip().lower() in CONSTANT_SCHEDULES
+
+
 def configured_lr(config: Mapping[str, object]) -> float | None:
     """The configured learning rate (`learning_rate`, or `lr`); None when unknown or not
     positive."""

@@ -17,6 +17,7 @@ from app.analysis.symptoms.config import (
     declared_behaviour,
     early_stopping,
     learning_rate,
+    rate_schedule,
     schedule,
     steps_taken,
 )
@@ -41,6 +42,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *schedule(c),
         *early_stopping(c),
         *learning_rate(c),
+        *rate_schedule(c),
         *steps_taken(c),
         *declared_behaviour(c),
         *from_checks(findings),
@@ -53,8 +55,8 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
 @dataclass(frozen=True)
 class Combined:
     """A symptom that means something only together: every one of `parts` present (the first
-    gives the effect size), at least one of `any_of` where it names some, and none of `unless`
-    (measured before it, earlier in COMBINED)."""
+    gives the effect size; with none, the first present of `any_of`), at least one of `any_of`
+    where it names some, and none of `unless` (measured before it, earlier in COMBINED)."""
 
     id: str
     parts: tuple[str, ...]
@@ -128,11 +130,23 @@ OVERSHOOTING = (
 # there from what it had learned. One that sat at chance from its first epoch may never have
 # learned at any rate: six throwaway runs did so at 30-55 times the usual rate on a task none
 # of their models learned, a tenth of the rate helped none, and they read "rate too high, 90%".
+# Swings and jumps are damage only where the run did not end on its lowest training loss
+# after them, unless the config holds the rate constant: a schedule that lowered the rate from
+# its peak let the last steps take the loss lower than any before (`overshoot_lasts`), while a
+# loss that broke, exploded or fell back to chance stays damaged however it ends.
+TRANSIENT = ("unstable_training", "loss_jump")
 OVERSHOT = (
-    *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance")),
+    "overshoot_lasts",
+    *(s for s in OVERSHOOTING if s not in ("noisy_at_a_far_higher_rate", "at_chance", *TRANSIENT)),
     "at_chance_from_above",
 )
 COMBINED = (
+    Combined(
+        "settled_as_the_rate_fell",
+        ("train_ends_at_its_lowest",),
+        unless=("constant_rate_declared",),
+    ),
+    Combined("overshoot_lasts", (), unless=("settled_as_the_rate_fell",), any_of=TRANSIENT),
     Combined("stuck_after_enough_steps", ("train_stuck",), unless=("few_steps_taken",)),
     Combined("at_chance_after_enough_steps", ("at_chance",), unless=("few_steps_taken",)),
     Combined("high_plateau_after_enough_steps", ("high_plateau",), unless=("few_steps_taken",)),
@@ -198,11 +212,14 @@ def _combined(measured: Mapping[str, Symptom]) -> list[Symptom]:
             continue
         vetoed = any(known[u].present for u in combined.unless if u in known)
         either = not combined.any_of or any(a.present for a in alternatives)
+        # The effect size is the first part's, or where there is none, the first present
+        # alternative's.
+        lead = (symptoms or [a for a in alternatives if a.present] or alternatives)[0]
         symptom = Symptom(
             combined.id,
             all(s.present for s in symptoms) and either and not vetoed,
-            symptoms[0].value,
-            symptoms[0].unit,
+            lead.value,
+            lead.unit,
             "; ".join(s.detail for s in (*symptoms, *(a for a in alternatives if a.present))),
         )
         known[combined.id] = symptom

@@ -1,5 +1,5 @@
 """Symptoms the run's config states: whether it trained every planned epoch, a learning rate far
-from the optimizer's usual one, and training-time behaviour it declares.
+from the optimizer's usual one or held constant, and training-time behaviour it declares.
 """
 
 import math
@@ -10,6 +10,7 @@ from app.analysis.config_keys import (
     TYPICAL_LR,
     declares_augmentation,
     declares_batch_norm,
+    declares_constant_rate,
     declares_regularization,
     early_stopping_patience,
     lr_decades,
@@ -123,6 +124,24 @@ def early_stopping(c: Curves) -> list[Symptom]:
             f"the run {'ends' if stopped else 'does not end'} {count(patience, 'evaluation')} "
             "after its best validation loss, as early stopping with the configured patience "
             "would",
+        )
+    ]
+
+
+def rate_schedule(c: Curves) -> list[Symptom]:
+    """Whether the config declares a rate held constant (`lr_schedule`): one that no schedule
+    lowered, so a run that ends on its lowest loss was not saved by a falling rate."""
+    if "lr_schedule" not in c.config:
+        return []
+    constant = declares_constant_rate(c.config)
+    return [
+        Symptom(
+            "constant_rate_declared",
+            constant,
+            None,
+            "",
+            f"the config's lr_schedule, {c.config['lr_schedule']!r}, "
+            f"{'holds the rate constant' if constant else 'may lower the rate'}",
         )
     ]
 

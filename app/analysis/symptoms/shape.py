@@ -89,6 +89,12 @@ CLIMB_SHARE = 0.25
 # noise by as much as a validation rise must be. In both generators' runs, every one is a
 # learning rate too high or a numerically unstable run.
 CLIMB_RATIO = 1.25
+# A training loss whose last epoch is within this share of its lowest one, every loss finite:
+# the run's last steps took it lower than any before, so whatever overshooting it showed on the
+# way (under a schedule's peak rate) was not what it ended on. Of the throwaway runs whose
+# swings or jumps read as a rate too high (0.51-0.93), the three that ended so (warm-up, one-cycle
+# and cosine schedules) were not helped by a tenth of the rate; no suite run claimed so ends there.
+ENDS_AT_LOWEST = 0.01
 # A first validation loss this share or more below the untrained reference (chance, or the first
 # epoch's mean training loss) is learning that generalizes; a few percent under it is the spread
 # of an untrained model's losses (0.94 against 0.98, then a fivefold jump: inputs scaled unlike
@@ -365,6 +371,21 @@ def training_shape(c: Curves) -> list[Symptom]:
     return out
 
 
+def _ends_at_lowest(c: Curves, train: np.ndarray) -> Symptom:
+    """Whether the last epoch's training loss is the run's lowest (within `ENDS_AT_LOWEST`),
+    every training loss finite."""
+    last, lowest = float(train[-1]), float(np.min(train))
+    ends = c.nonfinite_train == 0 and last <= (1 + ENDS_AT_LOWEST) * lowest
+    where = "the lowest of the run" if ends else f"above the run's lowest, {c.shown(lowest):.4g}"
+    return Symptom(
+        "train_ends_at_its_lowest",
+        ends,
+        round(last / lowest, 4) if lowest > 0 else None,
+        "times its lowest epoch",
+        f"the last epoch's training loss, {c.shown(last):.4g}, is {where}",
+    )
+
+
 def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     """How low the training loss got, whether it climbed back from there, and whether it ever
     got below where it began. A model that cannot fit never gets low; one whose steps overshoot
@@ -424,6 +445,7 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
             else f"training loss trends up over the run ({pvalue(p)}): from "
             f"{c.shown(first):.4g} to {c.shown(end):.4g}",
         ),
+        _ends_at_lowest(c, train),
         Symptom(
             "train_climbs_back",
             climbs,
