@@ -576,11 +576,17 @@ def test_a_rise_after_the_minimum_too_small_to_matter_is_not_overfitting():
     def rise(scale: float):
         bumped = val + scale * 0.012 * np.clip(epochs - 20, 0, 20) / 20
         result = diagnose(history(train, bumped))
-        return next(s for s in result.symptoms if s.id == "val_rises_after_min")
+        found = next(s for s in result.symptoms if s.id == "val_rises_after_min")
+        overfit = max((c.confidence for c in result.causes if c.id == "overfitting"), default=0)
+        return found, overfit
 
-    small = rise(1.0)
+    small, overfit = rise(1.0)
     assert small.value is not None and small.value >= 0.05 and not small.present
-    assert rise(10.0).present
+    # The gap widens as validation creeps up beside a training loss still falling: overfitting
+    # stays a candidate, never a claim, without the material rise.
+    assert overfit < 0.5
+    large, overfit = rise(10.0)
+    assert large.present and overfit >= 0.5
 
 
 def test_a_run_that_trained_every_planned_epoch_was_not_stopped_early():
