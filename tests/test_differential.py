@@ -193,6 +193,28 @@ def test_a_training_loss_that_swings_beside_a_smooth_validation_is_compared_with
     assert not mismatch(1.5 * smooth * np.roll(swings, 1))
 
 
+def test_a_smooth_training_mean_beside_a_swinging_validation_is_no_loss_of_the_checkpoint():
+    # SGD far above its usual rate: the epoch-mean training loss falls smoothly to 0.2 while
+    # validation, measured on 20 samples at one instant of the weights each epoch, jumps
+    # between 0.13 and 0.4 (too few samples for its jitter to say the training was unstable);
+    # the checkpoint recomputes the training loss at 2.5 times the reported mean. The
+    # weights swing, and an epoch's mean is no loss of the weights it ended with: no mismatch.
+    # Beside a validation that stays smooth, the same recompute is another quantity.
+    rng = np.random.default_rng(4)
+    epochs = np.arange(1, 41, dtype=float)
+    train = 0.2 + 2.0 * np.exp(-epochs / 1.5)
+    swinging = rng.uniform(0.13, 0.4, 40)
+
+    def mismatch(val: np.ndarray) -> bool:
+        probe = recomputed_training(float(train[-1]), 2.5 * float(train[-1]))
+        result = diagnose(history(train, val, config={"val_size": 20}, probe=probe))
+        assert "unstable_training" not in {s.id for s in result.symptoms if s.present}
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert not mismatch(swinging)
+    assert mismatch(np.full(40, 0.25) + rng.normal(0, 0.002, 40))
+
+
 def shifted_split(auc: float, shifted: int, tested: int, **more: float) -> tuple[bool, list[str]]:
     """Whether a re-evaluation whose feature tests found `shifted` of `tested` input features
     shifted (and a classifier told the splits apart with `auc`) shows `split_shift`, and the

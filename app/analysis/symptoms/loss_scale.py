@@ -69,6 +69,13 @@ JITTER_BURN_IN = 1 / 3
 # jitters by 9% of its level and more; beside the last-batch plants of both suites whose
 # training swung as much, by 3% at most.
 SMOOTH_VALIDATION = 0.05
+# Validation jumping by a quarter of its level from epoch to epoch: the weights it was measured
+# on swing (it averages nothing), so the checkpoint the last epoch ended with need not score
+# the training set as the epoch's mean of its steps did. A throwaway SGD run at nine times the
+# usual rate, validation jittering by 66% of its level, recomputed its training loss at 2.5
+# times the reported one and read "losses computed differently, 100%"; every recomputed
+# mismatch of both suites and the batch that was one jittered by 9% at most.
+SWINGING_VALIDATION = 0.25
 
 
 def _turns(curve: FloatArray) -> float:
@@ -100,6 +107,15 @@ def _jitter_only_reported(c: Curves) -> bool:
     return val < SMOOTH_VALIDATION and _own_jitter(c.train[both]) >= JITTER_RATIO * val
 
 
+def _weights_swing(c: Curves) -> bool:
+    """Validation, measured at one instant of the weights, jumps by `SWINGING_VALIDATION` of
+    its level from epoch to epoch."""
+    finite = np.isfinite(c.val) & (c.val > 0)
+    return int(finite.sum()) >= MIN_TREND_POINTS and _own_jitter(c.val[finite]) >= (
+        SWINGING_VALIDATION
+    )
+
+
 def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     """A re-evaluation recomputed a loss a factor apart from the reported one, by an amount
     that matters next to where that curve started. The training side only when training was
@@ -107,14 +123,17 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     (steps that overshoot) it is no loss of the weights the epoch ended with. A training curve
     that swings beside a smooth validation loss is no such swing: one batch's loss reported
     as the epoch's jitters so (a last-batch plant of the second generator, a third of the
-    recomputed loss, read "validation set too small to tell, 90%"). Neither side when a loss
-    went non-finite: the last finite loss reported is of weights from before, not of the
-    checkpoint."""
+    recomputed loss, read "validation set too small to tell, 90%"). Nor where validation
+    swings (`_weights_swing`): the weights did, whatever the training curve shows. Neither side
+    when a loss went non-finite: the last finite loss reported is of weights from before, not
+    of the checkpoint."""
     p = probes.read(c.probe)
     if p is None or check_feature(findings, NONFINITE_CHECK, "nf_any") > 0:
         return False
-    unstable = check_flagged(findings, NONFINITE_CHECK) or (
-        check_flagged(findings, STABILITY_CHECK) and not _jitter_only_reported(c)
+    unstable = (
+        check_flagged(findings, NONFINITE_CHECK)
+        or (check_flagged(findings, STABILITY_CHECK) and not _jitter_only_reported(c))
+        or _weights_swing(c)
     )
     sides = (
         *((("pr_train_logratio", p.train_recompute_diff, c.train),) if not unstable else ()),
