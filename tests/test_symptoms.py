@@ -711,6 +711,42 @@ def test_a_training_loss_jittering_like_one_batch_beside_a_smooth_validation_is_
     assert "train_jitters_like_one_batch" not in present(overshoot.symptoms)
 
 
+def test_a_memorized_loss_jittering_by_its_whole_level_is_not_one_batch():
+    # A residual CNN that memorized its set: from 0.99 its training loss falls to 1e-4-3e-3 and
+    # jitters by its whole level there, while validation settles on 0.0015. Jitter of a few
+    # thousandths next to a start of 0.99 is rounding, not a batch: no reading. The same
+    # relative jitter around 0.3 is one batch reported.
+    rng = np.random.default_rng(12)
+    epochs = np.arange(1, 41, dtype=float)
+    config = {"train_size": 1600, "batch_size": 16}
+    memorized = 0.99 * np.exp(-epochs) + 0.001 * np.exp(rng.normal(0, 1.0, 40))
+    memorized[0] = 0.99
+    val = 0.0015 + 0.5 * np.exp(-epochs)
+    tiny = assess(history(memorized, val * (1 + rng.normal(0, 0.01, 40)), config=config))
+    assert "train_jitters_like_one_batch" not in present(tiny.symptoms)
+    assert "loss_scale_mismatch" not in present(tiny.symptoms)
+    material = 0.3 * np.exp(rng.normal(0, 1.0, 40))
+    material[0] = 0.99
+    batch = assess(history(material, 0.3 + 0.5 * np.exp(-epochs), config=config))
+    assert "train_jitters_like_one_batch" in present(batch.symptoms)
+
+
+def test_a_ratio_that_drifts_where_the_curves_moved_is_no_constant_scale():
+    # A regression validated on its easiest samples: both losses sit flat for nine epochs,
+    # training at 4.2 times validation, then halve in three as the ratio drifts to 4.8. Nine
+    # flat epochs hold the ratio's standard deviation under 0.05; its range over the run says
+    # it moved with the curves. Held at 4.2 to the end, it is a scale on one side.
+    val = np.array(
+        [0.295, 0.294, 0.292, 0.29, 0.288, 0.284, 0.279, 0.271, 0.259, 0.238, 0.194, 0.133]
+    )
+    drifting = val * np.linspace(4.2, 4.2, 12)
+    drifting[-3:] = val[-3:] * np.array([4.5, 4.78, 4.68])
+    moved = assess(history(drifting, val))
+    assert "loss_scale_mismatch" not in present(moved.symptoms)
+    constant = assess(history(val * 4.2, val))
+    assert "loss_scale_mismatch" in present(constant.symptoms)
+
+
 def test_validation_falling_past_the_floor_at_the_end_is_unfinished_training():
     # 40 epochs of a loss falling in a straight line to the end: the last ten take validation
     # from 0.5 to 0.3, a fifth of where it began. Continuing pays by any counterfactual
