@@ -599,6 +599,8 @@ def test_a_rise_after_the_minimum_too_small_to_matter_is_not_overfitting():
         bumped = val + scale * 0.012 * np.clip(epochs - 20, 0, 20) / 20
         result = diagnose(history(train, bumped))
         found = next(s for s in result.symptoms if s.id == "val_rises_after_min")
+        material = next(s for s in result.symptoms if s.id == "val_rise_material")
+        assert material.present == (scale > 1)
         overfit = max((c.confidence for c in result.causes if c.id == "overfitting"), default=0)
         return found, overfit
 

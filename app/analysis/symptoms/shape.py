@@ -118,8 +118,19 @@ def validation_shape(c: Curves) -> list[Symptom]:
         and rise >= MATERIAL_RISE * abs(float(val[0]))
     )
     deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
+    start = abs(float(val[0]))
     out = [
         _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
+        # The rise's effect size alone, clear of its noise or not: what stopping at the minimum
+        # would give back, against where validation began.
+        Symptom(
+            "val_rise_material",
+            rise > 0 and rise >= MATERIAL_RISE * start,
+            round(rise / start, 4) if start > 0 else None,
+            "of validation's first loss",
+            f"validation loss ends {rise:.3g} above its minimum, "
+            f"{rise / start if start > 0 else 0:.1%} of its first value",
+        ),
         _held_as_training_fell(val, c.train[finite], best, rise, rises),
         _never_improves(c, val, best == 0 and rises),
         Symptom(
