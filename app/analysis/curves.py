@@ -29,8 +29,8 @@ VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
 # lowest to where the curves started (one unstable step's loss of 1e6 must not set the scale: it
 # would press the rest of the run into a flat line on a high plateau).
 REBASED_FLOOR = 0.25
-# A step log counts the steps of an epoch where it spans one epoch or more: over less, a
-# log of whole-epoch positions (Lightning's integer epochs) may misstate them several times.
+# A step log counts the steps of an epoch where it spans one epoch or more: over less, a log
+# whose steps carry whole-epoch positions may misstate them several times.
 MIN_STEP_LOG_SPAN = 1.0
 
 

@@ -112,20 +112,17 @@ def validation_shape(c: Curves) -> list[Symptom]:
     after = val[best:]
     sigma = noise_sigma(val)
     rise = float(np.median(after[-3:]) - val[best]) if len(after) >= 3 else 0.0
-    rises = (
-        rise / level >= MIN_RISE_REL
-        and rise >= MIN_RISE_SIGMAS * sigma
-        and rise >= MATERIAL_RISE * abs(float(val[0]))
-    )
-    deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     start = abs(float(val[0]))
+    material = rise > 0 and rise >= MATERIAL_RISE * start
+    rises = rise / level >= MIN_RISE_REL and rise >= MIN_RISE_SIGMAS * sigma and material
+    deviations = f", {rise / sigma if sigma > 0 else 0:.1f} noise standard deviations"
     out = [
         _rise(c, float(c.epoch[finite][best]), rise, rises, deviations),
         # The rise's effect size alone, clear of its noise or not: what stopping at the minimum
         # would give back, against where validation began.
         Symptom(
             "val_rise_material",
-            rise > 0 and rise >= MATERIAL_RISE * start,
+            material,
             round(rise / start, 4) if start > 0 else None,
             "of validation's first loss",
             f"validation loss ends {rise:.3g} above its minimum, "
