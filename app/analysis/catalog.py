@@ -812,9 +812,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # 19 such runs of three throwaway batches a tenth of the rate helped 4, and 9 of 10 in
         # the last were claimed at 0.6-0.88 (batch norm on batches of 16, dropout, augmentation
         # and noisy labels jitter validation at any rate). Nor do swings and jumps that a run
-        # ended below, its rate not held constant (`overshoot_lasts`): three throwaway runs
-        # under warm-up, one-cycle and cosine schedules read 0.51-0.93, and a tenth of the rate
-        # helped none.
+        # ended below, its rate not held constant (`overshoot_lasts`): 11 throwaway runs in
+        # three batches (warm-up, one-cycle, step and cosine schedules) read 0.51-0.93, and a
+        # tenth of the rate helped 4.
         claimed_with=_any(*OVERSHOT),
         # A rate thirty times the usual one accounts for a loss held high or at chance, whether
         # or not the models claim it: steps that long settle it on a higher floor, or kill the

@@ -91,9 +91,9 @@ CLIMB_SHARE = 0.25
 CLIMB_RATIO = 1.25
 # A training loss whose last epoch is within this share of its lowest one, every loss finite:
 # the run's last steps took it lower than any before, so whatever overshooting it showed on the
-# way (under a schedule's peak rate) was not what it ended on. Of the throwaway runs whose
-# swings or jumps read as a rate too high (0.51-0.93), the three that ended so (warm-up, one-cycle
-# and cosine schedules) were not helped by a tenth of the rate; no suite run claimed so ends there.
+# way (under a schedule's peak rate) was not what it ended on. Of 11 throwaway runs in three
+# batches whose swings or jumps read as a rate too high (0.51-0.93) and that ended so, a tenth
+# of the rate helped 4: a candidate, not a claim. No suite run claimed so ends there.
 ENDS_AT_LOWEST = 0.01
 # A first validation loss this share or more below the untrained reference (chance, or the first
 # epoch's mean training loss) is learning that generalizes; a few percent under it is the spread
