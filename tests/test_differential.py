@@ -412,6 +412,28 @@ def test_a_generalization_gap_alone_is_not_training_past_the_best_point():
     assert "overfitting" not in ids(result)
 
 
+def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
+    # A run whose training labels were noisy: validation sits below training beyond any lag.
+    # Re-evaluated, the model rejects a fifth of its training labels against 1.4% of
+    # validation's: noisy labels, confirmed. Had it rejected no more training labels than
+    # validation's, wrong labels are ruled out, whatever the eval-mode gap (an easier split or
+    # copies make that too): a model that has not memorized them rejects them, and one that has
+    # leaves a low training loss, not one above validation's. A trace (4 points) keeps them.
+    run = SUITE_BY_NAME["label_noise_train-0"]
+
+    def causes(rejected: float | None = None) -> dict[str, float]:
+        changes = {} if rejected is None else {"label_noise__train_confident_wrong": rejected}
+        probe = probe_like("label_noise_train-0", **changes)
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        return {c.id: c.confidence for c in result.causes}
+
+    assert causes()["label_noise_train"] >= CONFIRMED
+    assert "label_noise_train" not in causes(rejected=0.014)
+    assert "label_noise_train" in causes(rejected=0.054)
+    # A history alone measured nothing of the labels.
+    assert "label_noise_train" in ids(diagnose(history(*curves_of(run), run.history.config)))
+
+
 def curves_of(run) -> tuple[np.ndarray, np.ndarray]:
     series = run.history.epoch_series
     return series["train_loss"].values, series["val_loss"].values
