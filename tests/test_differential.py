@@ -215,6 +215,29 @@ def test_a_smooth_training_mean_beside_a_swinging_validation_is_no_loss_of_the_c
     assert mismatch(np.full(40, 0.25) + rng.normal(0, 0.002, 40))
 
 
+def test_a_batch_norm_model_reporting_less_than_it_scores_is_no_loss_computed_differently():
+    # A batch-norm model trained on batches sorted by label: each batch normalized by its own
+    # statistics, training reports 0.6 while the checkpoint scores 1.8 on the shuffled training
+    # set (in train and in eval mode). Batch statistics lowered the reported loss; the same
+    # model reporting three times what it scores summed its loss, and a model without batch norm
+    # reporting a third of it reported another quantity.
+    epochs = np.arange(1, 31, dtype=float)
+    train = 0.6 + 1.0 * np.exp(-epochs / 4)
+    val = 1.9 + 0.3 * np.exp(-epochs / 4)
+
+    def mismatch(reported: float, batch_norm: bool) -> bool:
+        probe = recomputed_training(reported, 1.8)
+        probe = probe.model_copy(
+            update={"model": probe.model.model_copy(update={"has_batchnorm": batch_norm})}
+        )
+        result = diagnose(history(train, val, probe=probe))
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert not mismatch(0.6, batch_norm=True)
+    assert mismatch(5.4, batch_norm=True)
+    assert mismatch(0.6, batch_norm=False)
+
+
 def shifted_split(auc: float, shifted: int, tested: int, **more: float) -> tuple[bool, list[str]]:
     """Whether a re-evaluation whose feature tests found `shifted` of `tested` input features
     shifted (and a classifier told the splits apart with `auc`) shows `split_shift`, and the
