@@ -444,8 +444,9 @@ def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
     # leaves a low training loss, not one above validation's. A trace (4 points) keeps them.
     run = SUITE_BY_NAME["label_noise_train-0"]
 
-    def causes(rejected: float | None = None) -> dict[str, float]:
-        changes = {} if rejected is None else {"label_noise__train_confident_wrong": rejected}
+    def causes(rejected: float | None = None, **changes: float) -> dict[str, float]:
+        if rejected is not None:
+            changes["label_noise__train_confident_wrong"] = rejected
         probe = probe_like("label_noise_train-0", **changes)
         result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
         return {c.id: c.confidence for c in result.causes}
@@ -453,6 +454,9 @@ def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
     assert causes()["label_noise_train"] >= CONFIRMED
     assert "label_noise_train" not in causes(rejected=0.014)
     assert "label_noise_train" in causes(rejected=0.054)
+    # A model barely above chance on its ten classes (validation at 2.0, chance at 2.3) finds no
+    # label a third as likely as the class it predicts, wrong or not: no rejection is no evidence.
+    assert "label_noise_train" in causes(rejected=0.014, passes__val_eval__mean=2.0)
     # A history alone measured nothing of the labels.
     assert "label_noise_train" in ids(diagnose(history(*curves_of(run), run.history.config)))
 

@@ -71,6 +71,8 @@ class Probe:
     noise_train: float | None  # share of training labels the model rejects...
     noise_val: float | None  # ...and of validation labels
     noise_measure: str | None  # how (LabelNoise.measure): rejected_label, gross_residual, ...
+    classifies: bool = False  # a classifier, whose loss at chance is...
+    chance_loss: float | None = None  # ... ln of its classes (None where they are unknown)
 
     @property
     def train_eval_raw(self) -> float:
@@ -215,4 +217,15 @@ def read(report: ProbeReport | None) -> Probe | None:
         noise_train=_finite(noise.train_confident_wrong) if noise else None,
         noise_val=_finite(noise.val_confident_wrong) if noise else None,
         noise_measure=noise.measure if noise else None,
+        classifies=report.task == "classification",
+        chance_loss=_chance_loss(report),
     )
+
+
+def _chance_loss(report: ProbeReport) -> float | None:
+    """A classifier's cross entropy at chance: ln of its classes (one output is a binary
+    classifier's logit); None for other tasks or where the output width is unknown."""
+    outputs = report.model.outputs
+    if report.task != "classification" or outputs is None:
+        return None
+    return math.log(max(outputs, 2))

@@ -66,6 +66,12 @@ MIN_CLEAN_TO_COMPARE = 20
 # 2.2; a model that memorized them rejects none, but then its training loss is low, not above
 # validation's.
 NOISY_LABEL_TRACE = 0.02
+# ... measured only on a classifier confident enough to reject a label: one whose validation loss
+# is at most half of chance's. A model barely above chance finds no label a third as likely as
+# the class it predicts, wrong or not: a second throwaway batch's three noisy-label runs on two
+# classes (validation at 0.66-0.87 of chance) rejected none and lost "noisy labels, 0.16-0.66";
+# of the runs with noisy labels and no trace, all but one sat above half of chance.
+CONFIDENT_ENOUGH = 0.5
 LOSS_SIDE_TERMS = ("cfg_label_smoothing", "cfg_l2_in_loss", "cfg_mixup")
 
 
@@ -235,6 +241,15 @@ def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     return p.perm_p is not None and p.perm_p < PERMUTATION_P and sign * (p.perm_z or 0.0) > 0
 
 
+def _could_reject(p: probes.Probe) -> bool:
+    """Whether the model is confident enough that wrong labels would show as rejected ones: a
+    classifier whose validation loss is at most `CONFIDENT_ENOUGH` of chance's (a regression's
+    gross residuals are judged against its own residuals' scale)."""
+    if not p.classifies:
+        return True
+    return p.chance_loss is not None and p.val_eval <= CONFIDENT_ENOUGH * p.chance_loss
+
+
 def unlearned_copies(copies: Symptom) -> bool:
     """Copies beyond chance that the model scores like the rest: the `duplicates` symptom
     measured its fraction but is absent because the copies inflate nothing yet."""
@@ -308,7 +323,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
     ]
     out += _mode_symptoms(p, findings, threshold)
-    if p.noise_train is not None and p.noise_val is not None:
+    if p.noise_train is not None and p.noise_val is not None and _could_reject(p):
         excess = p.noise_train - p.noise_val
         out.append(
             Symptom(
