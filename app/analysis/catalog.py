@@ -949,6 +949,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(_any("ended_after_bump"),),
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("ran_as_planned"),
         confirmed_by=_any("stopped_on_noise"),
+        # A stop in the last fifth of the plan took little: a candidate, not a claim.
+        claimed_with=_any("stopped_with_the_plan_ahead"),
         settle="the config keys epochs and early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(

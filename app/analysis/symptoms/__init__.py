@@ -184,7 +184,14 @@ COMBINED = (
         ),
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
-    Combined("stopped_on_noise", ("stopped_while_falling", "stopped_by_patience")),
+    Combined(
+        "stopped_on_noise",
+        ("stopped_while_falling", "stopped_by_patience"),
+        unless=("ran_most_of_the_plan",),
+    ),
+    Combined(
+        "stopped_with_the_plan_ahead", ("ended_after_bump",), unless=("ran_most_of_the_plan",)
+    ),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),
