@@ -128,7 +128,7 @@ def _weights_swing(c: Curves) -> bool:
 def _batch_statistics_lowered(p: probes.Probe) -> bool:
     """A batch-norm model whose reported training loss sits below what it scores on the
     training set: training normalized each batch by its own statistics, and batches that are
-    small or not shuffled (one class each) score far better so than the re-evaluation's
+    small or not shuffled (one class each) score far better that way than the re-evaluation's
     batches or eval mode do. A throwaway run on label-sorted batches reported 2.19 against a
     recomputed 6.12 in both modes and read "losses computed differently, 100%"; every recomputed
     mismatch of a batch-norm model in both suites and the batch reported a loss above it."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from app.analysis import probe as probes
 from app.analysis.checks.reeval_leakage import CHANCE_P, LEAK_FRACTION
+from app.analysis.checks.reeval_loss import REJECTED
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.symptoms.gap import MIN_GAP_REL
@@ -58,7 +59,6 @@ COPIES_MATERIAL = 0.95
 # the rest or worse (28-192 clean samples), validation sat 15% or more under a held-out test
 # set's loss in 1, and 7 read "leakage, 96-100%".
 MIN_CLEAN_TO_COMPARE = 20
-# Terms the loss itself adds in training, which a pass of the model in train mode does not see.
 # Wrong training labels a model has not memorized are ones it rejects: 2 points more of the
 # training labels than of validation's is their trace (`noisy_labels` claims them from 5). Of the
 # re-evaluated runs of both suites and a throwaway batch that scored validation better in eval
@@ -72,6 +72,7 @@ NOISY_LABEL_TRACE = 0.02
 # classes (validation at 0.66-0.87 of chance) rejected none and lost "noisy labels, 0.16-0.66";
 # of the runs with noisy labels and no trace, all but one sat above half of chance.
 CONFIDENT_ENOUGH = 0.5
+# Terms the loss itself adds in training, which a pass of the model in train mode does not see.
 LOSS_SIDE_TERMS = ("cfg_label_smoothing", "cfg_l2_in_loss", "cfg_mixup")
 
 
@@ -332,7 +333,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
                 round(excess, 4),
                 "excess share of confidently rejected training labels",
                 f"{p.noise_train:.1%} of training samples vs {p.noise_val:.1%} of validation "
-                "samples have a label the model rejects",
+                "samples " + REJECTED.get(p.noise_measure or "", REJECTED["confident_wrong"]),
             )
         )
     if p.leaked_fraction is not None:
