@@ -25,6 +25,14 @@ REJECTED = {  # how the probe counted a label the model rejects
 }
 
 
+def rejected_labels(p: probes.Probe) -> str:
+    """How many training and validation labels the model rejects, in the probe's own terms."""
+    return (
+        f"{p.noise_train or 0.0:.1%} of training samples vs {p.noise_val or 0.0:.1%} of "
+        "validation samples " + REJECTED.get(p.noise_measure or "", REJECTED["confident_wrong"])
+    )
+
+
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None:
@@ -43,10 +51,7 @@ def check(c: Curves) -> Finding:
     if p.val_log_ratio is not None:
         parts.append(f"the reported validation loss {np.exp(val_ratio):.3g}x")
     if p.noise_train is not None and p.noise_val is not None:
-        parts.append(
-            f"{p.noise_train:.1%} of training samples vs {p.noise_val:.1%} of validation samples "
-            + REJECTED.get(p.noise_measure or "", REJECTED["confident_wrong"])
-        )
+        parts.append(rejected_labels(p))
     flagged = abs(train_ratio) > 0.7 or abs(val_ratio) > 0.7 or noise > 0.05
     return Finding(
         CHECK,

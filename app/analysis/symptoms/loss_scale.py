@@ -150,14 +150,15 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     p = probes.read(c.probe)
     if p is None or check_feature(findings, NONFINITE_CHECK, "nf_any") > 0:
         return False
-    unstable = (
+    # Where the epoch-mean training loss is no loss of the checkpoint, only validation compares.
+    incomparable = (
         check_flagged(findings, NONFINITE_CHECK)
         or (check_flagged(findings, STABILITY_CHECK) and not _jitter_only_reported(c))
         or _weights_swing(c)
         or _batch_statistics_lowered(p)
     )
     sides = (
-        *((("pr_train_logratio", p.train_recompute_diff, c.train),) if not unstable else ()),
+        *((("pr_train_logratio", p.train_recompute_diff, c.train),) if not incomparable else ()),
         ("pr_val_logratio", p.val_recompute_diff, c.val),
     )
     for feature, diff, curve in sides:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from app.analysis import probe as probes
 from app.analysis.checks.reeval_leakage import CHANCE_P, LEAK_FRACTION
-from app.analysis.checks.reeval_loss import REJECTED
+from app.analysis.checks.reeval_loss import rejected_labels
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.symptoms.gap import MIN_GAP_REL
@@ -332,8 +332,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
                 excess >= NOISY_LABEL_TRACE,
                 round(excess, 4),
                 "excess share of confidently rejected training labels",
-                f"{p.noise_train:.1%} of training samples vs {p.noise_val:.1%} of validation "
-                "samples " + REJECTED.get(p.noise_measure or "", REJECTED["confident_wrong"]),
+                rejected_labels(p),
             )
         )
     if p.leaked_fraction is not None:
