@@ -1578,6 +1578,28 @@ def test_validation_that_never_beats_an_untrained_model_is_a_mismatch_not_an_ove
     assert "val_never_improves" not in present(learned.symptoms)
 
 
+def test_validation_that_never_improves_beside_a_training_loss_still_high_may_be_memorization():
+    # A two-class task the model cannot find a signal in: training creeps from chance (0.69)
+    # to 0.49 as it memorizes, and validation, at chance on its first evaluation, only rises
+    # (0.70 -> 0.92). Nothing learned carries over, as with a validation set preprocessed
+    # differently, but a model that found a signal would have fit its training set far below
+    # chance: overfitting is as likely, and neither is confirmed alone.
+    e = np.arange(1, 41, dtype=float)
+    train = 0.693 - 0.2 * (1 - np.exp(-(e - 1) / 25))
+    val = 0.70 + 0.22 * (1 - np.exp(-(e - 1) / 20))
+    config = {"loss": "cross_entropy", "num_classes": 2}
+    memorized = assess(history(train, val, config))
+    assert {"val_never_improves", "high_plateau"} <= present(memorized.symptoms)
+    assert "overfitting" in memorized.scores
+    assert memorized.scores.get("preprocessing_mismatch", 0.0) < CONFIRMED
+    # The same validation beside a training loss fit far below chance: a signal was found and
+    # validation does not share it.
+    fit = assess(history(0.05 + (train - 0.49) * 3, val, config))
+    assert "high_plateau" not in present(fit.symptoms)
+    assert "overfitting" not in fit.scores
+    assert fit.scores["preprocessing_mismatch"] >= CONFIRMED
+
+
 def test_a_first_evaluation_barely_below_the_untrained_reference_learned_nothing():
     # A GRU whose validation inputs are scaled unlike training's: its first evaluation (0.94)
     # sits a few percent under the first epoch's mean training loss (0.98), then validation

@@ -81,6 +81,11 @@ class Combined:
 #   training fell toward zero (a model that memorized its set within the first tenth of a long
 #   run; the trend test reads the plateau). Not when the steps overshoot (training swings, or
 #   validation jitters at a far higher rate): they push validation up without memorizing.
+# - Validation worse from its first evaluation while training learns: nothing learned carries
+#   over. A model that fit its training set far (below half of chance or of where it began)
+#   found a signal that would carry over to data like training's: validation is unlike it
+#   (`fit_then_never_improved`; every such run of both suites was preprocessed differently).
+#   One still on a high plateau may be memorizing a signal it cannot find, as an overfit does.
 # - Validation scoring better than training in eval mode is an easier validation set, noisy
 #   training labels, or leaked samples; inputs that tell the splits apart are a preprocessing
 #   mismatch or a different distribution. Both together are the definition of a validation set
@@ -169,6 +174,7 @@ COMBINED = (
         unless=("unstable_training", "noisy_at_a_far_higher_rate"),
         any_of=("val_trends_up_while_training_falls", "val_rise_held_as_training_fell"),
     ),
+    Combined("fit_then_never_improved", ("val_never_improves",), unless=("high_plateau",)),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
