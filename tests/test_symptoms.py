@@ -1,6 +1,7 @@
 """Symptoms measured the way the mechanism behind them shows, on curves whose answer is known."""
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -866,6 +867,36 @@ def test_early_stopping_the_config_declares_firing_on_noise_is_premature_stoppin
     assert "stopped_on_noise" not in present(late.symptoms)
     late_doubt = confidences({"premature_early_stopping": 0.8}, late.symptoms, 20, {})
     assert late_doubt["premature_early_stopping"] == UNCLAIMED
+
+
+def test_early_stopping_that_fired_on_a_few_evaluations_of_a_long_plan_cut_the_run_short():
+    # Patience 1 and 40 epochs planned: validation falls 0.58 -> 0.47 in three epochs, ticks up
+    # by 1% and the run ends at epoch 4. Four validation losses cannot tell that bump from the
+    # trend (the early-stop check needs five), and the plan gave the model ten times as long:
+    # early stopping fired too soon. So does a run stopped at chance after 3 of 40 epochs,
+    # which had no time to learn. A fifth of the plan or more, or the run's own plan of 6
+    # epochs, and the stop is not judged so.
+    train = np.array([0.91, 0.73, 0.63, 0.62])
+    val = np.array([0.584, 0.545, 0.470, 0.475])
+    config = {"early_stopping_patience": 1, "epochs": 40, "loss": "mse"}
+    cut = assess(history(train, val, config=config))
+    assert {"stopped_before_a_trend", "cut_short_by_patience"} <= present(cut.symptoms)
+    assert cut.scores["premature_early_stopping"] >= 0.9
+    for planned in (6, 12):
+        judged = assess(history(train, val, config={**config, "epochs": planned}))
+        assert "cut_short_by_patience" not in present(judged.symptoms)
+        assert judged.scores.get("premature_early_stopping", 0.0) < 0.5
+    chance = math.log(3)
+    at_chance = assess(
+        history(
+            np.array([1.12, 1.10, 1.096]),
+            np.array([1.0917, 1.0998, 1.1008]),
+            config={"early_stopping_patience": 2, "epochs": 40, "num_classes": 3},
+        )
+    )
+    assert abs(at_chance.curves.val[-1] / chance - 1) < 0.01
+    assert {"at_chance", "cut_short_by_patience"} <= present(at_chance.symptoms)
+    assert at_chance.scores["premature_early_stopping"] >= 0.9
 
 
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_may_be_overshooting():

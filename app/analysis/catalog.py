@@ -957,11 +957,13 @@ CAUSES: tuple[CauseSpec, ...] = (
             "Raise the early-stopping patience or require a minimum improvement (min_delta) "
             "averaged over a few epochs.",
         ),
-        requires=(_any("ended_after_bump"),),
-        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("ran_as_planned"),
-        confirmed_by=_any("stopped_on_noise"),
+        requires=(_any("ended_after_bump", "cut_short_by_patience"),),
+        # A classifier at chance after its plan's first fifth was stopped on a model that had
+        # not learned; one stopped within that fifth had no time to (symptoms/config.py).
+        excludes=BROKE | NOT_A_LOSS | _any("ran_as_planned", "at_chance_not_cut_short"),
+        confirmed_by=_any("stopped_on_noise", "cut_short_by_patience"),
         # A stop in the last fifth of the plan took little: a candidate, not a claim.
-        claimed_with=_any("stopped_with_the_plan_ahead"),
+        claimed_with=_any("stopped_with_the_plan_ahead", "cut_short_by_patience"),
         settle="the config keys epochs and early_stopping_patience, or a rerun with more patience",
     ),
     CauseSpec(

@@ -18,6 +18,7 @@ STILL_FALLING = 0.01  # validation falling this share of the level per epoch bef
 # was never stopped from reading as a stop.
 BUMP_SIGMAS = 2.0
 FEATURES = ("es_tail_short", "es_bump_small", "es_pre_slope", "es_best_late")
+MIN_POINTS = 5  # validation losses needed to tell a bump from the trend before it
 
 
 def stopped_by_patience(c: Curves) -> bool:
@@ -34,9 +35,11 @@ def stopped_by_patience(c: Curves) -> bool:
 
 def check(c: Curves) -> Finding:
     finite = np.isfinite(c.val)
-    if int(finite.sum()) < 5:
+    if int(finite.sum()) < MIN_POINTS:
         return skipped(
-            "early_stop", "needs at least five validation losses", dict.fromkeys(FEATURES, 0.0)
+            "early_stop",
+            f"needs at least {MIN_POINTS} validation losses",
+            dict.fromkeys(FEATURES, 0.0),
         )
     epochs, val = c.epoch[finite], c.val[finite]
     level = c.level()

@@ -207,6 +207,8 @@ COMBINED = (
     Combined(
         "stopped_with_the_plan_ahead", ("ended_after_bump",), unless=("ran_most_of_the_plan",)
     ),
+    Combined("cut_short_by_patience", ("stopped_before_a_trend", "ran_a_fifth_of_the_plan")),
+    Combined("at_chance_not_cut_short", ("at_chance",), unless=("cut_short_by_patience",)),
     Combined(
         "at_chance_at_a_usual_rate",
         ("at_chance", "lr_usual"),

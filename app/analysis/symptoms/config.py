@@ -4,7 +4,9 @@ from the optimizer's usual one or held constant, and training-time behaviour it 
 
 import math
 
-from app.analysis.checks.early_stop import stopped_by_patience
+import numpy as np
+
+from app.analysis.checks.early_stop import MIN_POINTS, stopped_by_patience
 from app.analysis.config_keys import (
     ADAPTIVE_OPTIMIZERS,
     TYPICAL_LR,
@@ -23,6 +25,14 @@ from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
 from app.analysis.wording import count
 
+# A run early stopping ended on fewer validation losses than tell a bump from a trend
+# (`MIN_POINTS`, what the early-stop check needs), within the first fifth of the epochs its
+# config plans: the stopper decided on a few evaluations of a model its plan gave five times as
+# long (`cut_short_by_patience`), at chance or not, since it had no time to learn. All three
+# such runs of both generators and a throwaway batch (2 to 4 epochs of 40, two of them at
+# chance) were helped by training on, and none was judged: the early-stop check skips them. A
+# parity net at chance stopped after 14 of 74 epochs, enough to judge, was not helped.
+FIFTH_OF_THE_PLAN = 0.2
 # A run that logged four fifths of the epochs its config plans or more: early stopping that
 # fired there took at most a fifth of the plan, where schedules anneal the rate and little is
 # left to gain. On three throwaway batches, the three runs stopped on a bump with 17-18% of the
@@ -113,6 +123,13 @@ def schedule(c: Curves) -> list[Symptom]:
             "of the planned epochs",
             detail,
         ),
+        Symptom(
+            "ran_a_fifth_of_the_plan",
+            share <= FIFTH_OF_THE_PLAN,
+            round(share, 4),
+            "of the planned epochs",
+            detail,
+        ),
     ]
 
 
@@ -123,6 +140,7 @@ def early_stopping(c: Curves) -> list[Symptom]:
     if patience is None:
         return []
     stopped = stopped_by_patience(c)
+    evaluations = int(np.isfinite(c.val).sum())
     return [
         Symptom(
             "stopped_by_patience",
@@ -132,7 +150,15 @@ def early_stopping(c: Curves) -> list[Symptom]:
             f"the run {'ends' if stopped else 'does not end'} {count(patience, 'evaluation')} "
             "after its best validation loss, as early stopping with the configured patience "
             "would",
-        )
+        ),
+        Symptom(
+            "stopped_before_a_trend",
+            stopped and evaluations < MIN_POINTS,
+            float(evaluations),
+            "validation losses",
+            f"early stopping {'ended' if stopped else 'did not end'} the run, after "
+            f"{count(evaluations, 'validation loss')} ({MIN_POINTS} tell a bump from a trend)",
+        ),
     ]
 
 
