@@ -897,6 +897,18 @@ def test_early_stopping_that_fired_on_a_few_evaluations_of_a_long_plan_cut_the_r
     assert abs(at_chance.curves.val[-1] / chance - 1) < 0.01
     assert {"at_chance", "cut_short_by_patience"} <= present(at_chance.symptoms)
     assert at_chance.scores["premature_early_stopping"] >= 0.9
+    # A model frozen in place (a rate of 1e-11): its training loss unchanged in its fifth digit
+    # over the four epochs the stopper allowed. Nothing was cut short.
+    frozen = assess(
+        history(
+            np.full(4, 2.671456) - np.arange(4) * 1e-8,
+            np.full(4, 2.6858954),
+            config={"early_stopping_patience": 3, "epochs": 90, "num_classes": 10},
+        )
+    )
+    assert "stopped_by_patience" in present(frozen.symptoms)
+    assert "cut_short_by_patience" not in present(frozen.symptoms)
+    assert frozen.scores.get("premature_early_stopping", 0.0) < 0.5
 
 
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_may_be_overshooting():

@@ -33,6 +33,11 @@ from app.analysis.wording import count
 # chance) were helped by training on, and none was judged: the early-stop check skips them. A
 # parity net at chance stopped after 14 of 74 epochs, enough to judge, was not helped.
 FIFTH_OF_THE_PLAN = 0.2
+# ... of a model that was moving: a training loss that changed by less than this share of its
+# first value did not (a rate of 1e-11, dead units), and no stop cut its progress short. Two
+# real faulty Keras programs stopped after 4 epochs of 90 and 1000 on losses unchanged in their
+# fifth digit; the three runs above moved 0.7% or more.
+FROZEN = 1e-3
 # A run that logged four fifths of the epochs its config plans or more: early stopping that
 # fired there took at most a fifth of the plan, where schedules anneal the rate and little is
 # left to gain. On three throwaway batches, the three runs stopped on a bump with 17-18% of the
@@ -141,6 +146,9 @@ def early_stopping(c: Curves) -> list[Symptom]:
         return []
     stopped = stopped_by_patience(c)
     evaluations = int(np.isfinite(c.val).sum())
+    train = c.train[np.isfinite(c.train)]
+    moved = float(np.ptp(train) / abs(train[0])) if len(train) >= 2 and train[0] != 0 else 0.0
+    frozen = "" if moved >= FROZEN else ", its training loss unchanged in its fourth digit"
     return [
         Symptom(
             "stopped_by_patience",
@@ -153,11 +161,12 @@ def early_stopping(c: Curves) -> list[Symptom]:
         ),
         Symptom(
             "stopped_before_a_trend",
-            stopped and evaluations < MIN_POINTS,
+            stopped and evaluations < MIN_POINTS and moved >= FROZEN,
             float(evaluations),
             "validation losses",
             f"early stopping {'ended' if stopped else 'did not end'} the run, after "
-            f"{count(evaluations, 'validation loss')} ({MIN_POINTS} tell a bump from a trend)",
+            f"{count(evaluations, 'validation loss')} ({MIN_POINTS} tell a bump from a trend)"
+            + frozen,
         ),
     ]
 
