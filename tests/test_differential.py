@@ -1598,6 +1598,13 @@ def test_validation_that_never_improves_beside_a_training_loss_still_high_may_be
     assert "high_plateau" not in present(fit.symptoms)
     assert "overfitting" not in fit.scores
     assert fit.scores["preprocessing_mismatch"] >= CONFIRMED
+    # Training on the same plateau while validation climbs four times what training gained
+    # (0.70 -> 1.50): memorizing costs validation about what it gains training; inputs scored
+    # wrong with growing confidence, all of them, cost it more.
+    shifted = assess(history(train, 0.70 + 0.80 * (1 - np.exp(-(e - 1) / 20)), config))
+    assert {"high_plateau", "val_rise_outpaces_training"} <= present(shifted.symptoms)
+    assert "overfitting" not in shifted.scores
+    assert shifted.scores["preprocessing_mismatch"] >= CONFIRMED
 
 
 def test_a_first_evaluation_barely_below_the_untrained_reference_learned_nothing():

@@ -715,16 +715,18 @@ CAUSES: tuple[CauseSpec, ...] = (
             _any("val_above_train", "eval_val_above", "val_rises_after_min"),
             _any("val_rises_after_min", "gap_widens"),
         ),
-        # A model that fit its training set far while validation never improved learned a
-        # signal validation does not share (symptoms/__init__.py): no checkpoint of it is worth
-        # stopping at, since stopping early gives back an untrained model.
+        # A model that fit its training set far while validation never improved, or whose
+        # validation rose faster than memorizing makes it, learned a signal validation does not
+        # share (symptoms/__init__.py): no checkpoint of it is worth stopping at, since stopping
+        # early gives back an untrained model.
         excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("fit_then_never_improved"),
         confirmed_by=_any("overfitting_signature"),
-        # One still on a high plateau may be memorizing a signal it cannot find: a three-bit
-        # parity an MLP memorized from its first epoch (validation 0.70 to 0.92, training 0.69 to
-        # 0.49) read "inputs preprocessed differently, 90%", and its untrained start scored the
-        # held-back test set better, as the best checkpoint of a batch-norm run on a high
-        # plateau did; the preprocessed runs showing it had trained far.
+        # One still on a high plateau, validation rising no faster than training fell, may be
+        # memorizing a signal it cannot find: a three-bit parity an MLP memorized from its first
+        # epoch (validation 0.70 to 0.92, training 0.69 to 0.49) read "inputs preprocessed
+        # differently, 90%", and its untrained start scored the held-back test set better, as
+        # the best checkpoint of a batch-norm run on a high plateau did; the preprocessed runs
+        # showing it had trained far, or validation rose 1.8 times training's fall or more.
         also_produces=_any("val_never_improves"),
         # Claimed only where validation rose materially after its minimum, clear of its noise
         # or not: a widening gap whose rise is a few thousandths against where validation began

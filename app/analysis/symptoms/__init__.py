@@ -85,7 +85,9 @@ class Combined:
 #   over. A model that fit its training set far (below half of chance or of where it began)
 #   found a signal that would carry over to data like training's: validation is unlike it
 #   (`fit_then_never_improved`; every such run of both suites was preprocessed differently).
-#   One still on a high plateau may be memorizing a signal it cannot find, as an overfit does.
+#   One still on a high plateau may be memorizing a signal it cannot find, as an overfit does,
+#   unless validation rose by more than training fell (`val_rise_outpaces_training`):
+#   memorizing costs validation about what it gains training, inputs unlike training's more.
 # - Validation scoring better than training in eval mode is an easier validation set, noisy
 #   training labels, or leaked samples; inputs that tell the splits apart are a preprocessing
 #   mismatch or a different distribution. Both together are the definition of a validation set
@@ -183,7 +185,14 @@ COMBINED = (
         unless=("unstable_training", "noisy_at_a_far_higher_rate"),
         any_of=("val_trends_up_while_training_falls", "val_rise_held_as_training_fell"),
     ),
-    Combined("fit_then_never_improved", ("val_never_improves",), unless=("high_plateau",)),
+    Combined(
+        "never_improved_as_memorizing",
+        ("val_never_improves", "high_plateau"),
+        unless=("val_rise_outpaces_training",),
+    ),
+    Combined(
+        "fit_then_never_improved", ("val_never_improves",), unless=("never_improved_as_memorizing",)
+    ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
