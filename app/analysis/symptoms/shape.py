@@ -225,10 +225,10 @@ def _rise_outpaces_training(val: np.ndarray, train_at_val: np.ndarray) -> Sympto
     """Validation rose from its first evaluation to its last by more than `OUTPACED` times what
     training fell over the same epochs. A model memorizing what it cannot generalize grows as
     confident on validation's samples as on training's, right or wrong at random: validation
-    rises about as much as training falls (0.6 to 1.1 times on the runs of both generators and
+    rises about as much as training falls (0.8 to 1.1 times on the runs of both generators and
     two throwaway batches that memorized from their first epoch). Inputs unlike training's are
     scored wrong with that confidence, all of them: 1.8 to 4 times on every run preprocessed
-    differently."""
+    differently that showed it."""
     train = train_at_val[np.isfinite(train_at_val)]
     rise = float(val[-1] - val[0])
     fall = float(train[0] - train[-1]) if len(train) >= 2 else 0.0
