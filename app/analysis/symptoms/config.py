@@ -28,15 +28,16 @@ from app.analysis.wording import count
 # A run early stopping ended on fewer validation losses than tell a bump from a trend
 # (`MIN_POINTS`, what the early-stop check needs), within the first fifth of the epochs its
 # config plans: the stopper decided on a few evaluations of a model its plan gave five times as
-# long (`cut_short_by_patience`), at chance or not, since it had no time to learn. All three
-# such runs of both generators and a throwaway batch (2 to 4 epochs of 40, two of them at
-# chance) were helped by training on, and none was judged: the early-stop check skips them. A
-# parity net at chance stopped after 14 of 74 epochs, enough to judge, was not helped.
+# long (`cut_short_by_patience`), at chance or not, since it had no time to learn. Of the five
+# such runs of both generators and two throwaway batches (2 to 4 epochs of 34 to 40), training
+# on helped four (the fifth, a GRU at chance stopped in its warm-up, was not helped), and none
+# had been judged: the early-stop check skips them. A parity net at chance stopped after 14 of
+# 74 epochs, enough to judge, was not helped.
 FIFTH_OF_THE_PLAN = 0.2
 # ... of a model that was moving: a training loss that changed by less than this share of its
 # first value did not (a rate of 1e-11, dead units), and no stop cut its progress short. Two
 # real faulty Keras programs stopped after 4 epochs of 90 and 1000 on losses unchanged in their
-# fifth digit; the three runs above moved 0.7% or more.
+# fifth digit; the five runs above moved 0.4% or more.
 FROZEN = 1e-3
 # A run that logged four fifths of the epochs its config plans or more: early stopping that
 # fired there took at most a fifth of the plan, where schedules anneal the rate and little is
@@ -148,7 +149,7 @@ def early_stopping(c: Curves) -> list[Symptom]:
     evaluations = int(np.isfinite(c.val).sum())
     train = c.train[np.isfinite(c.train)]
     moved = float(np.ptp(train) / abs(train[0])) if len(train) >= 2 and train[0] != 0 else 0.0
-    frozen = "" if moved >= FROZEN else ", its training loss unchanged in its fourth digit"
+    frozen = "" if moved >= FROZEN else f", its training loss moving {moved:.2g} of its first value"
     return [
         Symptom(
             "stopped_by_patience",
