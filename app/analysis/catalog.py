@@ -563,7 +563,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # scoring better than the model did before it learned, while training learns: nothing
         # learned carries over (6 of the 7 runs of both generators showing it were preprocessed
         # differently; no real log or peer record shows it). Overfitting shares it where
-        # training stayed on a high plateau (`also_produces`).
+        # training stayed on a high plateau and validation rose no faster than training fell
+        # (`also_produces`, `never_improved_as_memorizing`).
         confirmed_by=_any("shifted_split_measured", "val_never_improves"),
         # A model growing more confident on inputs unlike those it was fit to: validation rises
         # from its minimum while training falls, as memorization makes it, and scores worse in
@@ -960,8 +961,9 @@ CAUSES: tuple[CauseSpec, ...] = (
             "averaged over a few epochs.",
         ),
         requires=(_any("ended_after_bump", "cut_short_by_patience"),),
-        # A classifier at chance after its plan's first fifth was stopped on a model that had
-        # not learned; one stopped within that fifth had no time to (symptoms/config.py).
+        # A classifier at chance that early stopping did not cut short was stopped on a model
+        # that had not learned; one cut short, on a few evaluations within the plan's first
+        # fifth, had no time to (symptoms/config.py).
         excludes=BROKE | NOT_A_LOSS | _any("ran_as_planned", "at_chance_not_cut_short"),
         confirmed_by=_any("stopped_on_noise", "cut_short_by_patience"),
         # A stop in the last fifth of the plan took little: a candidate, not a claim.
