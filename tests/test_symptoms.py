@@ -13,7 +13,7 @@ from app.analysis.checks import gap as gaps
 from app.analysis.checks.gap import accuracy_lattice
 from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
-from app.analysis.differential import UNCLAIMED, compatible, confidences
+from app.analysis.differential import UNCLAIMED, compatible, confidences, confirmations
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
 from tests.test_differential import probe_like
@@ -216,10 +216,13 @@ def ten_classes_at_chance() -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
 
 
 def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low():
-    # A ten-class model at chance (ln 10) after 80 epochs of 8 batches with AdamW at 1.5e-4:
-    # AdamW moves each weight by about the rate a step, 0.1 in all, less than the scale
-    # weights start at. The model never left its initialization: the steps were too few or too
-    # small, whatever its capacity. At 3e-3 (1.9 in all) the same curve says it cannot fit.
+    # A ten-class model at chance (ln 10) after 80 epochs of 8 batches with AdamW at 8e-5, a
+    # tenth of its usual rate: AdamW moves each weight by about the rate a step, 0.05 in all,
+    # less than the scale weights start at. The model never left its initialization: the steps
+    # were too small, whatever its capacity, and the rate too low is confirmed. At 1.5e-4, a
+    # usual rate (0.1 in all), the run was short as much as its steps were small, on a task that
+    # may need more than either: the rate is claimed on the models' word, not confirmed. At
+    # 3e-3 (1.9 in all) the same curve says the model cannot fit.
     train, val, config = ten_classes_at_chance()
     acc = np.full(80, 0.1)
 
@@ -228,12 +231,20 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
         series = {**h.epoch_series, "train_accuracy": Series.full(acc)}
         return assess(replace(h, epoch_series={**series, "val_accuracy": Series.full(acc)}))
 
-    slow = run(1.5e-4)
+    slow = run(8e-5)
     found = present(slow.symptoms)
     assert {"at_chance", "few_steps_for_the_rate", "stuck_on_a_tiny_step_budget"} <= found
+    assert "stuck_on_a_tiny_step_budget_below_the_usual_rate" in found
     assert "at_chance_at_a_usual_rate" not in found
     assert max(slow.scores, key=slow.scores.__getitem__) == "lr_too_low"
     assert slow.scores["lr_too_low"] >= 0.9
+    short = run(1.5e-4)
+    found = present(short.symptoms)
+    assert {"stuck_on_a_tiny_step_budget", "lr_usual"} <= found
+    assert "stuck_on_a_tiny_step_budget_below_the_usual_rate" not in found
+    assert ("lr_too_low",) not in confirmations(found, compatible(short.symptoms))
+    assert max(short.scores, key=short.scores.__getitem__) == "lr_too_low"
+    assert short.scores["lr_too_low"] > UNCLAIMED
     usual = run(3e-3)
     found = present(usual.symptoms)
     assert "few_steps_for_the_rate" not in found and "at_chance_at_a_usual_rate" in found
@@ -909,6 +920,34 @@ def test_early_stopping_that_fired_on_a_few_evaluations_of_a_long_plan_cut_the_r
     assert "stopped_by_patience" in present(frozen.symptoms)
     assert "cut_short_by_patience" not in present(frozen.symptoms)
     assert frozen.scores.get("premature_early_stopping", 0.0) < 0.5
+
+
+def test_early_stopping_that_fired_after_a_few_dozen_steps_cut_the_run_short():
+    # A two-class transformer at chance, patience 2, 40 epochs planned of 10 batches each:
+    # stopped on its fifth validation loss, enough evaluations to tell a bump from a trend, but
+    # after 50 optimizer steps, too few to move a model at a usual rate. At chance there says
+    # nothing of what the model can learn: the stop cut it short. With 40 batches an epoch
+    # (200 steps) the model had its steps, and at chance it is no stop's doing.
+    train = np.array([0.74, 0.687, 0.678, 0.682, 0.697])
+    val = np.array([0.682, 0.678, 0.662, 0.69, 0.695])
+    config = {
+        "early_stopping_patience": 2,
+        "epochs": 40,
+        "num_classes": 2,
+        "batch_size": 64,
+        "optimizer": "adamw",
+        "learning_rate": 3e-3,
+    }
+    few = assess(history(train, val, config={**config, "train_size": 640}))
+    found = present(few.symptoms)
+    assert {"at_chance", "stopped_after_few_steps", "cut_short_by_patience"} <= found
+    assert "stopped_before_a_trend" not in found
+    assert few.scores["premature_early_stopping"] >= 0.9
+    enough = assess(history(train, val, config={**config, "train_size": 2560}))
+    found = present(enough.symptoms)
+    assert "stopped_by_patience" in found and "at_chance" in found
+    assert not found & {"stopped_after_few_steps", "cut_short_by_patience"}
+    assert "premature_early_stopping" not in enough.scores
 
 
 def test_validation_jittering_at_a_rate_thirty_times_the_usual_one_may_be_overshooting():

@@ -883,12 +883,13 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
         # before learning: the steps were too small to leave the start (checks/progress.py).
-        # Stuck after steps that could not move a weight by a tenth: the same, counted.
+        # Stuck after steps that could not move a weight by a tenth, at a rate below the usual
+        # one: the same, counted (at a usual rate, a short run: a candidate the models weigh).
         confirmed_by=_any(
             "lr_far_below_usual",
             "stalled_at_chance",
             "creeps_at_a_low_rate",
-            "stuck_on_a_tiny_step_budget",
+            "stuck_on_a_tiny_step_budget_below_the_usual_rate",
         ),
         # Claimed only where the history shows the small steps: a training loss creeping at a
         # pace it has kept, one that never left its start, or both curves still falling when
@@ -900,7 +901,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # rate: ten times the rate helped 6 of 26 such throwaway runs claimed on it. Nor does a
         # loss stuck after enough steps at a usual rate, which moved the weights: a transformer
         # on 35% flipped labels whose validation improved 10% while training stayed within 5%
-        # read "learning rate too low, 100%".
+        # read "learning rate too low, 100%". A loss stuck where steps could not move a weight
+        # by a tenth may be claimed at any rate, on the models' word at a usual one.
         claimed_with=_any(
             "train_creeps",
             "still_improving",
@@ -908,6 +910,7 @@ CAUSES: tuple[CauseSpec, ...] = (
             "at_chance_not_at_a_usual_rate",
             "stalled_at_chance",
             "lr_far_below_usual",
+            "stuck_on_a_tiny_step_budget",
         ),
         settle="a short rerun at three times the learning rate",
     ),

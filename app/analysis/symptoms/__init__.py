@@ -209,6 +209,11 @@ COMBINED = (
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined(
+        "stuck_on_a_tiny_step_budget_below_the_usual_rate",
+        ("stuck_on_a_tiny_step_budget",),
+        unless=("lr_usual",),
+    ),
+    Combined(
         "stopped_on_noise",
         ("stopped_while_falling", "stopped_by_patience"),
         unless=("ran_most_of_the_plan",),
@@ -216,7 +221,11 @@ COMBINED = (
     Combined(
         "stopped_with_the_plan_ahead", ("ended_after_bump",), unless=("ran_most_of_the_plan",)
     ),
-    Combined("cut_short_by_patience", ("stopped_before_a_trend", "ran_a_fifth_of_the_plan")),
+    Combined(
+        "cut_short_by_patience",
+        ("ran_a_fifth_of_the_plan",),
+        any_of=("stopped_before_a_trend", "stopped_after_few_steps"),
+    ),
     Combined("at_chance_not_cut_short", ("at_chance",), unless=("cut_short_by_patience",)),
     Combined(
         "at_chance_at_a_usual_rate",

@@ -32,7 +32,10 @@ from app.analysis.wording import count
 # such runs of both generators and two throwaway batches (2 to 4 epochs of 34 to 40), training
 # on helped four (the fifth, a GRU at chance stopped in its warm-up, was not helped), and none
 # had been judged: the early-stop check skips them. A parity net at chance stopped after 14 of
-# 74 epochs, enough to judge, was not helped.
+# 74 epochs, enough to judge, was not helped. Nor can a stop after fewer optimizer steps than
+# move a model (`FEW_STEPS_TAKEN`, `stopped_after_few_steps`) have judged one, however many
+# evaluations it read: a transformer at chance after 50 steps, stopped on its fifth of 40
+# planned epochs, was helped by training on.
 FIFTH_OF_THE_PLAN = 0.2
 # ... of a model that was moving: a training loss that changed by less than this share of its
 # first value did not (a rate of 1e-11, dead units), and no stop cut its progress short. Two
@@ -69,7 +72,13 @@ LR_ABOVE = 1.0
 FEW_STEPS = 0.5
 # Under a tenth, less than the scale weights start at: the model cannot have left its
 # initialization, and a loss stuck there is the steps' doing (`stuck_on_a_tiny_step_budget`):
-# ten times the rate helped 19 of the 20 such runs of both generators.
+# ten times the rate helped 17 of the 19 such runs of both generators and a throwaway batch at
+# a rate below the usual one. At a usual rate such a budget is a short run, which more epochs
+# would lengthen as well as a larger rate, on a task that may need more than either: ten times
+# the rate helped 5 of 10 such runs (1 of 1 in the suites, 4 of 9 in three throwaway batches,
+# quadrant and burst tasks that a four times wider model did not learn either), so there the
+# budget makes a rate too low a candidate for the models to weigh, not a confirmation
+# (`stuck_on_a_tiny_step_budget_below_the_usual_rate`).
 TINY_STEPS = 0.1
 # A learning rate is too high when a tenth of it helps; at a tenth, the run's steps move each
 # weight by a tenth as far. Where that is under `TINY_STEPS` (a budget under 1) and the run itself
@@ -147,6 +156,7 @@ def early_stopping(c: Curves) -> list[Symptom]:
         return []
     stopped = stopped_by_patience(c)
     evaluations = int(np.isfinite(c.val).sum())
+    steps = c.steps()
     train = c.train[np.isfinite(c.train)]
     moved = float(np.ptp(train) / abs(train[0])) if len(train) >= 2 and train[0] != 0 else 0.0
     frozen = "" if moved >= FROZEN else f", its training loss moving {moved:.2g} of its first value"
@@ -168,6 +178,15 @@ def early_stopping(c: Curves) -> list[Symptom]:
             f"early stopping {'ended' if stopped else 'did not end'} the run, after "
             f"{count(evaluations, 'validation loss')} ({MIN_POINTS} tell a bump from a trend)"
             + frozen,
+        ),
+        Symptom(
+            "stopped_after_few_steps",
+            stopped and 0 < steps < FEW_STEPS_TAKEN and moved >= FROZEN,
+            round(steps, 1) if steps > 0 else None,
+            "optimizer steps",
+            f"early stopping {'ended' if stopped else 'did not end'} the run after about "
+            f"{round(steps)} optimizer steps ({FEW_STEPS_TAKEN} or more move a model at a usual "
+            "rate)" + frozen,
         ),
     ]
 
