@@ -238,6 +238,7 @@ def test_hugging_face_trainer_callback(server, client, capsys, tmp_path):
         per_device_train_batch_size=64,
         per_device_eval_batch_size=64,
         learning_rate=0.01,
+        warmup_steps=3,
         logging_steps=1,
         eval_strategy="epoch",
         save_strategy="no",
@@ -264,6 +265,7 @@ def test_hugging_face_trainer_callback(server, client, capsys, tmp_path):
     train_losses = [h["loss"] for h in history if "loss" in h]
     assert [s["train_loss"] for s in run["steps"]] == pytest.approx(train_losses)
     assert run["config"]["batch_size"] == 64 and run["config"]["learning_rate"] == 0.01
+    assert run["config"]["lr_schedule"] == "linear" and run["config"]["warmup_steps"] == 3
 
 
 def test_a_server_that_is_down_never_stops_training(tmp_path, capsys, unused_port):

@@ -251,6 +251,40 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
     assert max(usual.scores, key=usual.scores.__getitem__) == "underfitting"
 
 
+def test_a_stall_at_chance_is_small_steps_only_where_the_first_steps_may_have_been_small():
+    # A three-class GRU at chance (ln 3) for six epochs, then learning down to a third of it,
+    # AdamW at 2.8e-3, three times its usual rate. Under one-cycle, whose warm-up starts at a
+    # twenty-fifth of that rate, the stall is the small first steps' doing: a rate too low,
+    # confirmed. Under a cosine schedule the first steps took the full rate: the start was a
+    # plateau of the loss, which larger steps need not shorten, and the stall confirms
+    # nothing (it still makes the rate a candidate the models weigh).
+    train = np.r_[
+        [1.1, 1.098, 1.097, 1.097, 1.096, 1.095, 1.02, 0.825, 0.813, 0.647, 0.606, 0.525, 0.486],
+        [0.462, 0.427, 0.418, 0.41, 0.401, 0.378, 0.358, 0.359, 0.356, 0.348, 0.34, 0.339, 0.33],
+    ]
+    val = np.r_[
+        [1.1, 1.1, 1.1, 1.1, 1.09, 1.08, 0.948, 0.789, 0.691, 0.595, 0.534, 0.495, 0.491, 0.437],
+        [0.448, 0.486, 0.407, 0.452, 0.404, 0.414, 0.406, 0.416, 0.411, 0.409, 0.406, 0.406],
+    ]
+    config = {"optimizer": "adamw", "learning_rate": 2.8e-3, "num_classes": 3, "epochs": 26}
+    warm = assess(history(train, val, config={**config, "lr_schedule": "onecycle"}))
+    found = present(warm.symptoms)
+    assert {"stalled_at_chance", "stalled_on_small_first_steps"} <= found
+    assert "first_steps_not_small" not in found
+    assert warm.scores["lr_too_low"] >= 0.9
+    cosine = assess(history(train, val, config={**config, "lr_schedule": "cosine"}))
+    found = present(cosine.symptoms)
+    assert {"stalled_at_chance", "first_steps_not_small"} <= found
+    assert "stalled_on_small_first_steps" not in found
+    assert ("lr_too_low",) not in confirmations(found, compatible(cosine.symptoms))
+    assert "lr_too_low" in cosine.scores
+    # A warm-up the config counts in steps starts small under any schedule's name.
+    warmed = assess(
+        history(train, val, config={**config, "lr_schedule": "cosine", "warmup_steps": 100})
+    )
+    assert "stalled_on_small_first_steps" in present(warmed.symptoms)
+
+
 def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_budget():
     # The same ten-class model at chance after AdamW steps that add up to 0.1, but its
     # training loss jumped thirtyfold in the third epoch: the weights did move (an adaptive

@@ -882,12 +882,17 @@ CAUSES: tuple[CauseSpec, ...] = (
         excludes=BROKE | NOT_A_LOSS | BLEW_UP | WORSENED | _any("lr_above_usual"),
         # Learning slowly or not at all at a rate a thousand times below the usual one: ten
         # times faster is certainly within reach. Sitting at chance for a fifth of the run
-        # before learning: the steps were too small to leave the start (checks/progress.py).
+        # before learning: the steps were too small to leave the start (checks/progress.py),
+        # unless the config says they took a rate at or above the usual one from the first (no
+        # warm-up): then the start was a plateau of the loss, which larger steps need not
+        # shorten (a GRU and a residual net at three times AdamW's usual rate under a cosine
+        # schedule, not helped by ten times it; every stall that was, in both generators and
+        # the batches, started one-cycle's warm-up at a twenty-fifth of its rate).
         # Stuck after steps that could not move a weight by a tenth, at a rate below the usual
         # one: the same, counted (at a usual rate, a short run: a candidate the models weigh).
         confirmed_by=_any(
             "lr_far_below_usual",
-            "stalled_at_chance",
+            "stalled_on_small_first_steps",
             "creeps_at_a_low_rate",
             "stuck_on_a_tiny_step_budget_below_the_usual_rate",
         ),

@@ -121,6 +121,25 @@ def declares_constant_rate(config: Mapping[str, object]) -> bool:
     return isinstance(schedule, str) and schedule.strip().lower() in CONSTANT_SCHEDULES
 
 
+# `lr_schedule` values whose first steps take the configured rate: no warm-up climbs to it
+# (PyTorch's CosineAnnealingLR, StepLR, ExponentialLR and ReduceLROnPlateau by their usual
+# names; our clients' `none`). One-cycle, cyclic, Hugging Face's "linear" and anything naming a
+# warm-up start below it, and so does a config with warm-up steps or epochs.
+FULL_RATE_SCHEDULES = frozenset(
+    {"none", "constant", "fixed", "cosine", "step", "multistep", "exponential", "plateau"}
+)
+WARM_UP_KEYS = ("warmup_steps", "warmup_ratio", "warmup_epochs")
+
+
+def declares_full_first_steps(config: Mapping[str, object]) -> bool:
+    """Whether the config says the first steps took the configured rate: a schedule without a
+    warm-up (`lr_schedule`) and no warm-up steps, ratio or epochs."""
+    schedule = config.get("lr_schedule")
+    if not isinstance(schedule, str) or schedule.strip().lower() not in FULL_RATE_SCHEDULES:
+        return False
+    return not any((_number(config, key) or 0.0) > 0 for key in WARM_UP_KEYS)
+
+
 def configured_lr(config: Mapping[str, object]) -> float | None:
     """The configured learning rate (`learning_rate`, or `lr`); None when unknown or not
     positive."""

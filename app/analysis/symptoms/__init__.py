@@ -209,6 +209,9 @@ COMBINED = (
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined(
+        "stalled_on_small_first_steps", ("stalled_at_chance",), unless=("first_steps_not_small",)
+    ),
+    Combined(
         "stuck_on_a_tiny_step_budget_below_the_usual_rate",
         ("stuck_on_a_tiny_step_budget",),
         unless=("lr_usual",),

@@ -13,6 +13,7 @@ from app.analysis.config_keys import (
     declares_augmentation,
     declares_batch_norm,
     declares_constant_rate,
+    declares_full_first_steps,
     declares_regularization,
     early_stopping_patience,
     lr_decades,
@@ -193,10 +194,14 @@ def early_stopping(c: Curves) -> list[Symptom]:
 
 def rate_schedule(c: Curves) -> list[Symptom]:
     """Whether the config declares a rate held constant (`lr_schedule`): one that no schedule
-    lowered, so a run that ends on its lowest loss was not saved by a falling rate."""
+    lowered, so a run that ends on its lowest loss was not saved by a falling rate; and whether
+    its first steps took a rate at or above the optimizer's usual one (no warm-up), so a model
+    that sat at chance before learning was not held there by small steps."""
     if "lr_schedule" not in c.config:
         return []
     constant = declares_constant_rate(c.config)
+    decades = lr_decades(c.config)
+    full = declares_full_first_steps(c.config) and decades is not None and decades >= 0
     return [
         Symptom(
             "constant_rate_declared",
@@ -205,7 +210,19 @@ def rate_schedule(c: Curves) -> list[Symptom]:
             "",
             f"the config's lr_schedule, {c.config['lr_schedule']!r}, "
             f"{'holds the rate constant' if constant else 'may lower the rate'}",
-        )
+        ),
+        Symptom(
+            "first_steps_not_small",
+            full,
+            None if decades is None else round(decades, 3),
+            "decades from the optimizer's usual rate",
+            f"the config's lr_schedule, {c.config['lr_schedule']!r}, "
+            + (
+                "starts at the configured rate, at or above the optimizer's usual one"
+                if full
+                else "may start below the configured rate, or that rate is below the usual one"
+            ),
+        ),
     ]
 
 

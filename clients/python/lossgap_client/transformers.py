@@ -30,6 +30,13 @@ def _args_config(args: TrainingArguments) -> dict[str, Any]:
         "optimizer": str(getattr(args.optim, "value", args.optim)),
         "epochs": args.num_train_epochs,
         "train_loss_aggregation": "epoch_mean",
+        # A warm-up starts below the configured rate whatever the schedule is called (newer
+        # releases fold the ratio into `warmup_steps` as a fraction).
+        **{
+            key: getattr(args, key)
+            for key in ("warmup_steps", "warmup_ratio")
+            if getattr(args, key, None)
+        },
     }
 
 
