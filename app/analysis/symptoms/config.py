@@ -76,7 +76,7 @@ FEW_STEPS = 0.5
 # ten times the rate helped 17 of the 19 such runs of both generators and a throwaway batch at
 # a rate below the usual one. At a usual rate such a budget is a short run, which more epochs
 # would lengthen as well as a larger rate, on a task that may need more than either: ten times
-# the rate helped 5 of 10 such runs (1 of 1 in the suites, 4 of 9 in three throwaway batches,
+# the rate helped 6 of 13 such runs (1 of 1 in the suites, 5 of 12 in four throwaway batches,
 # quadrant and burst tasks that a four times wider model did not learn either), so there the
 # budget makes a rate too low a candidate for the models to weigh, not a confirmation
 # (`stuck_on_a_tiny_step_budget_below_the_usual_rate`).
