@@ -461,6 +461,26 @@ def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
     assert "label_noise_train" in ids(diagnose(history(*curves_of(run), run.history.config)))
 
 
+def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out_wrong_targets():
+    # Re-evaluated, a regression whose model counts no more gross training residuals than
+    # validation's: wrong targets are ruled out where its residuals are narrow next to the
+    # targets' spread, since a wrong target would stand out. A model that misses validation
+    # nearly as widely as predicting the mean (residual share 0.95) has residuals as wide as a
+    # wrong target's error: its count is no measurement, and noisy labels stay a candidate.
+    run = SUITE_BY_NAME["second-label_noise_train-2"]
+
+    def causes(**changes: float) -> dict[str, float]:
+        probe = probe_like(
+            "second-label_noise_train-2", label_noise__train_confident_wrong=0.0, **changes
+        )
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        return {c.id: c.confidence for c in result.causes}
+
+    assert "label_noise_train" not in causes()  # reports before the share was measured
+    assert "label_noise_train" not in causes(label_noise__residual_share=0.3)
+    assert "label_noise_train" in causes(label_noise__residual_share=0.95)
+
+
 def curves_of(run) -> tuple[np.ndarray, np.ndarray]:
     series = run.history.epoch_series
     return series["train_loss"].values, series["val_loss"].values

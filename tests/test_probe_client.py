@@ -219,15 +219,16 @@ def test_labels_and_the_shuffled_split_are_judged_on_the_training_inputs_before_
 
 
 def regression_probe(
-    loss_fn: nn.Module, train_sd: float, val_sd: float, wrong: float
+    loss_fn: nn.Module, train_sd: float, val_sd: float, wrong: float, learned: bool = True
 ) -> tuple[ProbeReport, np.ndarray]:
     """A known linear model scored on targets it misses by Gaussian noise of `train_sd` and
-    `val_sd`, a share `wrong` of the training targets replaced by unrelated values."""
+    `val_sd`, a share `wrong` of the training targets replaced by unrelated values; one that
+    has not `learned` predicts 0 for every sample."""
     rng = np.random.default_rng(3)
     weights = rng.normal(size=5).astype(np.float32)
     model = nn.Linear(5, 1)
     with torch.no_grad():
-        model.weight.copy_(torch.from_numpy(weights)[None])
+        model.weight.copy_(torch.from_numpy(weights)[None] * float(learned))
         model.bias.zero_()
     x_train, x_val = (rng.normal(size=(n, 5)).astype(np.float32) for n in (1000, 400))
     y_train = x_train @ weights + rng.normal(0, train_sd, 1000).astype(np.float32)
@@ -250,6 +251,19 @@ def test_wrong_regression_targets_are_counted_as_gross_residuals(loss_fn: nn.Mod
     assert 0.7 * share < noise.train_confident_wrong <= share + 0.01
     assert noise.val_confident_wrong < 0.01
     assert noise.examples and set(noise.examples) <= set(noisy.tolist())
+
+
+def test_the_residuals_share_of_the_targets_spread_says_whether_wrong_targets_could_stand_out():
+    # A model that fits (residuals of 0.1 against targets spread over ~2) misses validation by a
+    # small share of the spread; one that learned nothing misses it by all of it, so a wrong
+    # training target would not stand out among its residuals.
+    fitted, _ = regression_probe(nn.MSELoss(), 0.1, 0.1, 0.3)
+    blind, _ = regression_probe(nn.MSELoss(), 0.1, 0.1, 0.3, learned=False)
+    assert fitted.label_noise is not None and blind.label_noise is not None
+    assert fitted.label_noise.residual_share is not None
+    assert blind.label_noise.residual_share is not None
+    assert fitted.label_noise.residual_share < 0.1
+    assert 0.8 < blind.label_noise.residual_share < 1.25
 
 
 def test_a_split_that_is_only_easier_has_no_wrong_regression_targets():

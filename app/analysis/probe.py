@@ -71,6 +71,8 @@ class Probe:
     noise_train: float | None  # share of training labels the model rejects...
     noise_val: float | None  # ...and of validation labels
     noise_measure: str | None  # how (LabelNoise.measure): rejected_label, gross_residual, ...
+    # a regression's validation residuals over its targets' spread (LabelNoise.residual_share)
+    noise_residual_share: float | None
     classifies: bool = False  # a classifier, whose loss at chance is...
     chance_loss: float | None = None  # ... ln of its classes (None where they are unknown)
 
@@ -217,6 +219,7 @@ def read(report: ProbeReport | None) -> Probe | None:
         noise_train=_finite(noise.train_confident_wrong) if noise else None,
         noise_val=_finite(noise.val_confident_wrong) if noise else None,
         noise_measure=noise.measure if noise else None,
+        noise_residual_share=_finite(noise.residual_share) if noise else None,
         classifies=report.task == "classification",
         chance_loss=_chance_loss(report),
     )

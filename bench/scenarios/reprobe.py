@@ -21,7 +21,8 @@ replaced: labels and histories stay. These fixes needed it:
   training), copies natural to a small tabular set counted as leakage; only runs whose
   validation has copies can change.
 - `regression`: until the probe counted gross residuals as rejected labels, regression runs
-  had no label-noise measure at all.
+  had no label-noise measure at all; until it measured the residuals' share of the targets'
+  spread, finding no gross residuals read as a measurement on models that learned nothing.
 - `classification`: until the probe counted labels the model finds at most a third as likely
   as the class it predicts, it counted only confident rejections, which a model trained on
   heavy label noise in few classes never makes.

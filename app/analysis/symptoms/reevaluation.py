@@ -72,6 +72,11 @@ NOISY_LABEL_TRACE = 0.02
 # classes (validation at 0.66-0.87 of chance) rejected none and lost "noisy labels, 0.16-0.66";
 # of the runs with noisy labels and no trace, all but one sat above half of chance.
 CONFIDENT_ENOUGH = 0.5
+# ... or, for a regression, on a model whose validation residuals are at most that share of the
+# targets' spread around training's mean: one that misses validation nearly as widely as
+# predicting the mean has residuals as wide as a wrong target's error, and counts none of them
+# gross (a transformer on 40% replaced targets, validation residuals at 0.95 of the spread,
+# counted 1% and refuted the noisy labels that held its training loss 2.5 times validation's).
 # Terms the loss itself adds in training, which a pass of the model in train mode does not see.
 LOSS_SIDE_TERMS = ("cfg_label_smoothing", "cfg_l2_in_loss", "cfg_mixup")
 
@@ -242,12 +247,15 @@ def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
     return p.perm_p is not None and p.perm_p < PERMUTATION_P and sign * (p.perm_z or 0.0) > 0
 
 
-def _could_reject(p: probes.Probe) -> bool:
+def _could_reject(p: probes.Probe, excess: float) -> bool:
     """Whether the model is confident enough that wrong labels would show as rejected ones: a
-    classifier whose validation loss is at most `CONFIDENT_ENOUGH` of chance's (a regression's
-    gross residuals are judged against its own residuals' scale)."""
+    classifier whose validation loss is at most `CONFIDENT_ENOUGH` of chance's. A regression's
+    gross residuals are judged against its residuals' own scale, so an excess of them is a
+    measurement however wide they are; their absence is one where the residuals are at most
+    that share of the targets' spread (reports that did not measure it are read as before)."""
     if not p.classifies:
-        return True
+        share = p.noise_residual_share
+        return excess >= NOISY_LABEL_TRACE or share is None or share <= CONFIDENT_ENOUGH
     return p.chance_loss is not None and p.val_eval <= CONFIDENT_ENOUGH * p.chance_loss
 
 
@@ -324,8 +332,8 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
     ]
     out += _mode_symptoms(p, findings, threshold)
-    if p.noise_train is not None and p.noise_val is not None and _could_reject(p):
-        excess = p.noise_train - p.noise_val
+    excess = (p.noise_train or 0.0) - (p.noise_val or 0.0)
+    if p.noise_train is not None and p.noise_val is not None and _could_reject(p, excess):
         out.append(
             Symptom(
                 "labels_rejected",

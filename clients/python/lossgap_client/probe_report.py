@@ -160,6 +160,14 @@ class LabelNoise(Strict):
         description="Whether the training labels were judged on the inputs before augmentation "
         "(x_train_raw); absent in reports that did not say.",
     )
+    residual_share: NonNegative | None = Field(
+        None,
+        description="Regression: the robust scale of the model's validation residuals over that "
+        "of validation's targets around the training targets' mean (a model that learned "
+        "nothing scores about 1). Near 1, wrong training targets miss by no more than right "
+        "ones, so the count above measures nothing. Absent for classification and in reports "
+        "that did not say.",
+    )
 
 
 EXAMPLE: dict[str, Any] = {

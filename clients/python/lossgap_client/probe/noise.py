@@ -17,7 +17,9 @@ both splits. So both splits are measured alike and the analysis reads the excess
   residuals (a Gaussian puts 0.3% there). The scale is the larger of the two splits' (the median
   absolute residual over its Gaussian value): a wrong target inflates training's residuals as a
   minority far out, while a split that is merely harder or easier moves its whole distribution,
-  which the shared scale does not count as gross.
+  which the shared scale does not count as gross. A model that misses validation by nearly as
+  much as the targets spread around training's mean (`residual_share`) has residuals as wide as
+  the wrong targets' errors, so none of them stands out: the count is then no measurement.
 """
 
 from typing import Any, Literal
@@ -55,6 +57,24 @@ def _scale(residuals: np.ndarray) -> float:
     return float(np.median(finite)) / MEDIAN_ABS_NORMAL if len(finite) else 0.0
 
 
+def _residual_share(
+    loss: str, residual_val: np.ndarray, y_train: np.ndarray, y_val: np.ndarray
+) -> float | None:
+    """The scale of validation's residuals over that of its targets around the training targets'
+    mean, the residuals of a model that learned nothing; None where the targets do not vary."""
+    targets_val = np.asarray(y_val, dtype=np.float64).reshape(len(y_val), -1)
+    mean = np.asarray(y_train, dtype=np.float64).reshape(len(y_train), -1).mean(axis=0)
+    spread = targets_val - mean
+    baseline = (
+        np.sqrt(np.mean(spread**2, axis=1)) if loss == "mse" else np.mean(np.abs(spread), axis=1)
+    )
+    reference = _scale(baseline)
+    if not (reference > 0 and np.isfinite(reference)):
+        return None
+    share = _scale(residual_val) / reference
+    return float(share) if np.isfinite(share) else None
+
+
 def _gross(train: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     limit = GROSS_RESIDUAL_SCALES * max(_scale(train), _scale(val))
     if limit <= 0:
@@ -76,6 +96,7 @@ def measure(
     On the training inputs before augmentation when they were given (`raw`): masked or noised
     inputs make a model reject samples whose labels are right."""
     kind: Literal["rejected_label", "gross_residual"]
+    share = None
     if classification:
         kind = "rejected_label"
         wrong_train, wrong_val = _rejected(train, y_train), _rejected(val, y_val)
@@ -83,8 +104,9 @@ def measure(
         badness = -train.p_label
     else:
         kind = "gross_residual"
-        residual_train = _residual(loss, train.losses)
-        wrong_train, wrong_val = _gross(residual_train, _residual(loss, val.losses))
+        residual_train, residual_val = _residual(loss, train.losses), _residual(loss, val.losses)
+        wrong_train, wrong_val = _gross(residual_train, residual_val)
+        share = _residual_share(loss, residual_val, y_train, y_val)
         badness = np.nan_to_num(residual_train, nan=np.inf)
     suspects = np.flatnonzero(wrong_train)
     suspects = suspects[np.argsort(-badness[suspects], kind="stable")][:EXAMPLES]
@@ -94,4 +116,5 @@ def measure(
         val_confident_wrong=float(wrong_val.mean()) if len(wrong_val) else 0.0,
         examples=[int(i) for i in suspects],
         raw_inputs=raw,
+        residual_share=share,
     )
