@@ -285,6 +285,44 @@ def test_a_stall_at_chance_is_small_steps_only_where_the_first_steps_may_have_be
     assert "stalled_on_small_first_steps" in present(warmed.symptoms)
 
 
+def test_a_stall_at_chance_at_the_full_rate_from_the_first_step_does_not_claim_a_rate_too_low():
+    # An LSTM on 200 samples of four classes, AdamW at twice its usual rate held constant: at
+    # chance (ln 4) for ten epochs, then learning, then validation turning back up. The first
+    # steps took the full rate, so the start was a plateau of the loss, not steps too small
+    # to leave it, and ten times the rate did not shorten it: the stall is no claim for a rate
+    # too low (the models read 0.74 into it), which stays a candidate.
+    train = [
+        *(1.387, 1.379, 1.378, 1.377, 1.38, 1.374, 1.372, 1.374, 1.371, 1.367, 1.36, 1.344),
+        *(1.334, 1.333, 1.282, 1.284, 1.275, 1.231, 1.232, 1.235, 1.208, 1.18, 1.188, 1.17),
+        *(1.155, 1.143, 1.163, 1.138, 1.143, 1.119, 1.123, 1.131, 1.113, 1.096, 1.126, 1.156),
+        *(1.124, 1.07, 1.043, 1.064),
+    ]
+    val = [
+        *(1.392, 1.396, 1.398, 1.405, 1.404, 1.399, 1.398, 1.396, 1.397, 1.398, 1.388, 1.438),
+        *(1.369, 1.352, 1.313, 1.311, 1.343, 1.273, 1.306, 1.269, 1.263, 1.239, 1.248, 1.239),
+        *(1.272, 1.254, 1.288, 1.261, 1.24, 1.25, 1.248, 1.334, 1.308, 1.257, 1.304, 1.318),
+        *(1.313, 1.277, 1.277, 1.387),
+    ]
+    config = {
+        "optimizer": "adamw",
+        "learning_rate": 2e-3,
+        "lr_schedule": "none",
+        "num_classes": 4,
+        "batch_size": 32,
+        "train_size": 200,
+        "epochs": 40,
+    }
+    constant = assess(history(np.array(train), np.array(val), config=config))
+    found = present(constant.symptoms)
+    assert {"stalled_at_chance", "first_steps_not_small"} <= found
+    assert 0 < constant.scores["lr_too_low"] <= UNCLAIMED
+    # Under one-cycle's warm-up the same stall is the small first steps' doing: confirmed.
+    warm = assess(
+        history(np.array(train), np.array(val), config={**config, "lr_schedule": "onecycle"})
+    )
+    assert warm.scores["lr_too_low"] >= 0.9
+
+
 def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_budget():
     # The same ten-class model at chance after AdamW steps that add up to 0.1, but its
     # training loss jumped thirtyfold in the third epoch: the weights did move (an adaptive
