@@ -1328,3 +1328,22 @@ def test_a_finite_spike_that_came_back_keeps_numerical_instability_a_candidate()
     broke = train.copy()
     broke[4] = np.nan
     assert assess(history(broke, val, config=config)).scores["numerical_instability"] >= 0.9
+
+
+def test_steps_that_exploded_early_do_not_make_the_later_epochs_means_disagree():
+    # Twenty logged steps an epoch whose epoch means are exactly the reported training loss,
+    # but the second epoch's steps exploded to 1e17 before the run settled near 1. Each epoch's
+    # steps are averaged on their own: the explosion's rounding does not leak into the settled
+    # epochs, whose means agree with what was reported, so the two curves are the same quantity
+    # (a running sum had read "losses computed differently, 100%" beside the explosion).
+    rng = np.random.default_rng(5)
+    per_epoch, epochs = 20, 12
+    position = np.concatenate([e + np.arange(1, per_epoch + 1) / per_epoch for e in range(epochs)])
+    steps = 1.2 * np.exp(-0.05 * position) * np.exp(rng.normal(0, 0.05, len(position)))
+    steps[per_epoch : 2 * per_epoch] *= 1e17
+    train = steps.reshape(epochs, per_epoch).mean(axis=1)
+    val = 1.05 * train
+    val[1] = 1.3e17
+    result = assess(history(train, val, steps=(position, steps), config={"num_classes": 4}))
+    assert result.findings["lag"].features["steps_mean_mismatch"] < 0.01
+    assert "loss_scale_mismatch" not in present(result.symptoms)

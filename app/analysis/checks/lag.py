@@ -42,12 +42,17 @@ def _step_means(c: Curves, epochs: FloatArray, width: float) -> FloatArray:
     """Mean step loss in (e - width, e] for each epoch e; NaN where no step falls there."""
     order = np.argsort(c.step_epoch, kind="stable")
     position, loss = c.step_epoch[order], c.step_loss[order]
-    cumulative = np.concatenate([[0.0], np.cumsum(loss)])
     lo = np.searchsorted(position, epochs - width, side="right")
     hi = np.searchsorted(position, epochs, side="right")
     count = hi - lo
+    if len(count) == 0:
+        return np.zeros(0)
+    # Each window summed on its own: a running sum would carry a NaN step, or the rounding of
+    # steps a billion times larger, into every later window (an exploded run's settled epochs
+    # read as means of 1e10 apart from what was reported).
+    sums = np.add.reduceat(np.append(loss, 0.0), np.stack([lo, hi], axis=1).ravel())[::2]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, (cumulative[hi] - cumulative[lo]) / count, np.nan)
+        return np.where(count > 0, sums / count, np.nan)
 
 
 def beyond(c: Curves) -> tuple[float, float]:
