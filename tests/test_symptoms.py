@@ -184,6 +184,22 @@ def test_a_jittering_training_loss_is_not_one_batch_when_the_epoch_may_hold_few(
     assert many.scores["loss_computation_mismatch"] >= 0.9
 
 
+def test_a_last_batch_reported_shows_beside_validation_logged_every_other_epoch():
+    # Twenty epochs of a training loss that jitters like one batch reported (100 batches an
+    # epoch) beside a smooth validation loss evaluated every other epoch: the training loss is
+    # judged on all of its twenty epochs, not only the ten that have a validation loss beside
+    # them, too few for the jitter's turns to count.
+    rng = np.random.default_rng(3)
+    e = np.arange(1, 21, dtype=float)
+    smooth = 0.1 + 0.9 * np.exp(-e / 2)
+    train = smooth * np.exp(rng.normal(0, 0.45, 20))
+    val = np.where(e % 2 == 0, smooth * 1.05, np.nan)
+    sizes = {"train_size": 900, "batch_size": 9, "val_every": 2}
+    result = assess(history(train, val, config=sizes))
+    assert "train_jitters_like_one_batch" in present(result.symptoms)
+    assert result.scores["loss_computation_mismatch"] >= 0.9
+
+
 def test_a_training_loss_far_above_validation_jitters_as_much_relative_to_its_own_level():
     # Batch statistics at a high rate hold the reported training loss at ten times validation
     # (0.15 against 0.015): both jitter by 12% of their own level, so training jitters ten

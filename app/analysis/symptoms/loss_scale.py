@@ -196,6 +196,9 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         constant = abs(first) >= np.log(ratio) and spread <= SCALE_SPREAD
         far_apart = float(np.min(log_ratio)) >= np.log(FLAT_SCALE_RATIO)
         level = c.level()
+        # Each curve's jitter over every epoch it was logged: validation every other epoch
+        # leaves the training loss's epochs between its evaluations to judge it on.
+        train, val = (curve[np.isfinite(curve) & (curve > 0)] for curve in (c.train, c.val))
         train_jitter = noise_sigma(train) / level
         val_jitter = noise_sigma(val) / level
         own = _own_jitter(train) >= JITTER_RATIO * _own_jitter(val)
