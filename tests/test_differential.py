@@ -481,6 +481,28 @@ def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out
     assert "label_noise_train" in causes(label_noise__residual_share=0.95)
 
 
+def test_validation_no_better_than_training_in_eval_mode_is_no_easier_split():
+    # Validation below training beyond any lag, and re-evaluated the model scores validation
+    # lower in eval mode too: an easier split, claimed. Had the eval-mode pass scored validation
+    # no better than the training set (validation 0.02 above, the interval spanning 0), what
+    # put it below the reported training loss is no easier distribution, which by definition
+    # scores lower even in eval mode.
+    run = SUITE_BY_NAME["easier_validation-0"]
+
+    def causes(**changes: float) -> dict[str, float]:
+        probe = probe_like("easier_validation-0", **changes)
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        return {c.id: c.confidence for c in result.causes}
+
+    assert causes()["easier_validation"] >= 0.5
+    no_better = causes(
+        decomposition__eval_gap__value=-0.02,
+        decomposition__eval_gap__ci_low=-0.05,
+        decomposition__eval_gap__ci_high=0.01,
+    )
+    assert "easier_validation" not in no_better
+
+
 def curves_of(run) -> tuple[np.ndarray, np.ndarray]:
     series = run.history.epoch_series
     return series["train_loss"].values, series["val_loss"].values

@@ -493,7 +493,11 @@ CAUSES: tuple[CauseSpec, ...] = (
             "validation, compare the splits (adversarial validation) and re-split at random.",
         ),
         requires=(VAL_BELOW_SUSTAINED | BEYOND_LAG | _any("eval_val_below"),),
-        excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
+        # Nor where the re-evaluated model scores validation no better than the training set in
+        # eval mode: an easier set is one that scores lower even there (a dropout MLP whose
+        # validation curve sat below training's, eval-mode validation 10% above the training
+        # set, read "validation easier, 69%"; no easier plant of either suite scored so).
+        excludes=_any("val_above_train", "eval_val_not_below") | BROKE | AT_CHANCE | NOT_A_LOSS,
         # The model scores validation better in eval mode and a classifier tells the splits'
         # inputs apart: the validation set is drawn from an easier distribution, measured.
         confirmed_by=_any("easier_split_measured"),

@@ -300,6 +300,16 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             f"{train_time:+.3g} to the reported training loss"
         )
     out = [
+        # Validation scoring no better than the training set in eval mode, however little: what
+        # an easier validation set is defined by (scoring lower even in eval mode) measured and
+        # not found.
+        Symptom(
+            "eval_val_not_below",
+            rel <= 0,
+            round(rel, 4),
+            "of the per-sample loss",
+            eval_detail,
+        ),
         Symptom(
             "eval_val_above",
             (high < 0 or _beyond_random_splits(p, 1)) and worse,
