@@ -49,7 +49,7 @@ def _step_means(c: Curves, epochs: FloatArray, width: float) -> FloatArray:
         return np.zeros(0)
     # Each window summed on its own: a running sum would carry a NaN step, or the rounding of
     # steps a billion times larger, into every later window (an exploded run's settled epochs
-    # read as means of 1e10 apart from what was reported).
+    # read as step means far from the losses it reported for them).
     sums = np.add.reduceat(np.append(loss, 0.0), np.stack([lo, hi], axis=1).ravel())[::2]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, sums / count, np.nan)
