@@ -342,13 +342,13 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
     ]
     out += _mode_symptoms(p, findings, threshold)
-    excess = (p.noise_train or 0.0) - (p.noise_val or 0.0)
-    if p.noise_train is not None and p.noise_val is not None and _could_reject(p, excess):
+    rejected = (p.noise_train or 0.0) - (p.noise_val or 0.0)
+    if p.noise_train is not None and p.noise_val is not None and _could_reject(p, rejected):
         out.append(
             Symptom(
                 "labels_rejected",
-                excess >= NOISY_LABEL_TRACE,
-                round(excess, 4),
+                rejected >= NOISY_LABEL_TRACE,
+                round(rejected, 4),
                 "excess share of confidently rejected training labels",
                 rejected_labels(p),
             )
