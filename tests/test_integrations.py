@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from lossgap_client import Client, Tracker
+from lossgap_client.introspect import model_config
 from torch import nn
 
 from tests.conftest import LiveServer, free_port, server_env
@@ -79,6 +80,16 @@ def assert_reported(run, steps_per_epoch, capsys=None):
     if capsys is not None:
         printed = capsys.readouterr().out
         assert "lossgap:" in printed
+
+
+def test_the_parameters_recorded_are_those_training_can_move():
+    # The server weighs `parameters` against `train_size` for whether the model had room to fit
+    # its training set: a frozen layer gives it none.
+    model = mlp()
+    everything = sum(p.numel() for p in model.parameters())
+    assert model_config(model)["parameters"] == everything == 8 * 32 + 32 + 2 * 32 + 32 * 2 + 2
+    model[0].requires_grad_(False)
+    assert model_config(model)["parameters"] == everything - (8 * 32 + 32)
 
 
 def test_plain_loop_tracker_reports_steps_epochs_and_prints_the_diagnosis(server, client, capsys):

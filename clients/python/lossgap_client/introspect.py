@@ -7,6 +7,7 @@ recognised by class name so one function serves torch and Keras models alike.
 """
 
 import contextlib
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,7 +35,8 @@ def _keras_layers(model: Any) -> Iterable[Any]:
 
 
 def model_config(model: Any) -> dict[str, Any]:
-    """`dropout` (largest rate), `batch_norm`, `parameters` for a torch or Keras model."""
+    """`dropout` (largest rate), `batch_norm`, `parameters` (trainable) for a torch or Keras
+    model."""
     if model is None:
         return {}
     # A Keras model on the torch backend is also a torch module: its layers say more.
@@ -45,12 +47,13 @@ def model_config(model: Any) -> dict[str, Any]:
         "dropout": max(rates, default=0.0),
         "batch_norm": any(type(m).__name__.startswith(NORMS) for m in modules),
     }
-    count = getattr(model, "count_params", None)
-    if keras_model and callable(count):
-        with contextlib.suppress(Exception):  # an unbuilt Keras model cannot count yet
-            config["parameters"] = int(count())
+    # The trainable ones: frozen layers give a model no room to fit its training set, and the
+    # server reads `parameters` against `train_size` to tell whether it had room.
+    if keras_model:
+        with contextlib.suppress(Exception):  # an unbuilt Keras model has no weights yet
+            config["parameters"] = sum(int(math.prod(w.shape)) for w in model.trainable_weights)
     elif hasattr(model, "parameters"):
-        config["parameters"] = sum(int(p.numel()) for p in model.parameters())
+        config["parameters"] = sum(int(p.numel()) for p in model.parameters() if p.requires_grad)
     return config
 
 
