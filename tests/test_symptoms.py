@@ -238,12 +238,13 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
     # were too small, whatever its capacity, and the rate too low is confirmed. At 1.5e-4, a
     # usual rate (0.1 in all), the run was short as much as its steps were small, on a task that
     # may need more than either: the rate is claimed on the models' word, not confirmed. At
-    # 3e-3 (1.9 in all) the same curve says the model cannot fit.
+    # 3e-3 (1.9 in all) the same curve says a model counted with under a parameter per training
+    # sample cannot fit.
     train, val, config = ten_classes_at_chance()
     acc = np.full(80, 0.1)
 
-    def run(lr: float):
-        h = history(train, val, config={**config, "learning_rate": lr})
+    def run(lr: float, **more: object):
+        h = history(train, val, config={**config, "learning_rate": lr, **more})
         series = {**h.epoch_series, "train_accuracy": Series.full(acc)}
         return assess(replace(h, epoch_series={**series, "val_accuracy": Series.full(acc)}))
 
@@ -261,9 +262,9 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
     assert ("lr_too_low",) not in confirmations(found, compatible(short.symptoms))
     assert max(short.scores, key=short.scores.__getitem__) == "lr_too_low"
     assert short.scores["lr_too_low"] > UNCLAIMED
-    usual = run(3e-3)
+    usual = run(3e-3, parameters=300)
     found = present(usual.symptoms)
-    assert "few_steps_for_the_rate" not in found and "at_chance_at_a_usual_rate" in found
+    assert "few_steps_for_the_rate" not in found and "at_chance_with_few_parameters" in found
     assert max(usual.scores, key=usual.scores.__getitem__) == "underfitting"
 
 

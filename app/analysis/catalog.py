@@ -320,10 +320,10 @@ CAUSES: tuple[CauseSpec, ...] = (
         ),
         excludes=EXPLODED | NOT_A_LOSS,
         # Batch statistics of small or non-i.i.d. batches can keep a model from leaving chance
-        # at a usual rate, as an unfittable model does: where the config declares no batch norm
-        # (one that declares it never shows the symptom, which would otherwise confirm
+        # at a usual rate, as a model too small to fit does: where the config declares no batch
+        # norm (one that declares it never shows the symptom, which would otherwise confirm
         # underfitting).
-        also_produces=_any("at_chance_at_a_usual_rate"),
+        also_produces=_any("at_chance_with_few_parameters"),
         # Batch-norm layers that, switched to batch statistics alone, add a material share to
         # the training loss are at work (their absence refutes nothing: the probe's batches
         # are i.i.d., and non-i.i.d. batches in training are what they cannot reproduce).
@@ -781,8 +781,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         | BLEW_UP
         | WORSENED
         | _any("train_climbs_back", "val_rises_after_min"),
-        # Ending at chance at a usual learning rate: the steps could move a model that can fit.
-        confirmed_by=_any("at_chance_at_a_usual_rate"),
+        # A model counted with a parameter per training sample or more has room to fit them
+        # (symptoms/capacity.py): what holds its training loss is not its size.
+        refuted_without=_any("capacity_short"),
+        # Ending at chance at a usual learning rate with under a parameter per training sample:
+        # the steps could move a model that is too small to fit.
+        confirmed_by=_any("at_chance_with_few_parameters"),
         settle="the config key num_classes, or a larger model trained on the same data",
     ),
     CauseSpec(

@@ -115,10 +115,15 @@ def optimizer_name(config: Mapping[str, object]) -> str:
 CONSTANT_SCHEDULES = frozenset({"none", "constant", "fixed", "constant_with_warmup"})
 
 
+def _schedule(config: Mapping[str, object]) -> str | None:
+    """The config's `lr_schedule`, normalized; None when absent or not a name."""
+    schedule = config.get("lr_schedule")
+    return schedule.strip().lower() if isinstance(schedule, str) else None
+
+
 def declares_constant_rate(config: Mapping[str, object]) -> bool:
     """Whether the config's `lr_schedule` says the rate was never lowered."""
-    schedule = config.get("lr_schedule")
-    return isinstance(schedule, str) and schedule.strip().lower() in CONSTANT_SCHEDULES
+    return _schedule(config) in CONSTANT_SCHEDULES
 
 
 # `lr_schedule` values whose first steps take the configured rate: no warm-up climbs to it
@@ -134,10 +139,30 @@ WARM_UP_KEYS = ("warmup_steps", "warmup_ratio", "warmup_epochs")
 def declares_full_first_steps(config: Mapping[str, object]) -> bool:
     """Whether the config says the first steps took the configured rate: a schedule without a
     warm-up (`lr_schedule`) and no warm-up steps, ratio or epochs."""
-    schedule = config.get("lr_schedule")
-    if not isinstance(schedule, str) or schedule.strip().lower() not in FULL_RATE_SCHEDULES:
+    if _schedule(config) not in FULL_RATE_SCHEDULES:
         return False
     return not any((_number(config, key) or 0.0) > 0 for key in WARM_UP_KEYS)
+
+
+# A weight decay from which a large model's weights are held as a small model's would be: the
+# first generator's underfit plants by penalty used 0.5; AdamW's usual one is 0.01.
+HEAVY_WEIGHT_DECAY = 0.1
+
+
+def declared_size(config: Mapping[str, object]) -> tuple[float, float] | None:
+    """The model's parameters and its training samples, where the config states both
+    (`parameters`, which the Python client records from the model, and `train_size`)."""
+    parameters, samples = _number(config, "parameters"), _number(config, "train_size")
+    if parameters is None or samples is None or parameters <= 0 or samples <= 0:
+        return None
+    return parameters, samples
+
+
+def restrains_capacity(config: Mapping[str, object]) -> bool:
+    """Whether the config declares what keeps a model's parameters from fitting as many samples:
+    frozen layers (counted, not trained) or a weight decay of `HEAVY_WEIGHT_DECAY` or more."""
+    decay = _number(config, "weight_decay") or 0.0
+    return bool(_flag(config, "frozen_layers")) or decay >= HEAVY_WEIGHT_DECAY
 
 
 def configured_lr(config: Mapping[str, object]) -> float | None:

@@ -73,6 +73,7 @@ class Probe:
     noise_measure: str | None  # how (LabelNoise.measure): rejected_label, gross_residual, ...
     # a regression's validation residuals over its targets' spread (LabelNoise.residual_share)
     noise_residual_share: float | None
+    parameters: int | None = None  # the model's, as the probe counted them
     classifies: bool = False  # a classifier, whose loss at chance is...
     chance_loss: float | None = None  # ... ln of its classes (None where they are unknown)
 
@@ -220,6 +221,7 @@ def read(report: ProbeReport | None) -> Probe | None:
         noise_val=_finite(noise.val_confident_wrong) if noise else None,
         noise_measure=noise.measure if noise else None,
         noise_residual_share=_finite(noise.residual_share) if noise else None,
+        parameters=report.model.parameters,
         classifies=report.task == "classification",
         chance_loss=_chance_loss(report),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
+from app.analysis.symptoms.capacity import capacity
 from app.analysis.symptoms.config import (
     declared_behaviour,
     early_stopping,
@@ -45,6 +46,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *rate_schedule(c),
         *steps_taken(c),
         *declared_behaviour(c),
+        *capacity(c),
         *from_checks(findings),
         *from_probe(c, findings),
     ]
@@ -124,6 +126,11 @@ class Combined:
 #   trained with Adam or AdamW. SGD's steps follow the gradient, not the rate, so how far they
 #   moved the model is unknown: none of 9 throwaway runs at chance at SGD's usual rate after
 #   27-150 steps was helped by a model four times as wide.
+#   That the model cannot fit is one reading: a task it cannot learn from the data it was given
+#   holds it there too (none of 24 throwaway runs ending so was helped by a model four times as
+#   wide). Where the model was counted, under a parameter per training sample
+#   (`capacity_short`, symptoms/capacity.py), it is the model's size
+#   (`at_chance_with_few_parameters`); where it was not, the fitted models weigh the curves.
 # What steps that overshoot produce in the curves (validation's jitter only at a far higher rate).
 OVERSHOOTING = (
     "unstable_training",
@@ -243,6 +250,7 @@ COMBINED = (
             "steps_follow_the_gradient",
         ),
     ),
+    Combined("at_chance_with_few_parameters", ("at_chance_at_a_usual_rate", "capacity_short")),
 )
 
 
