@@ -1606,6 +1606,24 @@ def test_a_model_counted_with_room_to_fit_is_not_underfit_by_its_size():
     assert symptoms["capacity_short"].present and scores["underfitting"] >= 0.8
 
 
+def test_a_model_that_fitted_nothing_is_not_overfitting():
+    # Validation drifts from 1.10 up to 1.17 after its first epoch, steadily, while training
+    # rises and comes back to where it began: the model fitted nothing of its training set, so
+    # nothing past what generalizes either (a batch-norm net at chance read "overfitting, 90%"
+    # on such curves). A training loss falling to 0.2 beside a validation loss that bottoms
+    # out and climbs back is overfitting.
+    e = np.arange(30, dtype=float)
+    val = 1.098 + 0.077 * (1 - np.exp(-e / 8))
+    stuck = 1.11 + 0.05 * np.sin(np.pi * e / 29)
+    config = {"optimizer": "adamw", "learning_rate": 1e-3}
+    flat = assess(history(stuck, val, config))
+    assert {"train_stuck", "val_rises_after_min"} <= present(flat.symptoms)
+    assert "overfitting" not in flat.scores
+    fitting = 0.2 + 0.9 * np.exp(-e / 6)
+    dips = 0.75 + 0.35 * np.exp(-e / 3) + 0.008 * e
+    assert assess(history(fitting, dips, config)).scores["overfitting"] >= 0.5
+
+
 def test_training_targets_the_model_grossly_misses_confirm_label_noise():
     # A regression whose validation loss sits 8x below training's for the whole run: an easier
     # validation set, leaked samples or wrong training targets could each do it. The checkpoint

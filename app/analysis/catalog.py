@@ -723,8 +723,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         # A model that fit its training set far while validation never improved, or whose
         # validation rose faster than memorizing makes it, learned a signal validation does not
         # share (symptoms/__init__.py): no checkpoint of it is worth stopping at, since stopping
-        # early gives back an untrained model.
-        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("fit_then_never_improved"),
+        # early gives back an untrained model. A training loss that ended where it began (at
+        # its lowest within 5% of its first epoch) fitted nothing to fit past what generalizes:
+        # none of the 44 runs of both generators and two throwaway batches with it was overfit,
+        # and a batch-norm net that sat at chance while validation drifted 7% up read
+        # "overfitting, 90%".
+        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("fit_then_never_improved", "train_stuck"),
         confirmed_by=_any("overfitting_signature"),
         # One still on a high plateau, validation rising no faster than training fell, may be
         # memorizing a signal it cannot find: a three-bit parity an MLP memorized from its first
