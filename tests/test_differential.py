@@ -1597,11 +1597,15 @@ def test_a_model_counted_with_room_to_fit_is_not_underfit_by_its_size():
     for restrained in ({"frozen_layers": True}, {"weight_decay": 0.5}):
         symptoms, scores = diagnosed({"parameters": 3600, "train_size": 900, **restrained})
         assert "capacity_short" not in symptoms and "underfitting" in scores, restrained
-    # Counted by a re-evaluation (1,600 training samples), with nothing in the config.
+    # Counted by a re-evaluation of the 1,600 training samples it was sent, with nothing in the
+    # config. Where it read a sample of a larger set (its limits), a model with room for the
+    # sample may have none for the whole: only a model short of parameters for it is judged.
     roomy = probe_like("underfitting-1", model__parameters=6400)
     symptoms, scores = diagnosed({}, roomy)
     assert not symptoms["capacity_short"].present and "underfitting" not in scores
-    tiny = probe_like("underfitting-1", model__parameters=40)
+    symptoms, scores = diagnosed({}, roomy.model_copy(update={"subsampled": True}))
+    assert "capacity_short" not in symptoms and "underfitting" in scores
+    tiny = probe_like("underfitting-1", model__parameters=40, subsampled=True)
     symptoms, scores = diagnosed({}, tiny)
     assert symptoms["capacity_short"].present and scores["underfitting"] >= 0.8
 

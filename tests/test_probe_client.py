@@ -119,6 +119,18 @@ def test_what_the_user_must_fix_is_said():
 
 
 @pytest.mark.slow
+def test_a_probe_that_reads_a_sample_of_a_split_says_so():
+    # The analysis reads how many samples the model had to fit from n_train only where the
+    # probe read the whole training set.
+    x, y = blobs(600, 8, 3, seed=2)
+    arrays = {"x_train": x[200:], "y_train": y[200:], "x_val": x[:200], "y_val": y[:200]}
+    model = nn.Sequential(nn.Linear(8, 3))
+    whole = probe(model, *loaders(arrays), nn.CrossEntropyLoss(), permutations=50)
+    part = probe(model, *loaders(arrays), nn.CrossEntropyLoss(), permutations=50, max_samples=150)
+    assert not whole.subsampled and whole.n_train == 400
+    assert part.subsampled and part.n_train == 150
+
+
 def test_a_probe_from_the_training_script_finds_planted_leakage(tmp_path):
     k = 4
     x, y = blobs(900, 16, k, seed=3)

@@ -149,13 +149,11 @@ def declares_full_first_steps(config: Mapping[str, object]) -> bool:
 HEAVY_WEIGHT_DECAY = 0.1
 
 
-def declared_size(config: Mapping[str, object]) -> tuple[float, float] | None:
-    """The model's parameters and its training samples, where the config states both
-    (`parameters`, which the Python client records from the model, and `train_size`)."""
-    parameters, samples = _number(config, "parameters"), _number(config, "train_size")
-    if parameters is None or samples is None or parameters <= 0 or samples <= 0:
-        return None
-    return parameters, samples
+def declared_count(config: Mapping[str, object], key: str) -> float | None:
+    """A count the config states (`parameters`, which the Python client records from the model,
+    or `train_size`); None when absent or not positive."""
+    value = _number(config, key)
+    return value if value is not None and value > 0 else None
 
 
 def restrains_capacity(config: Mapping[str, object]) -> bool:

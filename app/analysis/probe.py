@@ -74,6 +74,7 @@ class Probe:
     # a regression's validation residuals over its targets' spread (LabelNoise.residual_share)
     noise_residual_share: float | None
     parameters: int | None = None  # the model's, as the probe counted them
+    subsampled: bool = False  # n_train and n_val count a sample of the splits the data held
     classifies: bool = False  # a classifier, whose loss at chance is...
     chance_loss: float | None = None  # ... ln of its classes (None where they are unknown)
 
@@ -222,6 +223,8 @@ def read(report: ProbeReport | None) -> Probe | None:
         noise_measure=noise.measure if noise else None,
         noise_residual_share=_finite(noise.residual_share) if noise else None,
         parameters=report.model.parameters,
+        # Reports made before the field kept the flag among their extras.
+        subsampled=report.subsampled or report.extra.get("subsampled") is True,
         classifies=report.task == "classification",
         chance_loss=_chance_loss(report),
     )

@@ -10,15 +10,20 @@ learning requires rethinking generalization", 2017): one that large that does no
 training set lacks steps, a rate, a learnable signal or a better start, not room. Every run of
 both generators planted underfit had under half a parameter per training sample.
 
-The count comes from a re-evaluation (the probe counts the model it loaded) or from the config
-(`parameters`, which the Python client records from the model, with `train_size`). It is not
-measured where the config declares frozen layers (counted, not trained) or a heavy weight decay
-(a penalty that holds a large model's weights as a small model's would be): those underfit with
-any number of parameters.
+The parameters are counted by a re-evaluation (the probe counts the model it loaded) or stated by
+the config (`parameters`, which the Python client records from the model); the training samples
+are the config's `train_size`, or those the re-evaluation read (the data sent holds the training
+set, api.md §5). Where the probe read a sample of it (its limits: the report says `subsampled`),
+a model short of parameters for the sample is short for the whole set, but one with room for the
+sample may have none for the whole. It is not measured where the config declares frozen layers
+(counted, not trained) or a heavy weight decay (a penalty that holds a large model's weights as
+a small model's would be): those underfit with any number of parameters.
 """
 
+from dataclasses import dataclass
+
 from app.analysis import probe as probes
-from app.analysis.config_keys import declared_size, restrains_capacity
+from app.analysis.config_keys import declared_count, restrains_capacity
 from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
 
@@ -26,30 +31,47 @@ from app.analysis.symptoms.symptom import Symptom
 ROOM_PER_SAMPLE = 1.0
 
 
-def _size(c: Curves) -> tuple[float, float, str] | None:
-    """Parameters, training samples, and who counted them."""
+@dataclass(frozen=True)
+class _Size:
+    parameters: float
+    samples: float
+    whole: bool  # the samples are the whole training set, not a sample the probe read
+    counted_by: str
+
+
+def _size(c: Curves) -> _Size | None:
     p = probes.read(c.probe)
-    if p is not None and p.parameters and p.n_train > 0:
-        return float(p.parameters), float(p.n_train), "the re-evaluation"
-    declared = declared_size(c.config)
-    return None if declared is None else (*declared, "the config")
+    counted = float(p.parameters) if p is not None and p.parameters else None
+    parameters = counted or declared_count(c.config, "parameters")
+    if parameters is None:
+        return None
+    source = "the re-evaluation" if counted else "the config"
+    train_size = declared_count(c.config, "train_size")
+    if train_size is not None:
+        return _Size(parameters, train_size, True, source)
+    if p is not None:
+        return _Size(parameters, float(p.n_train), not p.subsampled, source)
+    return None
 
 
 def capacity(c: Curves) -> list[Symptom]:
-    """`capacity_short`: fewer parameters than training samples (measured where the size is
-    known and nothing declared restrains it)."""
+    """`capacity_short`: fewer parameters than training samples (measured where both counts
+    are known, or a sample the probe read already outnumbers the parameters, and nothing
+    declared restrains the model)."""
     size = _size(c)
     if size is None or restrains_capacity(c.config):
         return []
-    parameters, samples, source = size
-    per_sample = parameters / samples
+    per_sample = size.parameters / size.samples
+    if not size.whole and per_sample >= ROOM_PER_SAMPLE:
+        return []
     return [
         Symptom(
             "capacity_short",
             per_sample < ROOM_PER_SAMPLE,
             round(per_sample, 4),
             "parameters per training sample",
-            f"the model has {parameters:,.0f} parameters for {samples:,.0f} training samples "
-            f"({per_sample:.3g} per sample, counted by {source})",
+            f"the model has {size.parameters:,.0f} parameters for {size.samples:,.0f} training "
+            f"samples{'' if size.whole else ', a sample of the set re-evaluated'} "
+            f"({per_sample:.3g} per sample, parameters counted by {size.counted_by})",
         )
     ]

@@ -237,6 +237,11 @@ class ProbeReport(Strict):
     device: str | None = None
     n_train: int = Field(ge=1)
     n_val: int = Field(ge=1)
+    subsampled: bool = Field(
+        False,
+        description="The probe read fewer samples of a split than the data held (its limits): "
+        "n_train and n_val count those read, not the whole splits.",
+    )
     model: ModelFacts = Field(default_factory=ModelFacts)
     passes: Passes
     decomposition: Decomposition

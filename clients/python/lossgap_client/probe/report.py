@@ -234,6 +234,7 @@ def build(
         device=str(device),
         n_train=n_train,
         n_val=n_val,
+        subsampled=data.subsampled,
         model=dict(
             has_dropout=has_dropout,
             has_batchnorm=has_bn,
@@ -257,7 +258,6 @@ def build(
         ),
         histograms=histograms(train_eval.losses, val_eval.losses),
         seconds={k: round(v, 4) for k, v in seconds.items()},
-        extra={"subsampled": data.subsampled},
     )
     return ProbeReport.model_validate(body)
 
