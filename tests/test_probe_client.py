@@ -119,14 +119,16 @@ def test_what_the_user_must_fix_is_said():
 
 
 @pytest.mark.slow
-def test_a_probe_that_reads_a_sample_of_a_split_says_so():
-    # The analysis reads how many samples the model had to fit from n_train only where the
-    # probe read the whole training set.
+def test_a_probe_counts_what_the_model_can_fit_with_and_how_much_of_the_data_it_read():
+    # The analysis weighs the trainable parameters against the training samples, and reads the
+    # samples from n_train only where the probe read the whole training set.
     x, y = blobs(600, 8, 3, seed=2)
     arrays = {"x_train": x[200:], "y_train": y[200:], "x_val": x[:200], "y_val": y[:200]}
-    model = nn.Sequential(nn.Linear(8, 3))
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    model[0].requires_grad_(False)
     whole = probe(model, *loaders(arrays), nn.CrossEntropyLoss(), permutations=50)
     part = probe(model, *loaders(arrays), nn.CrossEntropyLoss(), permutations=50, max_samples=150)
+    assert whole.model.parameters == 16 * 3 + 3
     assert not whole.subsampled and whole.n_train == 400
     assert part.subsampled and part.n_train == 150
 

@@ -10,8 +10,9 @@ learning requires rethinking generalization", 2017): one that large that does no
 training set lacks steps, a rate, a learnable signal or a better start, not room. Every run of
 both generators planted underfit had under half a parameter per training sample.
 
-The parameters are counted by a re-evaluation (the probe counts the model it loaded) or stated by
-the config (`parameters`, which the Python client records from the model); the training samples
+The parameters, the trainable ones, are stated by the config (`parameters`, which the Python
+client records from the model) or counted by a re-evaluation (the probe counts those of the model
+it loaded that require gradients: TorchScript keeps the flag); the training samples
 are the config's `train_size`, or those the re-evaluation read (the data sent holds the training
 set, api.md §5). Where the probe read a sample of it (its limits: the report says `subsampled`),
 a model short of parameters for the sample is short for the whole set, but one with room for the
@@ -41,11 +42,12 @@ class _Size:
 
 def _size(c: Curves) -> _Size | None:
     p = probes.read(c.probe)
+    declared = declared_count(c.config, "parameters")
     counted = float(p.parameters) if p is not None and p.parameters else None
-    parameters = counted or declared_count(c.config, "parameters")
+    parameters = declared or counted
     if parameters is None:
         return None
-    source = "the re-evaluation" if counted else "the config"
+    source = "the config" if declared else "the re-evaluation"
     train_size = declared_count(c.config, "train_size")
     if train_size is not None:
         return _Size(parameters, train_size, True, source)

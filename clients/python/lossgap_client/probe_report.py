@@ -38,7 +38,9 @@ class Interval(Strict):
 class ModelFacts(Strict):
     has_dropout: bool = False
     has_batchnorm: bool = False
-    parameters: int | None = Field(None, ge=0)
+    parameters: int | None = Field(
+        None, ge=0, description="Trainable parameters (those that require gradients)."
+    )
     outputs: int | None = Field(None, ge=1, description="Width of the model's output.")
 
 

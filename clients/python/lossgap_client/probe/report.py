@@ -238,7 +238,9 @@ def build(
         model=dict(
             has_dropout=has_dropout,
             has_batchnorm=has_bn,
-            parameters=sum(p.numel() for p in model.parameters()),
+            # The trainable ones (TorchScript keeps requires_grad): frozen layers give a model
+            # no room to fit its training set.
+            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
             outputs=width,
         ),
         passes=passes,
