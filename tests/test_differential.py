@@ -1594,6 +1594,8 @@ def test_a_model_counted_with_room_to_fit_is_not_underfit_by_its_size():
     assert "underfitting" not in scores
     symptoms, scores = diagnosed({"parameters": 20, "train_size": 900})
     assert "at_chance_with_few_parameters" in present(symptoms) and scores["underfitting"] >= 0.8
+    symptoms, _ = diagnosed({"parameters": True, "train_size": 900})  # a flag, not a count
+    assert "capacity_short" not in symptoms
     for restrained in ({"frozen_layers": True}, {"weight_decay": 0.5}):
         symptoms, scores = diagnosed({"parameters": 3600, "train_size": 900, **restrained})
         assert "capacity_short" not in symptoms and "underfitting" in scores, restrained

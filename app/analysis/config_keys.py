@@ -151,8 +151,8 @@ HEAVY_WEIGHT_DECAY = 0.1
 
 def declared_count(config: Mapping[str, object], key: str) -> float | None:
     """A count the config states (`parameters`, which the Python client records from the model,
-    or `train_size`); None when absent or not positive."""
-    value = _number(config, key)
+    or `train_size`); None when absent, not positive, or a flag rather than a number."""
+    value = None if isinstance(config.get(key), bool) else _number(config, key)
     return value if value is not None and value > 0 else None
 
 
