@@ -73,7 +73,7 @@ class Probe:
     noise_measure: str | None  # how (LabelNoise.measure): rejected_label, gross_residual, ...
     # a regression's validation residuals over its targets' spread (LabelNoise.residual_share)
     noise_residual_share: float | None
-    parameters: int | None = None  # the model's, as the probe counted them
+    parameters: int | None = None  # the model's trainable ones, as the probe counted them
     subsampled: bool = False  # n_train and n_val count a sample of the splits the data held
     classifies: bool = False  # a classifier, whose loss at chance is...
     chance_loss: float | None = None  # ... ln of its classes (None where they are unknown)

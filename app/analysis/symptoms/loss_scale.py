@@ -186,8 +186,7 @@ def loss_scale(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     parts, seen, value, one_batch, jitter = [], False, None, False, None
     both = c.both & (c.train > 0) & (c.val > 0)
     if int(both.sum()) >= MIN_TREND_POINTS:
-        train, val = c.train[both], c.val[both]
-        log_train, log_val = np.log(train), np.log(val)
+        log_train, log_val = np.log(c.train[both]), np.log(c.val[both])
         log_ratio = log_train - log_val
         first = float(np.mean(log_ratio[: gaps.window(len(log_ratio))]))
         spread = float(np.ptp(log_ratio))
