@@ -199,3 +199,16 @@ def test_one_unstable_step_of_a_loss_below_zero_is_instability_not_a_plateau():
         )
         assert ids(result)[0] == "numerical_instability"
         assert "underfitting" not in ids(result)
+
+
+def test_a_binary_cross_entropy_is_at_chance_at_ln_2_however_many_labels_it_scores():
+    # Twenty sigmoid outputs scored one by one: predicting nothing costs ln 2 on each, so a
+    # multi-label model stuck at 0.69 learned nothing, though ln 20 would be 3.0.
+    config = {"num_classes": 20, "loss": "binary_crossentropy"}
+    stuck = np.log(2) * (1.01 - 0.002 * np.arange(12))
+    a = assess(history(stuck, stuck + 0.002, config, [0.5] * 12))
+    assert "at_chance" in present(a.symptoms)
+    learned = history(
+        0.1 + 0.6 * np.exp(-np.arange(12) / 3), 0.12 + 0.6 * np.exp(-np.arange(12) / 3), config
+    )
+    assert "at_chance" not in present(assess(learned).symptoms)

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from app.analysis.config_keys import (
+    BINARY_LOSSES,
     LIKELIHOOD_LOSSES,
     NON_NEGATIVE_LOSSES,
     loss_declared,
@@ -59,12 +60,23 @@ def loss_name(c: Curves) -> str | None:
     return named_loss(c.config, c.task)
 
 
+def chance_outcomes(c: Curves) -> int | None:
+    """Over how many equal outcomes a classifier that predicts nothing spreads each scored
+    output: C classes for a cross entropy. A binary cross entropy scores every output on its
+    own, so it is 2 however many classes (or labels) there are: a multi-label run declaring 20
+    classes starts at ln 2 = 0.69, not at ln 20. (Outside classification a binary cross entropy
+    scores reconstructions, where no such level exists.)"""
+    name = loss_name(c)
+    if c.task == "classification" and name in BINARY_LOSSES:
+        return 2
+    classes = num_classes(c.config, c.task)
+    return classes if name in LIKELIHOOD_LOSSES else None
+
+
 def chance(c: Curves) -> float | None:
     """ln C: the cross entropy of a classifier that predicts nothing (uniform over C classes)."""
-    classes = num_classes(c.config, c.task)
-    if classes is None or loss_name(c) not in LIKELIHOOD_LOSSES:
-        return None
-    return math.log(classes)
+    outcomes = chance_outcomes(c)
+    return None if outcomes is None else math.log(outcomes)
 
 
 def _growth(values: FloatArray) -> float:

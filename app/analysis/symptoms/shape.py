@@ -2,11 +2,13 @@
 while training improves, a curve still improving, a training loss that plateaus high.
 """
 
+import math
+
 import numpy as np
 
-from app.analysis.checks.failure import chance
+from app.analysis.checks.failure import chance_outcomes
 from app.analysis.checks.overfit import MIN_RISE_REL
-from app.analysis.config_keys import epoch_mean_training_loss, num_classes
+from app.analysis.config_keys import epoch_mean_training_loss
 from app.analysis.curves import Curves
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
 from app.analysis.symptoms.gap import TREND_P
@@ -243,8 +245,8 @@ def _rise_outpaces_training(val: np.ndarray, train_at_val: np.ndarray) -> Sympto
 
 
 def _chance_reference(c: Curves) -> tuple[float, str] | None:
-    ln_c = chance(c)
-    return None if ln_c is None else (ln_c, f"chance (ln {num_classes(c.config, c.task)})")
+    outcomes = chance_outcomes(c)
+    return None if outcomes is None else (math.log(outcomes), f"chance (ln {outcomes})")
 
 
 def _online_reference(c: Curves) -> tuple[float, str] | None:
