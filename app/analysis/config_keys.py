@@ -65,7 +65,7 @@ def num_classes(config: Mapping[str, object], task: str) -> int | None:
     loss; None when neither says."""
     if task != "classification":
         return None
-    classes = _count(config, "num_classes")
+    classes = declared_count(config, "num_classes")
     if classes is not None and classes >= 2:
         return classes
     return 2 if named_loss(config, task) in BINARY_LOSSES else None
@@ -149,13 +149,6 @@ def declares_full_first_steps(config: Mapping[str, object]) -> bool:
 HEAVY_WEIGHT_DECAY = 0.1
 
 
-def declared_count(config: Mapping[str, object], key: str) -> float | None:
-    """A count the config states (`parameters`, which the Python client records from the model,
-    or `train_size`); None when absent, not positive, or a flag rather than a number."""
-    value = None if isinstance(config.get(key), bool) else _number(config, key)
-    return value if value is not None and value > 0 else None
-
-
 def restrains_capacity(config: Mapping[str, object]) -> bool:
     """Whether the config declares what keeps a model's parameters from fitting as many samples:
     frozen layers (counted, not trained) or a weight decay of `HEAVY_WEIGHT_DECAY` or more."""
@@ -230,8 +223,10 @@ def declares_augmentation(config: Mapping[str, object]) -> bool:
     return _flag(config, "augmentation") > 0 or _flag(config, "mixup") > 0
 
 
-def _count(config: Mapping[str, object], key: str) -> int | None:
-    """A count of one or more the config states; None when it does not, or states a flag."""
+def declared_count(config: Mapping[str, object], key: str) -> int | None:
+    """A count of one or more the config states (`epochs`, `num_classes`, `train_size`, the
+    `parameters` the Python client records from the model); None when it does not, or states
+    a flag."""
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -240,13 +235,13 @@ def _count(config: Mapping[str, object], key: str) -> int | None:
 
 def planned_epochs(config: Mapping[str, object]) -> int | None:
     """The epochs the script was set to train (config `epochs`); None when it does not say."""
-    return _count(config, "epochs")
+    return declared_count(config, "epochs")
 
 
 def early_stopping_patience(config: Mapping[str, object]) -> int | None:
     """The evaluations without improvement after which early stopping ends the run (config
     `early_stopping_patience`); None when the config does not say, or says a flag."""
-    return _count(config, "early_stopping_patience")
+    return declared_count(config, "early_stopping_patience")
 
 
 def declares_batch_norm(config: Mapping[str, object]) -> bool:
