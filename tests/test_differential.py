@@ -1535,6 +1535,23 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     symptoms = assess(history(unfinished, unfinished + 0.02, usual)).symptoms
     assert "still_improving" in present(symptoms) and "train_creeps" not in present(symptoms)
     assert confidences(sure, symptoms, 7, {})["lr_too_low"] > UNCLAIMED
+    # Training flat at the mean's loss for most of the run, then down by three quarters in the
+    # last quarter at the usual rate, validation settled: a breakthrough after a plateau, not
+    # small steps (which slow every part of the curve alike), so no creep lets the models claim
+    # the rate. The same fall kept up in a straight line is one.
+    e = np.arange(1, 25, dtype=float)
+    breakthrough = np.where(e <= 18, 1.0 - 0.004 * e, 0.93 - 0.12 * (e - 18))
+    settled = 0.9 + 0.01 * np.cos(e)
+
+    def claimed(train):
+        symptoms = assess(history(train, settled, usual)).symptoms
+        return confidences(sure, symptoms, 24, {})["lr_too_low"], present(symptoms)
+
+    confidence, found = claimed(breakthrough)
+    assert "train_still_improving" in found and "train_creeps" not in found
+    assert confidence == UNCLAIMED
+    confidence, found = claimed(1.0 - 0.025 * e)
+    assert "train_creeps" in found and confidence == 0.9
 
 
 def test_a_model_left_at_chance_by_a_usual_rate_is_a_candidate_for_underfitting():

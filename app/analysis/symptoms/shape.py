@@ -31,6 +31,12 @@ MATERIAL_IMPROVEMENT = 0.02
 # still improving at that pace creeps (`train_creeps`): the one shape a history shows of a
 # learning rate too low, "tiny, nearly constant improvement per epoch" (causes.md).
 UNBENT_PACE = 0.5
+# ... and no faster than twice it: a last quarter falling at twice the run's average pace or more
+# broke through after a plateau. Steps too small slow every part of a curve alike; this one's
+# steps moved the loss faster than ever once it found a way down (an LSTM on the adding problem
+# at SGD's usual rate, flat for 30 epochs then down 80% in 6, read "learning rate too low, 100%";
+# ten times the rate helped none of the 3 such throwaway runs).
+BREAKTHROUGH_PACE = 2.0
 # A window too short for a trend test (runs under 16 epochs) is most of the run: its fall says
 # little of what continuing would bring once the curve bends (0.40, 0.33, 0.31, 0.305: a
 # fine-tuning run levelling off). There the gain is projected: the last step's fall, slowing by
@@ -327,7 +333,11 @@ def _improvement(
     falling = monotone or (tau < 0 and p < TREND_P)
     # Creeping: still falling at the pace the curve has kept, however small each quarter's
     # fall (2.31 to 2.16 in a straight line over 30 epochs), once the whole run fell materially.
-    creeps = falling and pace >= UNBENT_PACE and y[0] - y[-1] >= MATERIAL_IMPROVEMENT * start
+    creeps = (
+        falling
+        and UNBENT_PACE <= pace < BREAKTHROUGH_PACE
+        and y[0] - y[-1] >= MATERIAL_IMPROVEMENT * start
+    )
     symptom = Symptom(
         name,
         falling and material and (gain >= MIN_IMPROVEMENT or pace >= UNBENT_PACE),
