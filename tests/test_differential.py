@@ -1314,6 +1314,26 @@ def test_an_epoch_mean_of_swinging_weights_is_no_loss_recomputed_differently():
     assert mismatch(steady)
 
 
+def test_an_epoch_mean_before_a_last_epoch_jump_is_no_loss_recomputed_differently():
+    # Validation falls smoothly for 24 epochs, then jumps by 80% in the last one: the weights
+    # the run ended with are not those the last epoch's steps averaged over, so a checkpoint
+    # scoring its training set at 2.2 times the epoch's mean says nothing of how the loss was
+    # computed. The same recomputation after a steady last epoch is a mismatch.
+    e = np.arange(1, 26, dtype=float)
+    train = 0.3 + 0.7 * np.exp(-e / 6)
+    steady = 0.35 + 0.7 * np.exp(-e / 6)
+    jumped = steady.copy()
+    jumped[-1] *= 1.8
+    probe = recomputed_training(float(train[-1]), 2.2 * float(train[-1]))
+
+    def mismatch(val: np.ndarray) -> bool:
+        result = diagnose(history(train, val, {"loss": "mse"}, "regression", probe))
+        return next(s for s in result.symptoms if s.id == "loss_scale_mismatch").present
+
+    assert not mismatch(jumped)
+    assert mismatch(steady)
+
+
 def test_validation_level_with_training_within_the_lag_is_no_leak_claimed_from_curves_alone():
     # A model with no generalization gap (a large data set) ends with validation level with
     # an epoch-mean training loss that lags half an epoch: what leaked samples look like too.

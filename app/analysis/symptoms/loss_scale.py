@@ -125,6 +125,18 @@ def _weights_swing(c: Curves) -> bool:
     )
 
 
+def _last_epoch_moved(c: Curves) -> bool:
+    """Validation's last evaluation `SWINGING_VALIDATION` of its level away from the one before:
+    the weights the last epoch ended with are not those its steps averaged over. An LSTM whose
+    validation jumped from 0.69 to 1.26 in its last epoch, smooth before, recomputed its
+    training loss at 2.2 times the epoch's mean and read "losses computed differently, 100%"."""
+    val = c.val[np.isfinite(c.val) & (c.val > 0)]
+    if len(val) < 2:
+        return False
+    last, before = float(val[-1]), float(val[-2])
+    return abs(last - before) >= SWINGING_VALIDATION * min(last, before)
+
+
 def _batch_statistics_lowered(p: probes.Probe) -> bool:
     """A batch-norm model whose reported training loss sits below what it scores on the
     training set: training normalized each batch by its own statistics, and batches that are
@@ -143,8 +155,8 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     that swings beside a smooth validation loss is no such swing: one batch's loss reported
     as the epoch's jitters so (a last-batch plant of the second generator, a third of the
     recomputed loss, read "validation set too small to tell, 90%"). Nor where validation
-    swings (`_weights_swing`): the weights did, whatever the training curve shows; nor where
-    batch statistics lowered it (`_batch_statistics_lowered`). Neither side
+    swings (`_weights_swing`), or moved in the last epoch alone (`_last_epoch_moved`): the
+    weights did, whatever the training curve shows; nor where batch statistics lowered it (`_batch_statistics_lowered`). Neither side
     when a loss went non-finite: the last finite loss reported is of weights from before, not
     of the checkpoint."""
     p = probes.read(c.probe)
@@ -155,6 +167,7 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
         check_flagged(findings, NONFINITE_CHECK)
         or (check_flagged(findings, STABILITY_CHECK) and not _jitter_only_reported(c))
         or _weights_swing(c)
+        or _last_epoch_moved(c)
         or _batch_statistics_lowered(p)
     )
     sides = (
