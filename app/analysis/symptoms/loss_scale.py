@@ -156,9 +156,9 @@ def _recomputed_differs(c: Curves, findings: Mapping[str, Finding]) -> bool:
     as the epoch's jitters so (a last-batch plant of the second generator, a third of the
     recomputed loss, read "validation set too small to tell, 90%"). Nor where validation
     swings (`_weights_swing`), or moved in the last epoch alone (`_last_epoch_moved`): the
-    weights did, whatever the training curve shows; nor where batch statistics lowered it (`_batch_statistics_lowered`). Neither side
-    when a loss went non-finite: the last finite loss reported is of weights from before, not
-    of the checkpoint."""
+    weights did, whatever the training curve shows; nor where batch statistics lowered it
+    (`_batch_statistics_lowered`). Neither side when a loss went non-finite: the last finite
+    loss reported is of weights from before, not of the checkpoint."""
     p = probes.read(c.probe)
     if p is None or check_feature(findings, NONFINITE_CHECK, "nf_any") > 0:
         return False
