@@ -461,6 +461,28 @@ def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
     assert "label_noise_train" in ids(diagnose(history(*curves_of(run), run.history.config)))
 
 
+def test_rejected_labels_too_few_for_the_accuracy_gap_do_not_make_it_noisy_labels():
+    # The same noisy-label run with its accuracies: training at 0.73, validation at 0.92, and
+    # the model rejecting 21 points more of training's labels than validation's. Each wrong
+    # label it rejects costs training a point of accuracy, so they account for the gap: noisy
+    # labels, confirmed. Rejecting 4 points more against that 19-point gap, they account for a
+    # fifth of it: the rest is training samples harder than validation's (an easier split keeps
+    # the ambiguous ones in training, whose labels the model rejects too), and wrong labels are
+    # ruled out. Without accuracies logged the 4 points stay a trace.
+    run = SUITE_BY_NAME["label_noise_train-0"]
+
+    def causes(history: History, **changes: float) -> dict[str, float]:
+        probe = probe_like("label_noise_train-0", **changes)
+        result = diagnose(replace(history, probe=probe))
+        return {c.id: c.confidence for c in result.causes}
+
+    trace = {"label_noise__train_confident_wrong": 0.054}
+    assert causes(run.history)["label_noise_train"] >= CONFIRMED
+    assert "label_noise_train" not in causes(run.history, **trace)
+    losses_only = history(*curves_of(run), run.history.config)
+    assert "label_noise_train" in causes(losses_only, **trace)
+
+
 def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out_wrong_targets():
     # Re-evaluated, a regression whose model counts no more gross training residuals than
     # validation's: wrong targets are ruled out where its residuals are narrow next to the

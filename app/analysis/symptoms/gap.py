@@ -121,7 +121,7 @@ def _beyond_lag(c: Curves) -> Symptom:
     )
 
 
-def _late_accuracies(c: Curves) -> tuple[float, float, int] | None:
+def late_accuracies(c: Curves) -> tuple[float, float, int] | None:
     """Training and validation accuracy averaged over the last epochs that log both, and how
     many epochs that is; None when they are not both logged."""
     if c.train_acc is None or c.val_acc is None:
@@ -135,7 +135,7 @@ def _late_accuracies(c: Curves) -> tuple[float, float, int] | None:
 
 def _accuracies_agree(c: Curves) -> Symptom | None:
     """Training and validation accuracy over the last epochs, when both are logged."""
-    late = _late_accuracies(c)
+    late = late_accuracies(c)
     if late is None:
         return None
     train, val, k = late
@@ -188,7 +188,7 @@ def _errors_by_chance(c: Curves, size: float, gap: float) -> tuple[bool, str] | 
     set of this size drawn like the training set holds by chance: a classifier's mean cross
     entropy is carried by the samples it gets wrong, so a set that happens to hold none scores
     far below training. Binomial, at training's error rate over the same epochs."""
-    late = _late_accuracies(c) if c.task == "classification" else None
+    late = late_accuracies(c) if c.task == "classification" else None
     if late is None:
         return None
     train, val, _ = late
