@@ -483,6 +483,27 @@ def test_rejected_labels_too_few_for_the_accuracy_gap_do_not_make_it_noisy_label
     assert "label_noise_train" in causes(losses_only, **trace)
 
 
+def test_noisy_labels_need_training_to_score_worse_than_validation_in_eval_mode():
+    # Wrong training labels the model has not memorized give its training set a floor in eval
+    # mode that validation does not share. Re-evaluated with validation no better than training
+    # in eval mode, the reported gap is someone else's (dropout, the lag): not noisy labels,
+    # whatever the fitted models read into the history.
+    run = SUITE_BY_NAME["label_noise_train-0"]
+
+    def causes(**changes: float) -> dict[str, float]:
+        probe = probe_like("label_noise_train-0", **changes)
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        return {c.id: c.confidence for c in result.causes}
+
+    assert "label_noise_train" in causes()
+    no_floor = {
+        "decomposition__eval_gap__value": -0.02,
+        "decomposition__eval_gap__ci_low": -0.05,
+        "decomposition__eval_gap__ci_high": 0.01,
+    }
+    assert "label_noise_train" not in causes(**no_floor)
+
+
 def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out_wrong_targets():
     # Re-evaluated, a regression whose model counts no more gross training residuals than
     # validation's: wrong targets are ruled out where its residuals are narrow next to the

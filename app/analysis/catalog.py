@@ -669,7 +669,14 @@ CAUSES: tuple[CauseSpec, ...] = (
             | BEYOND_LAG
             | _any("high_plateau", "noisy_labels", "eval_val_below"),
         ),
-        excludes=BROKE | NOT_A_LOSS,
+        # Re-evaluated, the training set scoring no worse than validation in eval mode has no
+        # floor its labels raise: wrong labels the model has not memorized would put it there,
+        # memorized ones leave it low (of the 43 noisy-label runs of both suites and two
+        # throwaway batches, 40 scored validation better in eval mode and 2 within the noise;
+        # the one that scored it worse had memorized its labels). A regression with dropout
+        # whose eval-mode validation scored 8% worse than training read "noisy labels, 75%" on
+        # the reported gap dropout made.
+        excludes=BROKE | NOT_A_LOSS | _any("eval_val_not_below"),
         # The model rejects many more training labels than validation labels (on the inputs
         # before augmentation): wrong training labels, measured.
         confirmed_by=_any("noisy_labels"),
