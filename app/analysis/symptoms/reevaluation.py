@@ -279,7 +279,8 @@ def _rejections_fall_short(
         return ""
     train, val, k = late
     gap = val - train
-    if not (0 <= train <= 1 and 0 <= val <= 1) or rejected >= REJECTIONS_SHARE_OF_GAP * gap:
+    valid = 0 <= train <= 1 and 0 <= val <= 1 and gap > 0
+    if not valid or rejected >= REJECTIONS_SHARE_OF_GAP * gap:
         return ""
     return (
         f"; they account for {max(rejected, 0.0) / gap:.0%} of the {gap:.1%} by which "

@@ -34,7 +34,7 @@ UNBENT_PACE = 0.5
 # ... and no faster than twice it: a last quarter falling at twice the run's average pace or more
 # broke through after a plateau. Steps too small slow every part of a curve alike; this one's
 # steps moved the loss faster than ever once it found a way down (an LSTM on the adding problem
-# at SGD's usual rate, flat for 30 epochs then down 80% in 6, read "learning rate too low, 100%";
+# at SGD's usual rate, flat for 16 epochs then down 80% in 5, read "learning rate too low, 100%";
 # ten times the rate helped none of the 3 such throwaway runs).
 BREAKTHROUGH_PACE = 2.0
 # A window too short for a trend test (runs under 16 epochs) is most of the run: its fall says
