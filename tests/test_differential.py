@@ -132,6 +132,14 @@ def recomputed_training(reported: float, recomputed: float) -> ProbeReport:
     )
 
 
+def reevaluated_causes(run_name: str, **changes: float | bool | None) -> dict[str, float]:
+    """The causes a suite run's losses report beside its probe report, some numbers replaced."""
+    run = SUITE_BY_NAME[run_name]
+    probe = probe_like(run_name, **changes)
+    result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+    return {c.id: c.confidence for c in result.causes}
+
+
 def test_a_recomputed_loss_a_factor_apart_only_matters_when_the_difference_does():
     # Training ends at 0.0012 while the checkpoint recomputes 0.0005: a factor of 2.4, worth
     # 0.07% of where training started. A loss summed instead of averaged is apart by far more.
@@ -447,9 +455,7 @@ def test_a_reevaluation_that_finds_no_rejected_training_labels_rules_them_out():
     def causes(rejected: float | None = None, **changes: float) -> dict[str, float]:
         if rejected is not None:
             changes["label_noise__train_confident_wrong"] = rejected
-        probe = probe_like("label_noise_train-0", **changes)
-        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
-        return {c.id: c.confidence for c in result.causes}
+        return reevaluated_causes("label_noise_train-0", **changes)
 
     assert causes()["label_noise_train"] >= CONFIRMED
     assert "label_noise_train" not in causes(rejected=0.014)
@@ -488,20 +494,13 @@ def test_noisy_labels_need_training_to_score_worse_than_validation_in_eval_mode(
     # mode that validation does not share. Re-evaluated with validation no better than training
     # in eval mode, the reported gap is someone else's (dropout, the lag): not noisy labels,
     # whatever the fitted models read into the history.
-    run = SUITE_BY_NAME["label_noise_train-0"]
-
-    def causes(**changes: float) -> dict[str, float]:
-        probe = probe_like("label_noise_train-0", **changes)
-        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
-        return {c.id: c.confidence for c in result.causes}
-
-    assert "label_noise_train" in causes()
+    assert "label_noise_train" in reevaluated_causes("label_noise_train-0")
     no_floor = {
         "decomposition__eval_gap__value": -0.02,
         "decomposition__eval_gap__ci_low": -0.05,
         "decomposition__eval_gap__ci_high": 0.01,
     }
-    assert "label_noise_train" not in causes(**no_floor)
+    assert "label_noise_train" not in reevaluated_causes("label_noise_train-0", **no_floor)
 
 
 def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out_wrong_targets():
@@ -510,14 +509,10 @@ def test_a_regression_missing_validation_as_widely_as_the_mean_does_not_rule_out
     # targets' spread, since a wrong target would stand out. A model that misses validation
     # nearly as widely as predicting the mean (residual share 0.95) has residuals as wide as a
     # wrong target's error: its count is no measurement, and noisy labels stay a candidate.
-    run = SUITE_BY_NAME["second-label_noise_train-2"]
-
     def causes(**changes: float) -> dict[str, float]:
-        probe = probe_like(
+        return reevaluated_causes(
             "second-label_noise_train-2", label_noise__train_confident_wrong=0.0, **changes
         )
-        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
-        return {c.id: c.confidence for c in result.causes}
 
     assert "label_noise_train" not in causes()  # reports before the share was measured
     assert "label_noise_train" not in causes(label_noise__residual_share=0.3)
@@ -530,12 +525,8 @@ def test_validation_no_better_than_training_in_eval_mode_is_no_easier_split():
     # no better than the training set (validation 0.02 above, the interval spanning 0), what
     # put it below the reported training loss is no easier distribution, which by definition
     # scores lower even in eval mode.
-    run = SUITE_BY_NAME["easier_validation-0"]
-
     def causes(**changes: float) -> dict[str, float]:
-        probe = probe_like("easier_validation-0", **changes)
-        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
-        return {c.id: c.confidence for c in result.causes}
+        return reevaluated_causes("easier_validation-0", **changes)
 
     assert causes()["easier_validation"] >= 0.5
     no_better = causes(
