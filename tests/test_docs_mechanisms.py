@@ -30,8 +30,8 @@ def render() -> str:
         START,
         "| id | needs (each line one of) | cannot produce | refuted when a re-evaluation lacks "
         "| confirmed by | explains only part when | declared by: accounts for "
-        "| claimed only with |",
-        "|---|---|---|---|---|---|---|---|",
+        "| claimed only with | never claimed with |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cause in CAUSES:
         needs = "<br>".join(_code(group) for group in cause.requires)
@@ -39,7 +39,7 @@ def render() -> str:
             f"| `{cause.id}` | {needs} | {_code(cause.excludes) or '-'} | "
             f"{_code(cause.refuted_without) or '-'} | {_confirmed(cause)} | "
             f"{_code(cause.partial_when) or '-'} | {_declared(cause)} | "
-            f"{_code(cause.claimed_with) or '-'} |"
+            f"{_code(cause.claimed_with) or '-'} | {_code(cause.unclaimed_with) or '-'} |"
         )
     lines.append(END)
     return "\n".join(lines)

@@ -32,12 +32,14 @@ class CauseSpec:
     can produce the rest are weighed as alternatives one of which is at work (`partial_when`: a
     gap wider than any half-epoch lag), and the symptoms of which one must be present for it
     to be claimed (`claimed_with`): a problem whose other symptoms the benign half-epoch lag
-    also makes stays a candidate without one. A behaviour the config declares (`declared_by`:
-    dropout, augmentation, a rate far above the usual one) that the models claim or a symptom
-    confirms accounts for the symptoms its mechanism produces (`accounts_for`): a problem
-    claimed only with those stays a candidate too. Where the declaration alone can produce them
-    whatever its size (`declaration_suffices`: a rate thirty times the usual one holds any loss
-    high), it accounts for them wherever it is declared."""
+    also makes stays a candidate without one; and those with which it stays a candidate
+    whatever else is present (`unclaimed_with`): the re-evaluation could not make the one
+    measurement that tells it from causes sharing the rest of its evidence. A behaviour the
+    config declares (`declared_by`: dropout, augmentation, a rate far above the usual one) that
+    the models claim or a symptom confirms accounts for the symptoms its mechanism produces
+    (`accounts_for`): a problem claimed only with those stays a candidate too. Where the
+    declaration alone can produce them whatever its size (`declaration_suffices`: a rate thirty
+    times the usual one holds any loss high), it accounts for them wherever it is declared."""
 
     id: str
     kind: Kind
@@ -53,6 +55,7 @@ class CauseSpec:
     also_produces: frozenset[str] = frozenset()
     partial_when: frozenset[str] = frozenset()
     claimed_with: frozenset[str] = frozenset()
+    unclaimed_with: frozenset[str] = frozenset()
     declared_by: frozenset[str] = frozenset()
     accounts_for: frozenset[str] = frozenset()
     declaration_suffices: bool = False
@@ -687,6 +690,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         # easier split, read "noisy labels, 0.56-0.91" on the eval-mode gap alone).
         refuted_without=_any("labels_rejected"),
         claimed_with=BEYOND_LAG | _any("high_plateau", "noisy_labels", "eval_val_below"),
+        # A model too unsure to reject any label shows nothing of which labels are wrong: the
+        # eval-mode gap it leaves is the splits' samples, which an easier validation set sets
+        # apart as well (a recurrent net that learned nothing of a regression, residuals 1.04
+        # of the targets' spread, read "noisy labels, 100%" on a split that put the targets
+        # nearest the mean in validation).
+        unclaimed_with=_any("labels_unjudged"),
         settle=f"{REEVALUATE}: training labels the model rejects",
     ),
     CauseSpec(

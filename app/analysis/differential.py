@@ -93,7 +93,8 @@ def confidences(
         # benign cause is such a behaviour itself (batch norm beside dropout raises the
         # training loss as well) and keeps it.
         evidence = found - accounted if spec.kind == "problem" else found
-        if spec.claimed_with and not spec.claimed_with & evidence:
+        unclaimed = spec.claimed_with and not spec.claimed_with & evidence
+        if unclaimed or spec.unclaimed_with & found:
             scores[cause_id] = min(scores[cause_id], UNCLAIMED)
     held: frozenset[str] = frozenset()
     if REEVALUATED in symptoms:
