@@ -526,11 +526,11 @@ def test_a_model_too_unsure_to_reject_a_label_leaves_noisy_labels_a_candidate_ne
     # nothing, and the eval-mode gap is as much the samples the splits drew (an easier split
     # makes it too). Noisy labels stay a candidate, not a claim. Had that unsure model rejected
     # 4 points more of training's labels, the excess is a measurement however unsure it is.
-    def unsure(rejected: float) -> tuple[dict[str, float], frozenset[str]]:
+    def unsure(rejected: float, val_eval: float = 2.0) -> tuple[dict[str, float], frozenset[str]]:
         probe = probe_like(
             "label_noise_train-0",
             label_noise__train_confident_wrong=rejected,
-            passes__val_eval__mean=2.0,
+            passes__val_eval__mean=val_eval,
         )
         run = SUITE_BY_NAME["label_noise_train-0"]
         result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
@@ -543,6 +543,12 @@ def test_a_model_too_unsure_to_reject_a_label_leaves_noisy_labels_a_candidate_ne
     scores, found = unsure(0.054)
     assert "labels_rejected" in found and "labels_unjudged" not in found
     assert scores["label_noise_train"] > UNCLAIMED
+    # A model scoring validation worse than chance (3.0 against 2.3) predicts nothing: the labels
+    # it "rejects", a fifth of training's, are its own errors, and confirm nothing.
+    scores, found = unsure(0.2, val_eval=3.0)
+    assert "labels_unjudged" in found and not {"labels_rejected", "noisy_labels"} & found
+    assert scores["label_noise_train"] <= UNCLAIMED
+    assert unsure(0.2)[0]["label_noise_train"] >= CONFIRMED
     # So for a regression whose residuals are as wide as its targets' spread.
     wide = reevaluated_causes(
         "second-label_noise_train-2",

@@ -265,7 +265,10 @@ def _could_reject(p: probes.Probe, excess: float) -> bool:
     2.8). Their absence is one only on a
     model confident enough to reject a label: a classifier whose validation loss is at most
     `CONFIDENT_ENOUGH` of chance's, or a regression whose residuals are at most that share of
-    the targets' spread (reports that did not measure it are read as before)."""
+    the targets' spread (reports that did not measure it are read as before). A model that
+    predicts nothing (`Probe.predicts`) measures nothing either way."""
+    if not p.predicts:
+        return False
     if excess >= NOISY_LABEL_TRACE:
         return True
     if not p.classifies:
