@@ -1249,6 +1249,21 @@ def test_a_training_plateau_the_config_explains_is_no_underfitting_claim():
     assert confidences(raw, stuck, 40, {})["underfitting"] == 0.6
 
 
+def test_a_plateau_at_ten_times_the_usual_rate_is_no_underfitting_claim():
+    # A suite run whose too-small model holds its training loss on a high plateau with Adam at
+    # its usual 1e-3: underfitting, claimed. Had the config said 2e-2, twenty times the usual
+    # rate, steps that long hold a loss on a plateau of their own: the plateau says nothing of
+    # the model's size, and underfitting stays a candidate.
+    run = SUITE_BY_NAME["underfitting-19"]
+
+    def underfitting(rate: float) -> float:
+        config = {**run.history.config, "learning_rate": rate}
+        return assess(history(*curves_of(run), config)).scores["underfitting"]
+
+    assert underfitting(1e-3) >= 0.5
+    assert 0 < underfitting(2e-2) <= UNCLAIMED
+
+
 def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():
     # A re-evaluation finds the training set scoring 0.445 in eval mode and validation 0.295,
     # and a classifier tells the splits' inputs apart (7 of 20 features shifted): validation is

@@ -791,6 +791,11 @@ CAUSES: tuple[CauseSpec, ...] = (
         # under 150 steps, it may only lack steps: 15 throwaway runs claimed on it so were none
         # of them helped by a model four times as wide; all 18 suite claims took 150 or more.
         claimed_with=NOT_FITTING_AFTER_STEPS,
+        # Steps ten times the usual size or more hold a loss on a plateau of their own: there
+        # the plateau says nothing of the model's size. Of the 6 runs of both suites and two
+        # throwaway batches on a high plateau at such a rate, all 6 had a rate too high and 1
+        # was underfit too; an RMSprop run at 28 times the usual rate read "underfitting, 60%".
+        unclaimed_with=_any("lr_above_usual"),
         # A training loss that got low and climbed back was fitted: the steps overshoot. One
         # that went NaN broke: where it stood before says nothing of the model's capacity. A
         # validation loss climbing materially back from its minimum is a model fitting its
