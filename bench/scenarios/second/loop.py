@@ -220,7 +220,7 @@ def train(data: Data, recipe: Recipe, seed: int, extra_epochs: int = 0) -> dict[
         reported = losses[-1] if recipe.aggregation == "last_batch" else float(np.mean(losses))
         row: dict[str, Any] = {"epoch": epoch, "train_loss": reported}
         if data.task == "classification":
-            row["train_accuracy"] = correct / (batches * recipe.batch_size)
+            row["train_accuracy"] = correct / min(n, batches * recipe.batch_size)
         validated = epoch % recipe.val_every == 0 or epoch == recipe.epochs
         if validated:
             row["val_loss"] = val_loss
