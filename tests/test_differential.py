@@ -1264,6 +1264,33 @@ def test_a_plateau_at_ten_times_the_usual_rate_is_no_underfitting_claim():
     assert 0 < underfitting(2e-2) <= UNCLAIMED
 
 
+def test_validation_scored_better_on_labels_drawn_otherwise_is_an_easier_split_measured():
+    # The same easier split with its inputs alike (no feature shifted, AUC 0.5): nothing
+    # measures the split as easier. Had the splits' class counts differed at p = 1e-6, validation
+    # is drawn from another distribution, on which the model scores better: an easier split,
+    # measured, and confirmed. Not where the model also rejects training labels beyond a trace
+    # (wrong labels drawn uniformly move the class counts too), nor at p = 0.07.
+    run = SUITE_BY_NAME["easier_validation-15"]
+    alike = {
+        "split_shift__adversarial_auc": 0.5,
+        "split_shift__features_shifted": 0,
+        "label_noise__train_confident_wrong": 0.015,
+    }
+
+    def easier(**changes: float) -> tuple[bool, float]:
+        probe = probe_like("easier_validation-15", **{**alike, **changes})
+        a = assess(history(*curves_of(run), run.history.config, probe=probe))
+        measured = a.symptoms["easier_labels_measured"].present
+        return measured, a.scores.get("easier_validation", 0.0)
+
+    measured, confidence = easier()  # the stored p = 0.07
+    assert not measured and confidence < CONFIRMED
+    measured, confidence = easier(split_shift__label_p_value=1e-6)
+    assert measured and confidence >= CONFIRMED
+    rejecting = easier(split_shift__label_p_value=1e-6, label_noise__train_confident_wrong=0.045)
+    assert not rejecting[0]
+
+
 def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():
     # A re-evaluation finds the training set scoring 0.445 in eval mode and validation 0.295,
     # and a classifier tells the splits' inputs apart (7 of 20 features shifted): validation is

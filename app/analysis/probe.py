@@ -19,6 +19,9 @@ REEVALUATE_HOW = (
 )
 NO_PROBE = f"needs a re-evaluation with the model and data ({REEVALUATE_HOW})"
 DROPOUT_INACTIVE = 1e-3  # train mode changes the loss by under this share of it: no dropout
+# The splits' labels (class counts, chi-square) or targets (Kolmogorov-Smirnov) differ at this
+# p-value or under: drawn from different distributions, not by the luck of a random split.
+LABEL_SHIFT_P = 1e-3
 
 
 def not_reevaluated(check: str, features: tuple[str, ...], why: str = NO_PROBE) -> Finding:

@@ -40,7 +40,7 @@ def check(c: Curves) -> Finding:
         "pr_eval_gap_neg": float(high < 0),
         "pr_perm_z": float(np.clip((p.perm_z or 0.0) / 5, -3, 3)),
         "pr_adv_auc": float(np.clip(2 * ((auc or 0.5) - 0.5), 0, 1)),
-        "pr_label_shift": float(p.label_p is not None and p.label_p < 1e-3),
+        "pr_label_shift": float(p.label_p is not None and p.label_p < probes.LABEL_SHIFT_P),
         "pr_feat_shifted": shifted,
         "pr_scale": float(np.clip(p.median_log_scale, 0, 3)),
         "pr_mean_shift": float(np.clip(p.max_mean_shift / 5, 0, 3)),
@@ -60,6 +60,11 @@ def check(c: Curves) -> Finding:
         parts.append(
             f"{p.features_shifted} of {p.features_tested} input features shift "
             f"(largest mean shift {p.max_mean_shift:.2g} SD)"
+        )
+    if p.label_p is not None:
+        parts.append(
+            f"the splits' {'labels' if p.classifies else 'targets'} differ in distribution "
+            f"with {pvalue(p.label_p)}"
         )
     flagged = (auc is not None and auc > 0.75) or (
         p.perm_p is not None and p.perm_p < 0.01 and low > 0

@@ -201,6 +201,9 @@ COMBINED = (
         "fit_then_never_improved", ("val_never_improves",), unless=("never_improved_as_memorizing",)
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
+    Combined(
+        "easier_labels_measured", ("eval_val_below", "labels_shift"), unless=("labels_rejected",)
+    ),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),

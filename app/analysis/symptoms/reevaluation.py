@@ -448,4 +448,16 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
                 f"{p.features_shifted} of {p.features_tested} features shift",
             )
         )
+    if p.label_p is not None:
+        test = "chi-square on the class counts" if p.classifies else "Kolmogorov-Smirnov"
+        out.append(
+            Symptom(
+                "labels_shift",
+                p.label_p < probes.LABEL_SHIFT_P,
+                float(f"{p.label_p:.3g}"),
+                "p-value",
+                f"the splits' {'labels' if p.classifies else 'targets'} differ in "
+                f"distribution with {pvalue(p.label_p)} ({test})",
+            )
+        )
     return out
