@@ -390,7 +390,8 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     out += _mode_symptoms(p, findings, threshold)
     rejected = (p.noise_train or 0.0) - (p.noise_val or 0.0)
     counted = p.noise_train is not None and p.noise_val is not None
-    if counted and not _could_reject(p, rejected):
+    judged = counted and _could_reject(p, rejected)
+    if counted and not judged:
         level, unit = _unsure_level(p)
         out.append(
             Symptom(
@@ -398,12 +399,12 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
                 rel > 0,  # where validation scores better in eval mode, as wrong labels make it
                 None if level is None else round(level, 4),
                 unit,
-                f"{rejected_labels(p)}: a model this unsure rejects no label, wrong or not, so "
-                "the count cannot show whether training's labels are wrong; what sets the "
-                "splits apart in eval mode is then as much the samples they drew",
+                f"{rejected_labels(p)}: a model this unsure cannot tell a wrong label from its "
+                "own mistakes, so the count cannot show whether training's labels are wrong; "
+                "what sets the splits apart in eval mode is then as much the samples they drew",
             )
         )
-    if counted and _could_reject(p, rejected):
+    if judged:
         # An unsure model rejects only some of the wrong labels, so its count falls short of
         # the accuracy they cost by its nature: judged against the gap only when confident (a
         # four-class GRU at 0.9 of chance rejecting 2.4 points more of training's 40%-noisy
