@@ -27,6 +27,14 @@ FEATURES = (
 )
 
 
+def label_shift(p: probes.Probe, label_p: float) -> str:
+    """How the splits' labels (or a regression's targets) differ in distribution, in words."""
+    return (
+        f"the splits' {'labels' if p.classifies else 'targets'} differ in distribution "
+        f"with {pvalue(label_p)}"
+    )
+
+
 def check(c: Curves) -> Finding:
     p = probes.read(c.probe)
     if p is None:
@@ -62,10 +70,7 @@ def check(c: Curves) -> Finding:
             f"(largest mean shift {p.max_mean_shift:.2g} SD)"
         )
     if p.label_p is not None:
-        parts.append(
-            f"the splits' {'labels' if p.classifies else 'targets'} differ in distribution "
-            f"with {pvalue(p.label_p)}"
-        )
+        parts.append(label_shift(p, p.label_p))
     flagged = (auc is not None and auc > 0.75) or (
         p.perm_p is not None and p.perm_p < 0.01 and low > 0
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from app.analysis import probe as probes
 from app.analysis.checks.reeval_leakage import CHANCE_P, LEAK_FRACTION
 from app.analysis.checks.reeval_loss import rejected_labels
+from app.analysis.checks.reeval_split import label_shift
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding
 from app.analysis.symptoms.gap import MIN_GAP_REL, late_accuracies
@@ -461,8 +462,7 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
                 p.label_p < probes.LABEL_SHIFT_P,
                 float(f"{p.label_p:.3g}"),
                 "p-value",
-                f"the splits' {'labels' if p.classifies else 'targets'} differ in "
-                f"distribution with {pvalue(p.label_p)} ({test})",
+                f"{label_shift(p, p.label_p)} ({test})",
             )
         )
     return out
