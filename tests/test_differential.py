@@ -1935,6 +1935,26 @@ def test_a_run_sent_without_a_config_keeps_dropout_and_augmentation_open():
     assert dropout.causes[0].confidence >= 0.5
 
 
+def test_a_recipe_named_without_augmentation_does_not_read_it_off_the_curves():
+    # Validation at 70% of training all run, the config naming the optimizer, rate and batch
+    # and no training-time behaviour: the run is weighed as each recipe it may have had, and in
+    # the one without augmentation (the config as sent) augmentation is not at work however the
+    # curves look. Read off the curves there as well, it was claimed at 61% while the summary
+    # said such behaviour was weighed as less likely than not. Declared, it is claimed.
+    e = np.arange(1, 41, dtype=float)
+    rng = np.random.default_rng(0)
+    train = 0.2 + 0.9 * np.exp(-e / 8) + rng.normal(0, 0.004, 40)
+    val = 0.7 * train + rng.normal(0, 0.004, 40)
+    recipe = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 32}
+    described = diagnose(history(train, val, recipe))
+    for behaviour in ("augmentation_train_only", "regularization_train_only"):
+        assert 0.0 < listed_confidence(described, behaviour) < 0.5
+    assert "weighed as less likely than not" in described.summary
+    declared = diagnose(history(train, val, {**recipe, "augmentation": True}))
+    assert ids(declared)[0] == "augmentation_train_only"
+    assert declared.causes[0].confidence >= 0.5
+
+
 def test_of_two_causes_confirmed_alike_the_problem_is_listed_first():
     # Early stopping with patience 2 fired on a bump in a 60-sample validation set while both
     # curves still fell: the set's noise and stopping too soon are each confirmed by their own

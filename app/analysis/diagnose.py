@@ -32,7 +32,7 @@ from app.analysis.symptoms import Symptoms, measure, present, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
 from app.analysis.symptoms.reevaluation import unlearned_copies
 
-ENGINE_VERSION = "0.6.16"
+ENGINE_VERSION = "0.6.17"
 # Confidences are reported to this many decimals, and ranked as reported: two causes both at
 # 1.000 are equally likely, whatever float noise lies below (then the problem comes first).
 CONFIDENCE_DIGITS = 3
@@ -105,12 +105,34 @@ def assess(history: History, model: cause_model.Model | None = None) -> Assessme
         )
         base_rates = model.base_rates(training_only=training)
         weighed = []
-        for prior, config in recipe_variants(curves.config):
+        variants = recipe_variants(curves.config)
+        for prior, config in variants:
             raw, declared = _as_declared(model, curves, features, symptoms, config, training)
             found = differential.confidences(raw, declared, epochs, base_rates)
+            if len(variants) > 1:
+                found = _as_hypothesized(found, declared)
             weighed.append((prior * _explained(found, symptoms), found))
         scores = _mixed(weighed)
     return Assessment(curves, findings, features, symptoms, view, scores)
+
+
+def _as_hypothesized(found: dict[str, float], declared: Symptoms) -> dict[str, float]:
+    """A recipe weighed as one the run may have had fixes its training-time behaviour: under the
+    one without augmentation (the config as sent, naming none), augmentation is not at work,
+    whatever the curves look like; its possibility is the augmented recipe's weight. Read off
+    the curves in every recipe, a config naming its optimizer and no augmentation read
+    "augmentation, 61%" on validation at 70% of training (the summary said it was weighed as
+    less likely than not), and a throwaway batch's leakage run "augmentation, 66%". Not where a
+    re-evaluation measured what training-time behaviour adds: that measures the model, not a
+    hypothesis."""
+    if differential.REEVALUATED in declared:
+        return found
+    here = present(declared)
+    return {
+        cause: p
+        for cause, p in found.items()
+        if not BY_ID[cause].declared_by & WEIGHED_DECLARATIONS or BY_ID[cause].declared_by & here
+    }
 
 
 def _mixed(weighed: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
