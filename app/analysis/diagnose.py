@@ -118,8 +118,9 @@ def assess(history: History, model: cause_model.Model | None = None) -> Assessme
 
 def _as_hypothesized(found: dict[str, float], declared: Symptoms) -> dict[str, float]:
     """A recipe weighed as one the run may have had fixes its training-time behaviour: under the
-    one without augmentation (the config as sent, naming none), augmentation is not at work,
-    whatever the curves look like; its possibility is the augmented recipe's weight. Read off
+    one without augmentation (the config as sent, naming none, or the one declaring dropout),
+    augmentation is not at work, whatever the curves look like, and likewise dropout; its
+    possibility is the weight of the recipe that declares it. Read off
     the curves in every recipe, a config naming its optimizer and no augmentation read
     "augmentation, 61%" on validation at 70% of training (the summary said it was weighed as
     less likely than not), and a throwaway batch's leakage run "augmentation, 66%". Not where a
