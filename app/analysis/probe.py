@@ -95,9 +95,17 @@ class Probe:
         model that predicts nothing "rejects" are its own errors: a batch-norm net scoring 14
         times chance in eval mode rejected 55% of its training labels and 45% of validation's,
         and read "noisy labels, 90%" on an overfit."""
+        share = self.chance_share
+        return share is None or share < 1.0
+
+    @property
+    def chance_share(self) -> float | None:
+        """The model's eval-mode validation error as a share of predicting nothing's: a
+        classifier's loss against chance's, a regression's residuals against its targets' spread
+        around training's mean (None where that is unknown). At 1 or above it learned nothing."""
         if self.classifies:
-            return self.chance_loss is None or self.val_eval < self.chance_loss
-        return self.noise_residual_share is None or self.noise_residual_share < 1.0
+            return None if self.chance_loss is None else self.val_eval / self.chance_loss
+        return self.noise_residual_share
 
     @property
     def dropout_active(self) -> bool:

@@ -261,11 +261,10 @@ def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
 def _confident(p: probes.Probe) -> bool:
     """A model confident enough to reject a label: a classifier whose validation loss is at most
     `CONFIDENT_ENOUGH` of chance's, or a regression whose residuals are at most that share of
-    the targets' spread (reports that did not measure it are read as confident)."""
-    if not p.classifies:
-        share = p.noise_residual_share
-        return share is None or share <= CONFIDENT_ENOUGH
-    return p.chance_loss is not None and p.val_eval <= CONFIDENT_ENOUGH * p.chance_loss
+    the targets' spread (a regression's report that did not measure it is read as confident, a
+    classifier whose classes are unknown is not)."""
+    share = p.chance_share
+    return not p.classifies if share is None else share <= CONFIDENT_ENOUGH
 
 
 def _could_reject(p: probes.Probe, excess: float) -> bool:
@@ -280,10 +279,7 @@ def _could_reject(p: probes.Probe, excess: float) -> bool:
 
 def _unsure_level(p: probes.Probe) -> tuple[float | None, str]:
     """How little the model learned, in the terms `_could_reject` judges it by."""
-    if p.classifies:
-        level = p.val_eval / p.chance_loss if p.chance_loss else None
-        return level, "of chance's loss"
-    return p.noise_residual_share, "of the targets' spread"
+    return p.chance_share, "of chance's loss" if p.classifies else "of the targets' spread"
 
 
 def _rejections_fall_short(
