@@ -19,7 +19,7 @@ from lossgap_client.probe_report import ProbeReport
 from app.analysis import History, Series, diagnose, engine_version
 from app.analysis import model as cause_model
 from app.analysis.catalog import BY_ID, CAUSES
-from app.analysis.diagnose import UNEXPLAINED, assess, report
+from app.analysis.diagnose import UNEXPLAINED, Assessment, assess, report
 from app.analysis.differential import (
     CONFIRMED,
     LEAK_CONFIRMED,
@@ -1271,8 +1271,10 @@ def test_validation_scored_better_on_labels_drawn_otherwise_is_an_easier_split_m
     # The same easier split with its inputs alike (no feature shifted, AUC 0.5): nothing
     # measures the split as easier. Had the splits' class counts differed at p = 1e-6, validation
     # is drawn from another distribution, on which the model scores better: an easier split,
-    # measured, and confirmed. Not where the model also rejects training labels beyond a trace
-    # (wrong labels drawn uniformly move the class counts too), nor at p = 0.07.
+    # measured, and confirmed. Not where the model also rejects as many training labels as
+    # wrong ones make it (wrong labels drawn uniformly move the class counts too), nor at
+    # p = 0.07. A trace of rejections under that is what the harder samples an easier split
+    # keeps in training leave too: the split is measured, and noisy labels are no claim.
     run = SUITE_BY_NAME["easier_validation-15"]
     alike = {
         "split_shift__adversarial_auc": 0.5,
@@ -1280,9 +1282,12 @@ def test_validation_scored_better_on_labels_drawn_otherwise_is_an_easier_split_m
         "label_noise__train_confident_wrong": 0.015,
     }
 
-    def easier(**changes: float) -> tuple[bool, float]:
+    def assessed(**changes: float) -> Assessment:
         probe = probe_like("easier_validation-15", **{**alike, **changes})
-        a = assess(history(*curves_of(run), run.history.config, probe=probe))
+        return assess(history(*curves_of(run), run.history.config, probe=probe))
+
+    def easier(**changes: float) -> tuple[bool, float]:
+        a = assessed(**changes)
         measured = a.symptoms["easier_labels_measured"].present
         return measured, a.scores.get("easier_validation", 0.0)
 
@@ -1290,7 +1295,12 @@ def test_validation_scored_better_on_labels_drawn_otherwise_is_an_easier_split_m
     assert not measured and confidence < CONFIRMED
     measured, confidence = easier(split_shift__label_p_value=1e-6)
     assert measured and confidence >= CONFIRMED
-    rejecting = easier(split_shift__label_p_value=1e-6, label_noise__train_confident_wrong=0.045)
+    shifted = {"split_shift__label_p_value": 1e-6}
+    trace = assessed(**shifted, label_noise__train_confident_wrong=0.045)
+    assert {"labels_rejected", "easier_labels_measured"} <= present(trace.symptoms)
+    assert trace.scores["easier_validation"] >= CONFIRMED
+    assert trace.scores.get("label_noise_train", 0.0) <= UNCLAIMED
+    rejecting = easier(**shifted, label_noise__train_confident_wrong=0.09)
     assert not rejecting[0]
 
 

@@ -202,7 +202,7 @@ COMBINED = (
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
     Combined(
-        "easier_labels_measured", ("eval_val_below", "labels_shift"), unless=("labels_rejected",)
+        "easier_labels_measured", ("eval_val_below", "labels_shift"), unless=("noisy_labels",)
     ),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
