@@ -13,10 +13,16 @@ from app.analysis.checks import gap as gaps
 from app.analysis.checks.gap import accuracy_lattice
 from app.analysis.curves import prepare
 from app.analysis.diagnose import assess
-from app.analysis.differential import UNCLAIMED, compatible, confidences, confirmations
+from app.analysis.differential import (
+    CONFIRMED,
+    UNCLAIMED,
+    compatible,
+    confidences,
+    confirmations,
+)
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
-from tests.test_differential import probe_like
+from tests.test_differential import SUITE_BY_NAME, probe_like
 
 
 def history(train, val, steps=None, config=None) -> History:
@@ -706,6 +712,24 @@ def test_a_small_validation_set_is_read_off_the_lattice_its_accuracies_sit_on(ca
     assert accuracy_lattice(curves.val_acc) == stated == 75
     assert gaps.validation_size(curves) == stated
     assert gaps.sampling_se(curves) is not None
+
+
+def test_a_re_evaluation_counts_the_validation_set_a_config_left_unsized():
+    # A suite run on 25 validation samples, sent without `val_size`: its accuracies sit on no
+    # lattice, so the history alone cannot tell the set is small. A re-evaluation that scored
+    # the whole validation set counted it: the gap is within that set's sampling error, and the
+    # small set is the cause. One that scored a subsample counted only the subsample.
+    run = SUITE_BY_NAME["small_validation_noise-2"]
+    unsized = {k: v for k, v in run.history.config.items() if k != "val_size"}
+    curves_only = replace(run.history, config=unsized, probe=None)
+    reevaluated = replace(curves_only, probe=run.history.probe)
+    assert "small_validation_set" not in present(assess(curves_only).symptoms)
+    counted = assess(reevaluated)
+    assert {"small_validation_set", "gap_within_sampling_error"} <= present(counted.symptoms)
+    assert counted.scores["small_validation_noise"] >= CONFIRMED
+    assert gaps.validation_size(prepare(reevaluated)) == run.history.probe.n_val == 25
+    sampled = replace(curves_only, probe=probe_like(run.name, subsampled=True))
+    assert gaps.validation_size(prepare(sampled)) is None
 
 
 def test_accuracies_printed_with_two_decimals_say_nothing_of_the_set():

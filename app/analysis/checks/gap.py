@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.analysis import probe as probes
 from app.analysis.curves import Curves
 from app.analysis.finding import Finding, skipped
 from app.analysis.result import CheckStatus
@@ -76,11 +77,16 @@ def val_sigma(c: Curves) -> float | None:
 
 
 def validation_size(c: Curves) -> float | None:
-    """The validation set's sample count: config `val_size` when stated, else the lattice its
-    accuracies sit on."""
+    """The validation set's sample count: config `val_size` when stated, else the samples a
+    re-evaluation scored when it scored the whole set (counted, not sent: a config without
+    `val_size` on a 25-sample validation set had its gap read as noisy labels), else the lattice
+    its accuracies sit on."""
     size = c.config.get("val_size")
     if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
         return float(size)
+    probe = probes.read(c.probe)
+    if probe is not None and probe.n_val > 0 and not probe.subsampled:
+        return float(probe.n_val)
     if c.val_acc is None:
         return None
     lattice = accuracy_lattice(c.val_acc)
