@@ -1302,6 +1302,15 @@ def test_validation_scored_better_on_labels_drawn_otherwise_is_an_easier_split_m
     assert trace.scores.get("label_noise_train", 0.0) <= UNCLAIMED
     rejecting = easier(**shifted, label_noise__train_confident_wrong=0.09)
     assert not rejecting[0]
+    # As many rejections, logged beside a training accuracy 39 points below validation's that
+    # they fall far short of: the samples training kept are harder, and the split is measured.
+    probe = probe_like(run.name, **{**alike, **shifted, "label_noise__train_confident_wrong": 0.09})
+    train_accuracy = run.history.epoch_series["train_accuracy"].values
+    apart = {**run.history.epoch_series, "train_accuracy": Series.full(train_accuracy - 0.3)}
+    harder = assess(replace(run.history, epoch_series=apart, probe=probe))
+    assert "noisy_labels" in present(harder.symptoms)
+    assert "labels_rejected" not in present(harder.symptoms)
+    assert harder.scores["easier_validation"] >= CONFIRMED
 
 
 def test_validation_scored_better_and_told_apart_from_training_is_an_easier_split_measured():

@@ -201,8 +201,13 @@ COMBINED = (
         "fit_then_never_improved", ("val_never_improves",), unless=("never_improved_as_memorizing",)
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
+    # As many rejected training labels as wrong ones make, and rejections that account for the
+    # accuracy validation gains over training: the labels, not harder samples.
+    Combined("wrong_labels_measured", ("noisy_labels", "labels_rejected")),
     Combined(
-        "easier_labels_measured", ("eval_val_below", "labels_shift"), unless=("noisy_labels",)
+        "easier_labels_measured",
+        ("eval_val_below", "labels_shift"),
+        unless=("wrong_labels_measured",),
     ),
     Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
     Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
