@@ -508,8 +508,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # (p < 0.001), all 16 had an easier split (recurrent nets that learned nothing of a
         # regression whose validation held the targets nearest the mean among them); no
         # noisy-label run shifted its labels so. Not where the model rejects as many training
-        # labels as wrong labels make it (`noisy_labels`): wrong labels drawn uniformly move the
-        # class counts of an unbalanced set too. A trace under that is what an easier split
+        # labels as wrong labels make it, rejections that account for the accuracy validation
+        # gains (`wrong_labels_measured`): wrong labels drawn uniformly move the class counts of
+        # an unbalanced set too. Fewer, or far short of that gap, are what an easier split
         # leaves as well, its ambiguous samples kept in training: a throwaway GRU whose balanced
         # four-class validation held the samples a linear model found easiest, labels shifted at
         # p = 5e-9, rejected 5 points more of training's labels than of validation's and read
@@ -706,8 +707,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # apart as well (a recurrent net that learned nothing of a regression, residuals 1.04
         # of the targets' spread, read "noisy labels, 100%" on a split that put the targets
         # nearest the mean in validation). Nor one whose validation labels are measured to be
-        # drawn unlike training's with fewer rejected than wrong labels make (the easier split's
-        # confirmation): the trace is then as much the harder samples training kept.
+        # drawn unlike training's without the rejections that measure wrong labels (the easier
+        # split's confirmation): the trace is then as much the harder samples training kept.
         unclaimed_with=_any("labels_unjudged", "easier_labels_measured"),
         settle=f"{REEVALUATE}: training labels the model rejects",
     ),

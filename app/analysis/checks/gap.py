@@ -79,8 +79,8 @@ def val_sigma(c: Curves) -> float | None:
 def validation_size(c: Curves) -> float | None:
     """The validation set's sample count: config `val_size` when stated, else the samples a
     re-evaluation scored when it scored the whole set (counted, not sent: a config without
-    `val_size` on a 25-sample validation set had its gap read as noisy labels), else the lattice
-    its accuracies sit on."""
+    `val_size` on a 25-sample validation set had a gap within that set's sampling error left to
+    noisy labels, the small set unnamed), else the lattice its accuracies sit on."""
     size = c.config.get("val_size")
     if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
         return float(size)
