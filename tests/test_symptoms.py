@@ -276,10 +276,10 @@ def test_at_chance_after_steps_that_could_not_move_the_weights_is_a_rate_too_low
 
 def test_a_stall_at_chance_is_small_steps_only_where_the_first_steps_may_have_been_small():
     # A three-class GRU at chance (ln 3) for six epochs, then learning down to a third of it,
-    # AdamW at 2.8e-3, three times its usual rate. Under one-cycle, whose warm-up starts at a
-    # twenty-fifth of that rate, the stall is the small first steps' doing: a rate too low,
-    # confirmed. Under a cosine schedule the first steps took the full rate: the start was a
-    # plateau of the loss, which larger steps need not shorten, and the stall confirms
+    # AdamW at 2.8e-3, three times its usual rate. Under a warm-up of a tenth of the run,
+    # starting at a fraction of that rate, the stall outlasted the small first steps: a rate too
+    # low, confirmed. Under a cosine schedule the first steps took the full rate: the start was
+    # a plateau of the loss, which larger steps need not shorten, and the stall confirms
     # nothing (it still makes the rate a candidate the models weigh).
     train = np.r_[
         [1.1, 1.098, 1.097, 1.097, 1.096, 1.095, 1.02, 0.825, 0.813, 0.647, 0.606, 0.525, 0.486],
@@ -290,11 +290,24 @@ def test_a_stall_at_chance_is_small_steps_only_where_the_first_steps_may_have_be
         [0.448, 0.486, 0.407, 0.452, 0.404, 0.414, 0.406, 0.416, 0.411, 0.409, 0.406, 0.406],
     ]
     config = {"optimizer": "adamw", "learning_rate": 2.8e-3, "num_classes": 3, "epochs": 26}
-    warm = assess(history(train, val, config={**config, "lr_schedule": "onecycle"}))
+    warm = assess(history(train, val, config={**config, "warmup_ratio": 0.1}))
     found = present(warm.symptoms)
     assert {"stalled_at_chance", "stalled_on_small_first_steps"} <= found
-    assert "first_steps_not_small" not in found
+    assert "first_steps_not_small" not in found and "left_chance_while_warming_up" not in found
     assert warm.scores["lr_too_low"] >= 0.9
+    # Under one-cycle, whose rate climbs for a quarter of the run (6.5 epochs), the model left
+    # chance while the rate still climbed: a rate below the configured one was enough to leave
+    # the start, and the stall confirms nothing.
+    cycle = assess(history(train, val, config={**config, "lr_schedule": "onecycle"}))
+    found = present(cycle.symptoms)
+    assert {"stalled_at_chance", "left_chance_while_warming_up"} <= found
+    assert "stalled_on_small_first_steps" not in found
+    assert ("lr_too_low",) not in confirmations(found, compatible(cycle.symptoms))
+    # A climb of three epochs, as the config counts it: the stall outlasted it.
+    longer = assess(
+        history(train, val, config={**config, "lr_schedule": "onecycle", "warmup_epochs": 3})
+    )
+    assert "stalled_on_small_first_steps" in present(longer.symptoms)
     cosine = assess(history(train, val, config={**config, "lr_schedule": "cosine"}))
     found = present(cosine.symptoms)
     assert {"stalled_at_chance", "first_steps_not_small"} <= found

@@ -934,7 +934,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # warm-up): then the start was a plateau of the loss, which larger steps need not
         # shorten (a GRU and a residual net at three times AdamW's usual rate under a cosine
         # schedule, not helped by ten times it; every stall that was, in both generators and
-        # the batches, started one-cycle's warm-up at a twenty-fifth of its rate).
+        # the batches, started one-cycle's warm-up at a twenty-fifth of its rate), nor where
+        # the model left chance while a warm-up the config states still climbed: a rate below
+        # the configured one sufficed (`left_chance_while_warming_up`).
         # Stuck after steps that could not move a weight by a tenth, at a rate below the usual
         # one: the same, counted (at a usual rate, a short run: a candidate the models weigh).
         confirmed_by=_any(

@@ -144,6 +144,32 @@ def declares_full_first_steps(config: Mapping[str, object]) -> bool:
     return not any((_number(config, key) or 0.0) > 0 for key in WARM_UP_KEYS)
 
 
+# `lr_schedule` values naming a one-cycle schedule, whose rate climbs from a small fraction of
+# the configured one over the first part of the run; that part is fastai's `pct_start` default
+# (PyTorch's OneCycleLR climbs for 0.3): the shorter of the two, so that a stall is read as
+# ended within the climb only where it would be under either.
+ONE_CYCLE_SCHEDULES = frozenset({"onecycle", "one_cycle", "one-cycle", "1cycle", "onecyclelr"})
+ONE_CYCLE_WARM_UP = 0.25
+
+
+def warm_up_share(config: Mapping[str, object], batches_per_epoch: float) -> float | None:
+    """The share of the planned run over which the rate climbs to the configured one: a
+    `warmup_ratio`, `warmup_epochs` or `warmup_steps` of the planned epochs (`epochs`; steps
+    need `batches_per_epoch`), else a one-cycle schedule's climb; None when the config does not
+    say (a schedule named `warmup` does not say how long)."""
+    planned = planned_epochs(config)
+    ratio = _number(config, "warmup_ratio")
+    epochs = _number(config, "warmup_epochs")
+    steps = _number(config, "warmup_steps")
+    if ratio is not None and ratio > 0:
+        return ratio
+    if planned and epochs is not None and epochs > 0:
+        return epochs / planned
+    if planned and batches_per_epoch > 0 and steps is not None and steps > 0:
+        return steps / (planned * batches_per_epoch)
+    return ONE_CYCLE_WARM_UP if _schedule(config) in ONE_CYCLE_SCHEDULES else None
+
+
 # A weight decay from which a large model's weights are held as a small model's would be: the
 # first generator's underfit plants by penalty used 0.5; AdamW's usual one is 0.01.
 HEAVY_WEIGHT_DECAY = 0.1

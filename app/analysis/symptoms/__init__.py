@@ -21,6 +21,7 @@ from app.analysis.symptoms.config import (
     rate_schedule,
     schedule,
     steps_taken,
+    warm_up,
 )
 from app.analysis.symptoms.findings import from_checks
 from app.analysis.symptoms.gap import gap_symptoms, gap_trend
@@ -44,6 +45,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *early_stopping(c),
         *learning_rate(c),
         *rate_schedule(c),
+        *warm_up(c),
         *steps_taken(c),
         *declared_behaviour(c),
         *capacity(c),
@@ -224,7 +226,9 @@ COMBINED = (
         any_of=("at_chance", "high_plateau", "train_stuck"),
     ),
     Combined(
-        "stalled_on_small_first_steps", ("stalled_at_chance",), unless=("first_steps_not_small",)
+        "stalled_on_small_first_steps",
+        ("stalled_at_chance",),
+        unless=("first_steps_not_small", "left_chance_while_warming_up"),
     ),
     Combined(
         "stuck_on_a_tiny_step_budget_below_the_usual_rate",

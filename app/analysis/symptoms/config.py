@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from app.analysis.checks.early_stop import MIN_POINTS, stopped_by_patience
+from app.analysis.checks.progress import stall
 from app.analysis.config_keys import (
     ADAPTIVE_OPTIMIZERS,
     TYPICAL_LR,
@@ -21,6 +22,7 @@ from app.analysis.config_keys import (
     planned_epochs,
     step_budget,
     usual_lr,
+    warm_up_share,
 )
 from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
@@ -103,6 +105,7 @@ RATE_RERUN = 10.0  # the reruns a learning rate is judged by: ten times lower an
 # four times as wide helped none of the 15 they claimed underfit; every suite run claimed
 # either took 150 steps or more.
 FEW_STEPS_TAKEN = 150
+MIN_STALL_LOSSES = 4  # training losses the progress check needs to tell a stall
 
 
 def steps_taken(c: Curves) -> list[Symptom]:
@@ -223,6 +226,33 @@ def rate_schedule(c: Curves) -> list[Symptom]:
                 else "may start below the configured rate, or that rate is below the usual one"
             ),
         ),
+    ]
+
+
+def warm_up(c: Curves) -> list[Symptom]:
+    """Whether a classifier that sat at chance before learning left it while a warm-up the config
+    states was still climbing (`warm_up_share`): a rate below the configured one was then enough
+    to leave the start, and the stall was the small first steps the schedule takes by design, not
+    a configured rate too low. Ten times the rate would have shortened the stall, but a run that
+    learned before its rate peaked had the time to use it. Of the one-cycle runs of the second
+    generator and a throwaway batch that sat at chance through the climb (0.32 to 0.44 of the
+    run), ten times the rate helped all six; of the five that left chance within it (at a fifth
+    of the run; the climb takes a quarter to 0.3), one, whose loss then stayed high."""
+    finite = c.train[np.isfinite(c.train)]
+    share = warm_up_share(c.config, c.batches_per_epoch())
+    stalled = stall(c, finite) if len(finite) >= MIN_STALL_LOSSES else 0
+    if share is None or stalled == 0:
+        return []
+    planned = planned_epochs(c.config) or len(finite)
+    return [
+        Symptom(
+            "left_chance_while_warming_up",
+            stalled < share * planned,
+            round(stalled / planned, 3),
+            "of the planned epochs at chance",
+            f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
+            f"warm-up climbs for {share:.0%} of them",
+        )
     ]
 
 
