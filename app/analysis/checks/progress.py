@@ -29,6 +29,7 @@ STALL_BAND = 0.03  # losses within 3% of the first one have not moved from the s
 STALL_EPOCHS = 3  # for at least three epochs ...
 STALL_SHARE = 0.2  # ... and a fifth of the run
 STALL_ESCAPE = 0.2  # after which the loss fell at least a fifth below where it started
+MIN_LOSSES = 4  # training losses the check needs
 
 
 def stall(c: Curves, train: FloatArray) -> int:
@@ -47,7 +48,7 @@ def stall(c: Curves, train: FloatArray) -> int:
 
 def check(c: Curves) -> Finding:
     finite = np.isfinite(c.train)
-    if int(finite.sum()) < 4:
+    if int(finite.sum()) < MIN_LOSSES:
         return skipped(
             "progress", "needs at least four training losses", dict.fromkeys(FEATURES, 0.0)
         )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from app.analysis.checks.early_stop import MIN_POINTS, stopped_by_patience
-from app.analysis.checks.progress import stall
+from app.analysis.checks.progress import MIN_LOSSES, stall
 from app.analysis.config_keys import (
     ADAPTIVE_OPTIMIZERS,
     TYPICAL_LR,
@@ -105,7 +105,6 @@ RATE_RERUN = 10.0  # the reruns a learning rate is judged by: ten times lower an
 # four times as wide helped none of the 15 they claimed underfit; every suite run claimed
 # either took 150 steps or more.
 FEW_STEPS_TAKEN = 150
-MIN_STALL_LOSSES = 4  # training losses the progress check needs to tell a stall
 
 
 def steps_taken(c: Curves) -> list[Symptom]:
@@ -240,7 +239,7 @@ def warm_up(c: Curves) -> list[Symptom]:
     of the run; the climb takes a quarter to 0.3), one, whose loss then stayed high."""
     finite = c.train[np.isfinite(c.train)]
     share = warm_up_share(c.config, c.batches_per_epoch())
-    stalled = stall(c, finite) if len(finite) >= MIN_STALL_LOSSES else 0
+    stalled = stall(c, finite) if len(finite) >= MIN_LOSSES else 0
     if share is None or stalled == 0:
         return []
     planned = planned_epochs(c.config) or len(finite)
