@@ -232,11 +232,12 @@ def warm_up(c: Curves) -> list[Symptom]:
     """Whether a classifier that sat at chance before learning left it while a warm-up the config
     states was still climbing (`warm_up_share`): a rate below the configured one was then enough
     to leave the start, and the stall was the small first steps the schedule takes by design, not
-    a configured rate too low. Ten times the rate would have shortened the stall, but a run that
-    learned before its rate peaked had the time to use it. Of the one-cycle runs of the second
-    generator and a throwaway batch that sat at chance through the climb (0.32 to 0.44 of the
-    run), ten times the rate helped all six; of the five that left chance within it (at a fifth
-    of the run; the climb takes a quarter to 0.3), one, whose loss then stayed high."""
+    a configured rate too low. Ten times the rate would still have shortened the stall, and a run
+    that learned late may not have finished: such a stall is a coin flip, not a confirmation. Of
+    the one-cycle runs of the second generator and two throwaway batches that sat at chance
+    through the climb (0.26 to 0.44 of the run), ten times the rate helped 7 of 9; of those that
+    left chance within it (a fifth of the run; the climb takes a quarter to 0.3), 4 of 9. On the
+    batch made after this was found it removed one false claim and two true ones."""
     finite = c.train[np.isfinite(c.train)]
     share = warm_up_share(c.config, c.batches_per_epoch())
     stalled = stall(c, finite) if len(finite) >= MIN_LOSSES else 0
