@@ -330,12 +330,17 @@ def _improvement(
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
     pace = _pace(epochs, y, -slope) if testable else 0.0
     kept = f", at {pace:.0%} of its average pace over the run" if testable else ""
-    falling = monotone or (tau < 0 and p < TREND_P)
+    # Falling means reaching new lows: a curve recovering from a climb (a schedule's warm
+    # restart, an overshoot) falls steeply without getting anywhere it had not been already.
+    lows = _new_lows(epochs, y, k)
+    recovering = lows <= 0
+    falling = (monotone or (tau < 0 and p < TREND_P)) and not recovering
     # Creeping: still falling at the pace the curve has kept, however small each quarter's
     # fall (2.31 to 2.16 in a straight line over 30 epochs), once the whole run fell materially.
     creeps = (
         falling
         and UNBENT_PACE <= pace < BREAKTHROUGH_PACE
+        and _pace(epochs, y, lows) >= UNBENT_PACE
         and y[0] - y[-1] >= MATERIAL_IMPROVEMENT * start
     )
     symptom = Symptom(
@@ -347,7 +352,8 @@ def _improvement(
         else "of the loss level, projected over the epochs continuing would add",
         f"{window} {curve} loss {'would fall' if projection else 'fell' if gain >= 0 else 'rose'} "
         f"by {abs(gain):.1%} of the level and {abs(of_start):.1%} of its "
-        f"first value{kept} ({trend}{', every epoch lower' if monotone else ''})",
+        f"first value{kept} ({trend}{', every epoch lower' if monotone else ''}"
+        f"{', still above its earlier lowest' if recovering else ''})",
     )
     return symptom, creeps, of_start if symptom.present else 0.0
 
@@ -373,6 +379,15 @@ def _pace(epochs: np.ndarray, y: np.ndarray, fall_per_epoch: float) -> float:
     if span <= 0 or total <= 0:
         return 0.0
     return fall_per_epoch / (total / span)
+
+
+def _new_lows(epochs: np.ndarray, y: np.ndarray, k: int) -> float:
+    """How fast, per epoch, the curve's lowest value so far fell over its last `k` epochs: a
+    curve that climbed (a schedule's warm restart, an overshoot) and is falling back makes no
+    new lows while it recovers, however steep its fall."""
+    lowest = np.minimum.accumulate(y)
+    span = float(epochs[-1] - epochs[-k - 1]) if len(y) > k else 0.0
+    return float(lowest[-k - 1] - lowest[-1]) / span if span > 0 else 0.0
 
 
 def training_shape(c: Curves) -> list[Symptom]:
