@@ -330,17 +330,16 @@ def _improvement(
     # A quarter too short for a trend test is too short to tell a straight line from a bend.
     pace = _pace(epochs, y, -slope) if testable else 0.0
     kept = f", at {pace:.0%} of its average pace over the run" if testable else ""
-    # Falling means reaching new lows: a curve recovering from a climb (a schedule's warm
-    # restart, an overshoot) falls steeply without getting anywhere it had not been already.
-    lows = _new_lows(epochs, y, k)
-    recovering = lows <= 0
-    falling = (monotone or (tau < 0 and p < TREND_P)) and not recovering
+    falling = monotone or (tau < 0 and p < TREND_P)
     # Creeping: still falling at the pace the curve has kept, however small each quarter's
-    # fall (2.31 to 2.16 in a straight line over 30 epochs), once the whole run fell materially.
+    # fall (2.31 to 2.16 in a straight line over 30 epochs), once the whole run fell materially,
+    # and reaching new lows at that pace: a curve falling back after a climb (a schedule's warm
+    # restart, an overshoot) falls steeply toward where it had been, and steps that climbed
+    # were not too small. Continuing it still pays, so it may still be improving.
     creeps = (
         falling
         and UNBENT_PACE <= pace < BREAKTHROUGH_PACE
-        and _pace(epochs, y, lows) >= UNBENT_PACE
+        and _pace(epochs, y, _new_lows(epochs, y, k)) >= UNBENT_PACE
         and y[0] - y[-1] >= MATERIAL_IMPROVEMENT * start
     )
     symptom = Symptom(
@@ -352,8 +351,7 @@ def _improvement(
         else "of the loss level, projected over the epochs continuing would add",
         f"{window} {curve} loss {'would fall' if projection else 'fell' if gain >= 0 else 'rose'} "
         f"by {abs(gain):.1%} of the level and {abs(of_start):.1%} of its "
-        f"first value{kept} ({trend}{', every epoch lower' if monotone else ''}"
-        f"{', still above its earlier lowest' if recovering else ''})",
+        f"first value{kept} ({trend}{', every epoch lower' if monotone else ''})",
     )
     return symptom, creeps, of_start if symptom.present else 0.0
 
