@@ -1667,7 +1667,8 @@ def test_a_jittering_validation_loss_is_a_small_set_only_when_the_set_is_known_s
 def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     # A plateau ten times the rate would have lowered looks like any converged run: however sure
     # a model is, it stays a candidate. A training loss still creeping down in a straight line
-    # shows the small steps; at a rate ten times below the usual one that is the cause itself.
+    # shows the small steps where the config states no rate (at the usual one the pace may be
+    # the task's: a candidate); at a rate ten times below the usual one that is the cause itself.
     e = np.arange(1, 31, dtype=float)
     plateau = 1.0 + 0.4 * np.exp(-e / 3)
     creep = 2.31 - 0.0055 * e  # 2.31 to 2.15: under 2% of the start per quarter
@@ -1681,9 +1682,10 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     slow = {"optimizer": "sgd", "learning_rate": 3e-4}
     assert lr_too_low(plateau, sure, usual)[0] == UNCLAIMED
     assert lr_too_low(plateau, sure, slow)[0] == UNCLAIMED
-    confidence, found = lr_too_low(creep, sure, usual)
+    confidence, found = lr_too_low(creep, sure, {})
     assert confidence == 0.9 and "train_creeps" in found and "creeps_at_a_low_rate" not in found
-    assert lr_too_low(creep, doubtful, usual)[0] == 0.1
+    assert lr_too_low(creep, doubtful, {})[0] == 0.1
+    assert lr_too_low(creep, sure, usual)[0] == UNCLAIMED
     confidence, found = lr_too_low(creep, doubtful, slow)
     assert confidence >= 0.9 and "creeps_at_a_low_rate" in found
     # Seven epochs, both curves still falling steeply when the run ended: too short to show a
@@ -1707,8 +1709,14 @@ def test_a_learning_rate_too_low_is_claimed_only_where_the_loss_still_falls():
     confidence, found = claimed(breakthrough)
     assert "train_still_improving" in found and "train_creeps" not in found
     assert confidence == UNCLAIMED
+    # The same fall kept up in a straight line creeps; at the usual rate, beside a validation
+    # loss that has settled, the pace may be the task's, so the rate stays a candidate, and
+    # where the config states no rate or a low one the creep lets the models claim it.
     confidence, found = claimed(1.0 - 0.025 * e)
-    assert "train_creeps" in found and confidence == 0.9
+    assert "train_creeps" in found and confidence == UNCLAIMED
+    symptoms = assess(history(1.0 - 0.025 * e, settled, {})).symptoms
+    assert "creeps_not_at_a_usual_rate" in present(symptoms)
+    assert confidences(sure, symptoms, 24, {})["lr_too_low"] == 0.9
 
 
 def test_a_loss_falling_back_after_a_warm_restart_is_not_creeping():
@@ -1716,22 +1724,23 @@ def test_a_loss_falling_back_after_a_warm_restart_is_not_creeping():
     # each restart throws the training loss back up. Stopped three epochs after a restart, its
     # last quarter falls at the pace the run kept, but only back toward where the previous cycle
     # ended: steps that climbed that much were not too small, so a model sure of a rate too low
-    # is held to a candidate beside a validation loss that has settled. Continuing still pays
-    # (the rerun that continues a run counts a recovery), so training is still improving.
+    # is held to a candidate beside a validation loss that has settled, whatever rate the config
+    # states. Continuing still pays (the rerun that continues a run counts a recovery), so
+    # training is still improving. The same fall kept up in a straight line creeps.
     e = np.arange(1, 28, dtype=float)
     sawtooth = 0.9 * np.exp(-e / 60) * (1 + 0.5 * (1 - ((e - 1) % 10) / 9))
+    straight = sawtooth[0] + (sawtooth[-1] - sawtooth[0]) * (e - 1) / 26
     settled = 0.8 + 0.002 * np.cos(e)
-    sure, usual = {"lr_too_low": 0.9}, {"optimizer": "sgd", "learning_rate": 1e-2}
 
     def read(train: np.ndarray) -> tuple[float, frozenset[str]]:
-        symptoms = assess(history(train, settled, usual)).symptoms
-        return confidences(sure, symptoms, len(train), {})["lr_too_low"], present(symptoms)
+        symptoms = assess(history(train, settled, {})).symptoms
+        return confidences({"lr_too_low": 0.9}, symptoms, len(train), {})["lr_too_low"], present(
+            symptoms
+        )
 
     confidence, found = read(sawtooth)
     assert "train_still_improving" in found and "train_creeps" not in found
     assert confidence == UNCLAIMED
-    # The same fall kept up in a straight line creeps.
-    straight = sawtooth[0] + (sawtooth[-1] - sawtooth[0]) * (e - 1) / 26
     confidence, found = read(straight)
     assert "train_creeps" in found and confidence == 0.9
 

@@ -945,24 +945,24 @@ CAUSES: tuple[CauseSpec, ...] = (
             "creeps_at_a_low_rate",
             "stuck_on_a_tiny_step_budget_below_the_usual_rate",
         ),
-        # Claimed only where the history shows the small steps: a training loss creeping at a
-        # pace it has kept, one that never left its start, or both curves still falling when
-        # the run ended (ten times the rate would have got further in the same epochs: true of
-        # 41 of the 47 unfinished runs of both generators). A cosine schedule's plateau ten
-        # times the rate would have lowered (the counterfactual labels find many) looks like
-        # any converged run, and so does a three-epoch MNIST run whose validation has settled.
-        # A loss that never left its start after under 150 steps may need more steps at any
-        # rate: ten times the rate helped 6 of 26 such throwaway runs claimed on it. Nor does a
-        # loss stuck after enough steps at a usual rate, which moved the weights: a transformer
-        # on 35% flipped labels whose validation improved 10% while training stayed within 5%
-        # read "learning rate too low, 100%". A loss stuck where steps could not move a weight
-        # by a tenth may be claimed at any rate, on the models' word at a usual one. A stall at
-        # chance is claimed on only where the first steps may have been small: at a rate taken
-        # in full from the first step it is a plateau of the loss, which ten times the rate did
-        # not shorten in any of the 3 throwaway runs that showed it (an LSTM at a constant rate
-        # read "learning rate too low, 74%" on the stall alone).
+        # Claimed only where the history shows the small steps: a training loss creeping at a pace
+        # it has kept (at a rate below the usual one or not stated: at a usual one the pace is the
+        # task's as often as not), one that never left its start, or both curves still falling when
+        # the run ended (ten times the rate would have got further in the same epochs: true of 41 of
+        # the 47 unfinished runs of both generators). A cosine schedule's plateau ten times the rate
+        # would have lowered (the counterfactual labels find many) looks like any converged run, and
+        # so does a three-epoch MNIST run whose validation has settled. A loss that never left its
+        # start after under 150 steps may need more steps at any rate: ten times the rate helped 6
+        # of 26 such throwaway runs claimed on it. Nor does a loss stuck after enough steps at a
+        # usual rate, which moved the weights: a transformer on 35% flipped labels whose validation
+        # improved 10% while training stayed within 5% read "learning rate too low, 100%". A loss
+        # stuck where steps could not move a weight by a tenth may be claimed at any rate, on the
+        # models' word at a usual one. A stall at chance is claimed on only where the first steps
+        # may have been small: at a rate taken in full from the first step it is a plateau of the
+        # loss, which ten times the rate did not shorten in any of the 3 throwaway runs that showed
+        # it (an LSTM at a constant rate read "learning rate too low, 74%" on the stall alone).
         claimed_with=_any(
-            "train_creeps",
+            "creeps_not_at_a_usual_rate",
             "still_improving",
             "stuck_not_at_a_usual_rate",
             "at_chance_not_at_a_usual_rate",
