@@ -314,6 +314,15 @@ def test_a_stall_at_chance_is_small_steps_only_where_the_first_steps_may_have_be
     assert "stalled_on_small_first_steps" not in found
     assert ("lr_too_low",) not in confirmations(found, compatible(cosine.symptoms))
     assert "lr_too_low" in cosine.scores
+    # Warm restarts return to the configured rate and start there, by any of their names; a
+    # cyclic rate starts below it.
+    for name in ("cosine_with_restarts", "CosineAnnealingWarmRestarts", "SGDR", "Cosine-Decay"):
+        named = present(
+            assess(history(train, val, config={**config, "lr_schedule": name})).symptoms
+        )
+        assert "first_steps_not_small" in named and "stalled_on_small_first_steps" not in named
+    cyclic = assess(history(train, val, config={**config, "lr_schedule": "cyclic"}))
+    assert "stalled_on_small_first_steps" in present(cyclic.symptoms)
     # A warm-up the config counts in steps starts small under any schedule's name.
     warmed = assess(
         history(train, val, config={**config, "lr_schedule": "cosine", "warmup_steps": 100})

@@ -110,15 +110,19 @@ def optimizer_name(config: Mapping[str, object]) -> str:
     return optimizer.strip().lower() if isinstance(optimizer, str) else ""
 
 
-# `lr_schedule` values that hold the rate where it starts (Hugging Face's `constant` and
-# `constant_with_warmup`, whose warm-up only climbs to it; our clients' `none`).
-CONSTANT_SCHEDULES = frozenset({"none", "constant", "fixed", "constant_with_warmup"})
+# `lr_schedule` values (normalized by `_schedule`) that hold the rate where it starts (Hugging
+# Face's `constant` and `constant_with_warmup`, whose warm-up only climbs to it; our clients'
+# `none`).
+CONSTANT_SCHEDULES = frozenset({"none", "constant", "fixed", "constantwithwarmup"})
 
 
 def _schedule(config: Mapping[str, object]) -> str | None:
-    """The config's `lr_schedule`, normalized; None when absent or not a name."""
+    """The config's `lr_schedule`, lower case without separators (`one_cycle`, `one-cycle` and
+    `OneCycle` are one name); None when absent or not a name."""
     schedule = config.get("lr_schedule")
-    return schedule.strip().lower() if isinstance(schedule, str) else None
+    if not isinstance(schedule, str):
+        return None
+    return "".join(ch for ch in schedule.lower() if ch not in " _-")
 
 
 def declares_constant_rate(config: Mapping[str, object]) -> bool:
@@ -127,11 +131,20 @@ def declares_constant_rate(config: Mapping[str, object]) -> bool:
 
 
 # `lr_schedule` values whose first steps take the configured rate: no warm-up climbs to it
-# (PyTorch's CosineAnnealingLR, StepLR, ExponentialLR and ReduceLROnPlateau by their usual
-# names; our clients' `none`). One-cycle, cyclic, Hugging Face's "linear" and anything naming a
-# warm-up start below it, and so does a config with warm-up steps or epochs.
+# (PyTorch's CosineAnnealingLR, CosineAnnealingWarmRestarts, StepLR, MultiStepLR, ExponentialLR
+# and ReduceLROnPlateau, Keras' CosineDecay, CosineDecayRestarts, ExponentialDecay and
+# PiecewiseConstantDecay, by their class or usual names; our clients' `none`). Warm restarts
+# return to the configured rate, and start there. One-cycle, cyclic, Hugging Face's "linear" and
+# anything naming a warm-up start below it, and so does a config with warm-up steps or epochs.
 FULL_RATE_SCHEDULES = frozenset(
-    {"none", "constant", "fixed", "cosine", "step", "multistep", "exponential", "plateau"}
+    {
+        *("none", "constant", "fixed", "step", "steplr", "multistep", "multisteplr"),
+        *("cosine", "cosineannealing", "cosineannealinglr", "cosinedecay"),
+        *("cosinewarmrestarts", "cosineannealingwarmrestarts", "cosinerestarts"),
+        *("cosinewithrestarts", "cosinedecayrestarts", "sgdr"),
+        *("exponential", "exponentiallr", "exponentialdecay", "piecewiseconstantdecay"),
+        *("plateau", "reducelronplateau", "reduceonplateau"),
+    }
 )
 WARM_UP_KEYS = ("warmup_steps", "warmup_ratio", "warmup_epochs")
 
@@ -148,7 +161,7 @@ def declares_full_first_steps(config: Mapping[str, object]) -> bool:
 # the configured one over the first part of the run; that part is fastai's `pct_start` default
 # (PyTorch's OneCycleLR climbs for 0.3): the shorter of the two, so that a stall is read as
 # ended within the climb only where it would be under either.
-ONE_CYCLE_SCHEDULES = frozenset({"onecycle", "one_cycle", "one-cycle", "1cycle", "onecyclelr"})
+ONE_CYCLE_SCHEDULES = frozenset({"onecycle", "1cycle", "onecyclelr"})
 ONE_CYCLE_WARM_UP = 0.25
 
 
