@@ -117,12 +117,14 @@ class Combined:
 #   (`stuck_not_at_a_usual_rate`, `at_chance_not_at_a_usual_rate`: ten times the rate helped 2
 #   of 32 such suite runs and 3 of 12 of a throwaway batch, against 21 of 22 stuck runs whose
 #   rate was below the usual one or not stated).
-# - A training loss creeping down at its own pace at a usual rate, validation no longer falling
+# - A training loss creeping down at its own pace at a usual rate: the steps were as long as
+#   they usually are, and the pace is the task's or the model's as often as the rate's
 #   (`creeps_not_at_a_usual_rate` is the creep where the rate is below the usual one or not
-#   stated): the steps were as long as they usually are, and the pace is the task's or the
-#   model's. Ten times the rate helped 5 of 15 such runs of both suites and three throwaway
-#   batches (a hard four-class task creeping at three times AdamW's usual rate read "learning
-#   rate too low, 100%"), against every one of 30 creeping below the usual rate.
+#   stated; a validation loss still falling beside it is evidence of its own). Of the runs of
+#   both suites and three throwaway batches creeping at a usual rate beside a validation loss
+#   no longer falling, ten times the rate helped 5 of 15 (a hard four-class task creeping at
+#   three times AdamW's usual rate read "learning rate too low, 100%"); of those creeping below
+#   the usual rate, all 30.
 # - A model that ends at chance at a usual learning rate (within ten times below and thirty
 #   times above the optimizer's usual one), after enough steps to move its weights (not
 #   `few_steps_for_the_rate`) and 150 steps at least (not `few_steps_taken`: after fewer, more
