@@ -1724,9 +1724,10 @@ def test_a_loss_falling_back_after_a_warm_restart_is_not_creeping():
     # each restart throws the training loss back up. Stopped three epochs after a restart, its
     # last quarter falls at the pace the run kept, but only back toward where the previous cycle
     # ended: steps that climbed that much were not too small, so a model sure of a rate too low
-    # is held to a candidate beside a validation loss that has settled, whatever rate the config
-    # states. Continuing still pays (the rerun that continues a run counts a recovery), so
-    # training is still improving. The same fall kept up in a straight line creeps.
+    # is held to a candidate beside a validation loss that has settled, even where the config
+    # states no rate (there a creep would claim it). Continuing still pays (the rerun that
+    # continues a run counts a recovery), so training is still improving. The same fall kept up
+    # in a straight line creeps.
     e = np.arange(1, 28, dtype=float)
     sawtooth = 0.9 * np.exp(-e / 60) * (1 + 0.5 * (1 - ((e - 1) % 10) / 9))
     straight = sawtooth[0] + (sawtooth[-1] - sawtooth[0]) * (e - 1) / 26
