@@ -45,7 +45,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *early_stopping(c),
         *learning_rate(c),
         *rate_schedule(c),
-        *warm_up(c),
+        *warm_up(c, findings),
         *steps_taken(c),
         *declared_behaviour(c),
         *capacity(c),

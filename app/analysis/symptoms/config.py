@@ -3,11 +3,11 @@ from the optimizer's usual one or held constant, and training-time behaviour it 
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from app.analysis.checks.early_stop import MIN_POINTS, stopped_by_patience
-from app.analysis.checks.progress import MIN_LOSSES, stall
 from app.analysis.config_keys import (
     ADAPTIVE_OPTIMIZERS,
     TYPICAL_LR,
@@ -25,7 +25,8 @@ from app.analysis.config_keys import (
     warm_up_share,
 )
 from app.analysis.curves import Curves
-from app.analysis.symptoms.symptom import Symptom
+from app.analysis.finding import Finding
+from app.analysis.symptoms.symptom import Symptom, check_feature
 from app.analysis.wording import count
 
 # A run early stopping ended on fewer validation losses than tell a bump from a trend
@@ -228,7 +229,7 @@ def rate_schedule(c: Curves) -> list[Symptom]:
     ]
 
 
-def warm_up(c: Curves) -> list[Symptom]:
+def warm_up(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     """Whether a classifier that sat at chance before learning left it while a warm-up the config
     states was still climbing (`warm_up_share`): a rate below the configured one was then enough
     to leave the start, and the stall was the small first steps the schedule takes by design, not
@@ -237,10 +238,11 @@ def warm_up(c: Curves) -> list[Symptom]:
     the one-cycle runs of the second generator and two throwaway batches that sat at chance
     through the climb (0.26 to 0.44 of the run), ten times the rate helped 7 of 9; of those that
     left chance within it (a fifth of the run; the climb takes a quarter to 0.3), 4 of 9. On the
-    batch made after this was found it removed one false claim and two true ones."""
+    batch made after this was found it removed one false claim and two true ones. The stall is
+    the progress check's (`pg_stall`, its share of the finite training losses)."""
     finite = c.train[np.isfinite(c.train)]
     share = warm_up_share(c.config, c.batches_per_epoch())
-    stalled = stall(c, finite) if len(finite) >= MIN_LOSSES else 0
+    stalled = round(check_feature(findings, "progress", "pg_stall") * len(finite))
     if share is None or stalled == 0:
         return []
     planned = planned_epochs(c.config) or len(finite)
