@@ -291,6 +291,27 @@ def test_features_that_shift_by_a_negligible_amount_are_no_shift_between_the_spl
     assert shifted_split(0.54, 2, 8, max_abs_mean_shift=0.4, **spreads)[0]
 
 
+def test_a_shift_of_some_input_features_is_a_draw_of_other_samples_not_a_transform():
+    # Validation scoring worse in eval mode on inputs a classifier tells apart. A transform of one
+    # split's inputs (scaled, offset, normalized with other statistics) moves nearly every
+    # feature; a validation set drawn from another part of the data moves the features that tell
+    # its samples apart (5 of 20 on an imbalanced table, whose overfit model scored it worse).
+    def present(shifted: int) -> set[str]:
+        run = SUITE_BY_NAME["second-preprocessing_mismatch-4"]
+        probe = probe_like(
+            "second-preprocessing_mismatch-4",
+            split_shift__adversarial_auc=0.76,
+            split_shift__features_shifted=shifted,
+        )
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        return {s.id for s in result.symptoms if s.present}
+
+    drawn, transformed = present(12), present(48)
+    assert "split_shift" in drawn and "split_shift" in transformed
+    assert "inputs_transformed" not in drawn and "shifted_split_measured" not in drawn
+    assert {"inputs_transformed", "shifted_split_measured"} <= transformed
+
+
 def test_a_reported_loss_above_the_eval_mode_one_is_training_time_behaviour_only_if_there_is_any():
     # A model with no dropout, batch norm, smoothing or augmentation whose training loss is
     # reported summed over a batch: the reported loss sits far above the eval-mode one, and

@@ -577,13 +577,13 @@ CAUSES: tuple[CauseSpec, ...] = (
         # worse; 3 throwaway runs whose model scored both alike read "inputs preprocessed
         # differently, 100%", and in none did validation score 25% worse than a held-out test set.
         claimed_with=_any("val_stuck", "shift_costs_validation"),
-        # Validation scoring worse in eval mode on inputs a classifier tells apart from
-        # training's: inputs unlike those the model was fit to, measured. Or validation never
-        # scoring better than the model did before it learned, while training learns: nothing
-        # learned carries over (6 of the 7 runs of both generators showing it were preprocessed
-        # differently; no real log or peer record shows it). Overfitting shares it where
-        # training stayed on a high plateau and validation rose no faster than training fell
-        # (`also_produces`, `never_improved_as_memorizing`).
+        # Validation scoring worse in eval mode on inputs transformed unlike training's (nearly
+        # every feature shifted): inputs unlike those the model was fit to, measured. Or
+        # validation never scoring better than the model did before it learned, while training
+        # learns: nothing learned carries over (6 of the 7 runs of both generators showing it
+        # were preprocessed differently; no real log or peer record shows it). Overfitting
+        # shares it where training stayed on a high plateau and validation rose no faster than
+        # training fell (`also_produces`, `never_improved_as_memorizing`).
         confirmed_by=_any("shifted_split_measured", "val_never_improves"),
         # A model growing more confident on inputs unlike those it was fit to: validation rises
         # from its minimum while training falls, as memorization makes it, and scores worse in
@@ -773,6 +773,12 @@ CAUSES: tuple[CauseSpec, ...] = (
         # gives back, and it read "overfitting, 0.83" on a throwaway run the best checkpoint did
         # not help; every claim on the suites' runs had the material rise.
         claimed_with=_any("val_rises_after_min", "val_rise_material"),
+        # A rise that outpaces a training loss holding nearly level is no memorizing (causes.md:
+        # training keeps falling while validation rises): overshooting steps or shifted inputs
+        # make it. In the first generator's runs it is rates too high (8 of 8 such runs, 3 of
+        # them labelled overfit too, one claimed at 0.59); three preprocessed throwaway runs
+        # read "overfitting, 74-96%" on it.
+        unclaimed_with=_any("val_rise_outpaces_memorizing"),
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(

@@ -97,8 +97,9 @@ class Combined:
 #   mismatch or a different distribution. Both together are the definition of a validation set
 #   drawn from an easier distribution (causes.md); in both generators' runs, every one of the 14
 #   runs that showed both had one. Validation scoring worse in eval mode on inputs a classifier
-#   tells apart is its mirror: inputs preprocessed (or drawn) unlike training's; all 27 runs of
-#   both generators that showed both had a validation set preprocessed differently.
+#   tells apart is its mirror when nearly every input feature moved: inputs transformed unlike
+#   training's; all 27 runs of both generators that showed both had a validation set preprocessed
+#   differently. A draw of other samples moves only the features that tell them apart.
 # - A training loss that keeps creeping down at the pace it has kept, at a rate ten times below
 #   the usual one, is what causes.md calls a learning rate too low: ten times the rate is still
 #   a usual one and would have gone faster.
@@ -200,7 +201,12 @@ COMBINED = (
     Combined(
         "overfitting_signature",
         ("val_rises_after_min",),
-        unless=("unstable_training", "noisy_at_a_far_higher_rate"),
+        unless=(
+            "unstable_training",
+            "noisy_at_a_far_higher_rate",
+            "val_rise_within_sampling_error",
+            "val_rise_outpaces_memorizing",
+        ),
         any_of=("val_trends_up_while_training_falls", "val_rise_held_as_training_fell"),
     ),
     Combined(
@@ -220,8 +226,8 @@ COMBINED = (
         ("eval_val_below", "labels_shift"),
         unless=("wrong_labels_measured",),
     ),
-    Combined("shifted_split_measured", ("eval_val_above", "split_shift")),
-    Combined("shift_costs_validation", ("eval_val_worse", "split_shift")),
+    Combined("shifted_split_measured", ("eval_val_above", "inputs_transformed")),
+    Combined("shift_costs_validation", ("eval_val_worse", "inputs_transformed")),
     Combined("creeps_at_a_low_rate", ("train_creeps", "lr_below_usual")),
     Combined(
         "stuck_on_a_tiny_step_budget",

@@ -33,6 +33,13 @@ MIN_SHIFTED = 2
 # preprocessed differently, 90%".
 MIN_MEAN_SHIFT = 0.1
 MIN_LOG_SCALE = math.log(1.2)
+# A shift that moves nearly every input feature is a transform applied to one split's inputs
+# (scaled, offset, normalized with other statistics); one that moves some is a draw of other
+# samples, which moves the features that tell them apart. Every preprocessed split of both
+# suites moved 92-100% of its features; validation sets drawn from the easy part of the data
+# moved 8-75% (a throwaway one on an imbalanced table, 5 of 20, whose overfit model scored it
+# worse than training, read "inputs preprocessed differently, 100%").
+TRANSFORMED_SHARE = 0.8
 TRAIN_TIME_SHARE = 0.1  # training-time behaviour that adds a tenth of the per-sample loss ...
 # ... or half of what the reported training loss sits above validation, where that matters: an
 # effect that accounts for most of the gap a user asks about explains it, however small next to
@@ -440,16 +447,23 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             )
         )
     if p.adversarial_auc is not None:
-        out.append(
-            Symptom(
-                "split_shift",
-                p.adversarial_auc > SHIFT_AUC or _features_shift(p),
-                round(p.adversarial_auc, 3),
-                "adversarial AUC",
-                f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
-                f"{p.features_shifted} of {p.features_tested} features shift",
-            )
+        shift = p.adversarial_auc > SHIFT_AUC or _features_shift(p)
+        shifts = (
+            f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
+            f"{p.features_shifted} of {p.features_tested} features shift"
         )
+        share = p.features_shifted / p.features_tested if p.features_tested else 0.0
+        out += [
+            Symptom("split_shift", shift, round(p.adversarial_auc, 3), "adversarial AUC", shifts),
+            Symptom(
+                "inputs_transformed",
+                shift
+                and p.features_shifted >= max(TRANSFORMED_SHARE * p.features_tested, MIN_SHIFTED),
+                round(share, 4),
+                "of the input features shifted",
+                shifts,
+            ),
+        ]
     if p.label_p is not None:
         test = "chi-square on the class counts" if p.classifies else "Kolmogorov-Smirnov"
         out.append(

@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
+from app.analysis.checks import gap as gaps
 from app.analysis.checks.failure import chance_outcomes
 from app.analysis.checks.overfit import MIN_RISE_REL
-from app.analysis.config_keys import epoch_mean_training_loss
+from app.analysis.config_keys import declares_regularization, epoch_mean_training_loss
 from app.analysis.curves import Curves
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
-from app.analysis.symptoms.gap import TREND_P
+from app.analysis.symptoms.gap import MIN_GAP_Z, TREND_P, UNRESOLVED
 from app.analysis.symptoms.symptom import Symptom, fields
 from app.analysis.wording import count, pvalue
 
@@ -138,6 +139,8 @@ def validation_shape(c: Curves) -> list[Symptom]:
             f"{rise / start if start > 0 else 0:.1%} of its first value",
         ),
         _held_as_training_fell(val, c.train[finite], best, rise, rises),
+        _rise_outpaces_memorizing(c, val, c.train[finite], best, rise, rises),
+        _rise_within_sampling_error(c, rise),
         _never_improves(c, val, best == 0 and rises),
         _rise_outpaces_training(val, c.train[finite]),
         Symptom(
@@ -201,6 +204,41 @@ def _held_as_training_fell(
     )
 
 
+def _rise_outpaces_memorizing(
+    c: Curves, val: np.ndarray, train_at_val: np.ndarray, best: int, rise: float, rises: bool
+) -> Symptom:
+    """Validation rose after its minimum by `OUTPACED` times what training fell over the same
+    epochs or more, training losing under `MEMORIZED_TRAIN_FALL` of its loss there: the model
+    is not memorizing its set (that drives the training loss down as validation climbs), yet
+    validation grows worse. Steps that overshoot, or inputs unlike training's that weigh more as
+    the weights grow, do that. Three throwaway runs with validation scaled or offset (training
+    down 11-21% after the minimum, validation up 3.5-13 times that) read "overfitting, 74-96%"
+    though their best checkpoints gained nothing on clean data; the suites' overfits that
+    outpaced training so had all trained their loss to near zero. Not where the config declares
+    dropout or label smoothing: they hold the reported training loss up (smoothing on a floor
+    it cannot pass) while the weights memorize beneath it. Nor for a loss read shifted (curves.py):
+    it has no zero of its own for the training loss to fall toward."""
+    train = train_at_val[best:]
+    train = train[np.isfinite(train)]
+    at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
+    fall = at_best - float(np.median(train[-SHORT_WINDOW:])) if at_best > 0 else 0.0
+    fell = fall / at_best if at_best > 0 else 0.0
+    outpaced = rise >= OUTPACED * fall if fall > 0 else rise > 0
+    return Symptom(
+        "val_rise_outpaces_memorizing",
+        rises
+        and at_best > 0
+        and fell < MEMORIZED_TRAIN_FALL
+        and outpaced
+        and not declares_regularization(c.config)
+        and c.offset == 0,
+        round(fell, 3),
+        "of the training loss at validation's minimum",
+        f"after validation's minimum training loss fell {fall:.3g} ({fell:.0%}) while "
+        f"validation rose {rise:.3g}",
+    )
+
+
 def _never_improves(c: Curves, val: np.ndarray, rises_from_the_first: bool) -> Symptom:
     """Validation at its best on its first evaluation, no better than the model was before it
     learned (not `GENERALIZED_SHARE` below that), and only worse after, while training learns:
@@ -226,6 +264,26 @@ def _never_improves(c: Curves, val: np.ndarray, rises_from_the_first: bool) -> S
         f"validation loss is lowest at its first evaluation ({c.shown(first):.4g})"
         + (f", {first / reference:.0%} of {against}," if reference > 0 else "")
         + " and rises from there",
+    )
+
+
+def _rise_within_sampling_error(c: Curves, rise: float) -> Symptom:
+    """A rise after the minimum smaller than the sampling error of a validation set too small to
+    resolve a fifth of its loss (symptoms.gap): the set measures its own samples growing a little
+    worse, which says nothing of data like them. A stable rise of 6% on 60 samples, where the
+    set resolves 26% (label smoothing at 0.2: training on its floor, validation accuracy up 7
+    points), read "overfitting, 90%"; the best checkpoint did no better on held-back data."""
+    se, size = gaps.sampling_se(c), gaps.validation_size(c)
+    if se is None or size is None:
+        return Symptom("val_rise_within_sampling_error", False, None, "", "validation size unknown")
+    small = MIN_GAP_Z / math.sqrt(size) >= UNRESOLVED
+    return Symptom(
+        "val_rise_within_sampling_error",
+        small and 0 < rise < MIN_GAP_Z * se,
+        round(rise / (MIN_GAP_Z * se), 4) if se > 0 else None,
+        "of the validation set's sampling error",
+        f"validation loss ends {rise:.3g} above its minimum; {size:g} validation samples "
+        f"measure it to about ±{MIN_GAP_Z * se:.3g}",
     )
 
 
