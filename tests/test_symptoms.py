@@ -833,6 +833,17 @@ def test_accuracies_printed_with_two_decimals_say_nothing_of_the_set():
     assert accuracy_lattice(np.round(accuracy * 25)[:3] / 25) is None  # too few values agree
 
 
+def test_a_small_set_shows_its_size_in_the_few_accuracies_it_can_take():
+    # 36 validation samples: over 120 epochs a model that settles quickly reports seven distinct
+    # accuracies, all multiples of 1/36. Five unrelated values sit on one lattice under 200 about
+    # once in ten million; four agreeing values are not enough to read a size from.
+    shown = np.array([24, 27, 30, 31, 33, 34, 35, 35, 35, 35]) / 36
+    assert accuracy_lattice(shown) == 36
+    assert accuracy_lattice(np.array([24, 27, 30, 31, 31]) / 36) is None
+    rng = np.random.default_rng(8)
+    assert accuracy_lattice(np.round(rng.uniform(0.5, 0.95, 7), 4)) is None
+
+
 def test_a_gap_within_the_error_of_a_set_its_accuracies_show_is_small_yet_noise():
     # 25 validation samples, stated nowhere: validation ends 0.1 below training, which such a
     # set measures to about ±0.28. The accuracies (multiples of 1/25) tell the size.
