@@ -686,7 +686,7 @@ def test_a_rise_within_the_sampling_error_of_a_small_validation_set_confirms_no_
 def test_validation_rising_while_training_holds_level_is_no_memorizing():
     # Validation bottoms at epoch 10 and climbs by 0.6 over the next 30 epochs. A model that
     # memorizes its set drives its training loss toward zero as that happens: overfitting,
-    # confirmed. One whose training loss holds level (down 6% after validation's minimum) is not
+    # confirmed. One whose training loss holds level (down 11% after validation's minimum) is not
     # memorizing; what scores validation ever worse is something else (inputs unlike training's,
     # overshooting steps), and overfitting stays a candidate.
     rng = np.random.default_rng(3)
