@@ -88,6 +88,11 @@ class Probe:
         return self.train_eval - (self.augmentation[0] if self.augmentation else 0.0)
 
     @property
+    def shifted_share(self) -> float:
+        """The share of the tested input features that shift between the splits."""
+        return self.features_shifted / self.features_tested if self.features_tested else 0.0
+
+    @property
     def predicts(self) -> bool:
         """Whether the model scores validation in eval mode better than predicting nothing: a
         classifier under chance's loss (where its classes are known), a regression whose

@@ -41,7 +41,7 @@ def check(c: Curves) -> Finding:
         return probes.not_reevaluated(CHECK, FEATURES)
     value, low, high = p.eval_gap
     auc = p.adversarial_auc
-    shifted = p.features_shifted / p.features_tested if p.features_tested else 0.0
+    shifted = p.shifted_share
     features = {
         "pr_eval_gap": float(np.clip(value / p.scale, -3, 3)),
         "pr_eval_gap_pos": float(low > 0),

@@ -2,6 +2,8 @@
 epoch, and whether it widens or shrinks.
 """
 
+import math
+
 import numpy as np
 from scipy import stats
 
@@ -149,6 +151,11 @@ def _accuracies_agree(c: Curves) -> Symptom | None:
     )
 
 
+def resolved_share(size: float) -> float:
+    """The smallest gap a validation set of this size resolves, as a share of its loss."""
+    return MIN_GAP_Z / math.sqrt(size)
+
+
 def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
     """A validation set too small to resolve a gap of a fifth of the loss (config `val_size`, or
     the lattice its accuracies sit on), and a final gap within its sampling error: what the set
@@ -156,8 +163,8 @@ def _within_sampling_error(c: Curves, gap: float) -> list[Symptom]:
     se, size = gaps.sampling_se(c), gaps.validation_size(c)
     if se is None or size is None:
         return []
-    resolution = MIN_GAP_Z / np.sqrt(size)  # the smallest gap it resolves, as a share of the loss
-    small = bool(resolution >= UNRESOLVED)
+    resolution = resolved_share(size)
+    small = resolution >= UNRESOLVED
     measures = f"{size:g} validation samples measure its loss to about ±{MIN_GAP_Z * se:.3g} "
     measures += f"({resolution:.0%} of it)"
     within = abs(gap) < MIN_GAP_Z * se

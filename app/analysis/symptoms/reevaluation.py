@@ -255,8 +255,14 @@ def _mode_symptoms(
 def _features_shift(p: probes.Probe) -> bool:
     """Enough input features shift between the splits, significantly and by a size that
     matters (a classifier telling the splits apart is the other way to show it)."""
-    many = p.features_shifted >= max(SHIFT_SHARE * p.features_tested, MIN_SHIFTED)
-    return many and (p.max_mean_shift >= MIN_MEAN_SHIFT or p.median_log_scale >= MIN_LOG_SCALE)
+    return _shifted_at_least(p, SHIFT_SHARE) and (
+        p.max_mean_shift >= MIN_MEAN_SHIFT or p.median_log_scale >= MIN_LOG_SCALE
+    )
+
+
+def _shifted_at_least(p: probes.Probe, share: float) -> bool:
+    """At least this share of the tested input features shift, and `MIN_SHIFTED` of them."""
+    return p.features_shifted >= max(share * p.features_tested, MIN_SHIFTED)
 
 
 def _beyond_random_splits(p: probes.Probe, sign: int) -> bool:
@@ -452,14 +458,12 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             f"a classifier tells the splits apart with AUC {p.adversarial_auc:.2f}; "
             f"{p.features_shifted} of {p.features_tested} features shift"
         )
-        share = p.features_shifted / p.features_tested if p.features_tested else 0.0
         out += [
             Symptom("split_shift", shift, round(p.adversarial_auc, 3), "adversarial AUC", shifts),
             Symptom(
                 "inputs_transformed",
-                shift
-                and p.features_shifted >= max(TRANSFORMED_SHARE * p.features_tested, MIN_SHIFTED),
-                round(share, 4),
+                shift and _shifted_at_least(p, TRANSFORMED_SHARE),
+                round(p.shifted_share, 4),
                 "of the input features shifted",
                 shifts,
             ),

@@ -12,7 +12,7 @@ from app.analysis.checks.overfit import MIN_RISE_REL
 from app.analysis.config_keys import declares_regularization, epoch_mean_training_loss
 from app.analysis.curves import Curves
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
-from app.analysis.symptoms.gap import MIN_GAP_Z, TREND_P, UNRESOLVED
+from app.analysis.symptoms.gap import MIN_GAP_Z, TREND_P, UNRESOLVED, resolved_share
 from app.analysis.symptoms.symptom import Symptom, fields
 from app.analysis.wording import count, pvalue
 
@@ -180,6 +180,18 @@ def validation_shape(c: Curves) -> list[Symptom]:
     return out
 
 
+def _training_fall_after(train_at_val: np.ndarray, best: int) -> tuple[float, float]:
+    """The training loss at validation's minimum and how far it fell from there to the end (the
+    median of the last `SHORT_WINDOW` losses); (0, 0) where fewer than that are finite or the
+    loss at the minimum is not above zero."""
+    train = train_at_val[best:]
+    train = train[np.isfinite(train)]
+    at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
+    if at_best <= 0:
+        return 0.0, 0.0
+    return at_best, at_best - float(np.median(train[-SHORT_WINDOW:]))
+
+
 def _held_as_training_fell(
     val: np.ndarray, train_at_val: np.ndarray, best: int, rise: float, rises: bool
 ) -> Symptom:
@@ -188,10 +200,8 @@ def _held_as_training_fell(
     flat both curves end. `train_at_val` is the training loss at each validation evaluation."""
     after = val[best:]
     gradual = len(after) > 1 and float(np.max(np.diff(after))) < MEMORIZED_STEP * rise
-    train = train_at_val[best:]
-    train = train[np.isfinite(train)]
-    at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
-    fell = (at_best - float(np.median(train[-SHORT_WINDOW:]))) / at_best if at_best > 0 else 0.0
+    at_best, fall = _training_fall_after(train_at_val, best)
+    fell = fall / at_best if at_best > 0 else 0.0
     start = abs(float(val[0]))
     material = start > 0 and rise >= MEMORIZED_RISE * start
     return Symptom(
@@ -218,10 +228,7 @@ def _rise_outpaces_memorizing(
     dropout or label smoothing: they hold the reported training loss up (smoothing on a floor
     it cannot pass) while the weights memorize beneath it. Nor for a loss read shifted (curves.py):
     it has no zero of its own for the training loss to fall toward."""
-    train = train_at_val[best:]
-    train = train[np.isfinite(train)]
-    at_best = float(train[0]) if len(train) >= SHORT_WINDOW else 0.0
-    fall = at_best - float(np.median(train[-SHORT_WINDOW:])) if at_best > 0 else 0.0
+    at_best, fall = _training_fall_after(train_at_val, best)
     fell = fall / at_best if at_best > 0 else 0.0
     outpaced = rise >= OUTPACED * fall if fall > 0 else rise > 0
     return Symptom(
@@ -276,7 +283,7 @@ def _rise_within_sampling_error(c: Curves, rise: float) -> Symptom:
     se, size = gaps.sampling_se(c), gaps.validation_size(c)
     if se is None or size is None:
         return Symptom("val_rise_within_sampling_error", False, None, "", "validation size unknown")
-    small = MIN_GAP_Z / math.sqrt(size) >= UNRESOLVED
+    small = resolved_share(size) >= UNRESOLVED
     return Symptom(
         "val_rise_within_sampling_error",
         small and 0 < rise < MIN_GAP_Z * se,
