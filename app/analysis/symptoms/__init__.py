@@ -86,12 +86,13 @@ class Combined:
 #   run; the trend test reads the plateau). Not when the steps overshoot (training swings, or
 #   validation jitters at a far higher rate): they push validation up without memorizing.
 # - Validation worse from its first evaluation while training learns: nothing learned carries
-#   over. A model that fit its training set far (below half of chance or of where it began)
-#   found a signal that would carry over to data like training's: validation is unlike it
-#   (`fit_then_never_improved`; every such run of both suites was preprocessed differently).
-#   One still on a high plateau may be memorizing a signal it cannot find, as an overfit does,
-#   unless validation rose by more than training fell (`val_rise_outpaces_training`):
-#   memorizing costs validation about what it gains training, inputs unlike training's more.
+#   over. Either validation is unlike training (`fit_then_never_improved`) or the model is
+#   memorizing samples in which it finds no signal, as an overfit does, on a high plateau or
+#   down to zero loss (a residual net on 200 noisy images it never told apart fit them all,
+#   validation at chance throughout). Memorizing costs validation about what it gains
+#   training; inputs unlike training's, scored wrong with growing confidence, all of them,
+#   more (`val_rise_outpaces_training`: every such run of both suites was preprocessed
+#   differently).
 # - Validation scoring better than training in eval mode is an easier validation set, noisy
 #   training labels, or leaked samples; inputs that tell the splits apart are a preprocessing
 #   mismatch or a different distribution. Both together are the definition of a validation set
@@ -211,7 +212,7 @@ COMBINED = (
     ),
     Combined(
         "never_improved_as_memorizing",
-        ("val_never_improves", "high_plateau"),
+        ("val_never_improves",),
         unless=("val_rise_outpaces_training",),
     ),
     Combined(

@@ -74,6 +74,12 @@ MIN_CLEAN_TO_COMPARE = 20
 # 2.2; a model that memorized them rejects none, but then its training loss is low, not above
 # validation's.
 NOISY_LABEL_TRACE = 0.02
+# ... and a trace only, under 3 points: no noisy-label run of either suite showed fewer than 3.9
+# (the one that did had memorized its labels and rejected none), and an easier split of a
+# regression with heavy-tailed targets, validation drawn from the samples a linear fit missed
+# least, left training 2.3 points more of the outliers every random split holds and read "noisy
+# labels, 99%". Between the trace and this, the labels stay a candidate.
+NOISY_LABEL_CLAIM = 0.03
 # ... measured only on a classifier confident enough to reject a label: one whose validation loss
 # is at most half of chance's. A model barely above chance finds no label a third as likely as
 # the class it predicts, wrong or not: a second throwaway batch's three noisy-label runs on two
@@ -420,15 +426,22 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         # four-class GRU at 0.9 of chance rejecting 2.4 points more of training's 40%-noisy
         # labels had its noisy labels ruled out against a 7.6-point accuracy gap).
         short = _rejections_fall_short(c, p, findings, rejected) if _confident(p) else ""
-        out.append(
+        out += [
             Symptom(
                 "labels_rejected",
                 rejected >= NOISY_LABEL_TRACE and not short,
                 round(rejected, 4),
                 "excess share of confidently rejected training labels",
                 rejected_labels(p) + short,
-            )
-        )
+            ),
+            Symptom(
+                "labels_rejected_only_a_trace",
+                NOISY_LABEL_TRACE <= rejected < NOISY_LABEL_CLAIM,
+                round(rejected, 4),
+                "excess share of confidently rejected training labels",
+                rejected_labels(p) + ": a trace that harder training samples leave as well",
+            ),
+        ]
     if p.leaked_fraction is not None:
         excess, chance = _beyond_chance(p)
         copies = excess >= LEAK_FRACTION
