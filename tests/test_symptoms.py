@@ -1338,6 +1338,29 @@ def test_a_training_loss_that_climbs_back_overshoots_and_is_no_plateau():
     assert "train_climbs_back" not in present(assess(history(settled, settled + 0.2)).symptoms)
 
 
+def test_lucky_epochs_of_a_long_noisy_run_are_no_level_it_climbed_back_from():
+    # A regression on heavy-tailed targets: after two epochs the epoch-mean training loss sits
+    # at 1.0 for 120 epochs, every epoch whose batches drew no outlier dipping to 0.6-0.8.
+    # Over that many epochs two such dips fall within three by chance, once or more: a
+    # three-epoch median "reached 0.8" and the loss "climbed back" to 1.0. Over sixty epochs
+    # or more the level reached is a five-epoch median, and nothing climbed back.
+    rng = np.random.default_rng(11)
+    e = np.arange(1, 123, dtype=float)
+    train = 1.0 + 0.04 * rng.standard_normal(len(e))
+    dips = np.array([30, 32, 57, 59, 88, 89, 110])
+    train[dips] = rng.uniform(0.6, 0.8, len(dips))
+    train[:2] = [1.4, 1.1]
+    three = np.median(np.lib.stride_tricks.sliding_window_view(train, 3), axis=1)
+    assert three.min() < 0.8  # the reading a three-epoch median gives
+    found = present(assess(history(train, train * 0.4)).symptoms)
+    assert "train_climbs_back" not in found
+    # A level held for eight epochs of such a run, then left for one 40% higher, is a climb.
+    held = train.copy()
+    held[40:48] = 0.55 + 0.02 * rng.standard_normal(8)
+    held[48:] = np.maximum(held[48:], 0.9)
+    assert "train_climbs_back" in present(assess(history(held, held * 0.4)).symptoms)
+
+
 def test_a_training_loss_that_only_got_worse_is_no_underfit_nor_slow_steps():
     # Training loss rising from its first epoch, 4% a step, smooth or jittering by a fifth of
     # itself, logged with and without validation: the steps make it worse. A model too small
