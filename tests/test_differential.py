@@ -1936,6 +1936,14 @@ def test_validation_whose_best_is_an_untrained_models_drift_never_improved():
     # Validation that had left chance by a tenth before rising learned what generalizes.
     learned = assess(history(train, val - 0.25 * np.exp(-((e - 16) ** 2) / 20), config))
     assert "val_never_improves" not in present(learned.symptoms)
+    # So did one whose accuracy climbed from 0.10 to 0.28 while its loss rose (confident
+    # mistakes): what the model learned carried over; inputs unlike training's keep less.
+    run = history(train, val, config)
+    for gained, carried in ((0.18, True), (0.04, False)):
+        accuracy = 0.10 + gained * (1 - np.exp(-e / 20))
+        series = {**run.epoch_series, "val_accuracy": Series.full(accuracy)}
+        found = present(assess(replace(run, epoch_series=series)).symptoms)
+        assert ("val_never_improves" not in found) == carried
 
 
 def test_validation_that_never_improves_beside_a_training_loss_still_high_may_be_memorization():
