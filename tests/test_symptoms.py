@@ -662,7 +662,8 @@ def test_a_rise_within_the_sampling_error_of_a_small_validation_set_confirms_no_
     # Training settles on the floor label smoothing sets; validation then rises steadily by 0.025
     # (7% of its loss) over 80 epochs. Measured on 6,000 samples that rise is the model's; on 60,
     # whose mean loss is known to about +-0.09, it is those samples growing a little worse and
-    # says nothing of data like them: overfitting stays a candidate, not a confirmed cause.
+    # says nothing of data like them: overfitting is neither confirmed nor claimed on it, a
+    # candidate at most.
     rng = np.random.default_rng(7)
     e = np.arange(1, 121, dtype=float)
     train = 0.335 + 0.35 * np.exp(-e / 12) + rng.normal(0, 0.003, 120)
@@ -678,7 +679,7 @@ def test_a_rise_within_the_sampling_error_of_a_small_validation_set_confirms_no_
     assert "val_rises_after_min" in small_symptoms
     assert "val_rise_within_sampling_error" in small_symptoms
     assert "overfitting_signature" not in small_symptoms
-    assert small.get("overfitting", 0.0) < 0.5
+    assert small.get("overfitting", 0.0) <= UNCLAIMED
     large, large_symptoms = diagnosis(6000)
     assert "overfitting_signature" in large_symptoms and large["overfitting"] >= 0.9
 
@@ -1514,3 +1515,23 @@ def test_steps_that_exploded_early_do_not_make_the_later_epochs_means_disagree()
     result = assess(history(train, val, steps=(position, steps), config={"num_classes": 4}))
     assert result.findings["lag"].features["steps_mean_mismatch"] < 0.01
     assert "loss_scale_mismatch" not in present(result.symptoms)
+
+
+def test_training_still_falling_is_no_sign_continuing_pays_where_validation_rose_at_its_last():
+    # Six epochs, validated every third: training falls every epoch, 1.10 to 0.51. Where the
+    # two validation losses fell (0.95, then 0.80), both curves were still improving and more
+    # epochs may pay; where the second rose (0.85, then 0.97), the model scored validation worse
+    # over the epochs training fell, and its falling training loss says nothing of continuing.
+    train = np.array([1.10, 0.95, 0.71, 0.62, 0.57, 0.51])
+    config = {"num_classes": 3, "val_every": 3, "epochs": 6, "lr_schedule": "none"}
+
+    def symptoms(at_3: float, at_6: float):
+        val = np.full(6, np.nan)
+        val[[2, 5]] = at_3, at_6
+        return assess(history(train, val, config=config)).symptoms
+
+    fell, rose = symptoms(0.95, 0.80), symptoms(0.85, 0.97)
+    assert fell["still_improving"].present
+    assert not rose["still_improving"].present
+    assert "validation" in rose["still_improving"].detail
+    assert "not_converged" not in compatible(rose)

@@ -480,13 +480,28 @@ def _new_lows(epochs: np.ndarray, y: np.ndarray, k: int) -> float:
     return float(lowest[-k - 1] - lowest[-1]) / span if span > 0 else 0.0
 
 
+def _validation_turned(c: Curves) -> bool:
+    """Validation evaluated too few times for a trend (`MIN_TREND_POINTS`), its last loss above
+    the one before: over the epochs training fell, the model scored validation worse, so a
+    training loss still falling is no sign that continuing pays (causes.md: both curves still
+    improving). A throwaway MLP validated every third epoch of six (0.85, then 0.97, training
+    0.71 to 0.51) read "training stopped before convergence, 70%"; its best checkpoint was the
+    first."""
+    values = c.val[np.isfinite(c.val)]
+    return 2 <= len(values) < MIN_TREND_POINTS and bool(values[-1] > values[-2])
+
+
 def training_shape(c: Curves) -> list[Symptom]:
     out: list[Symptom] = []
     train, creeps, _ = _improvement(c, c.train, "train_still_improving", "training") or UNMEASURED
     val, _, val_share = _improvement(c, c.val, "val_still_improving", "validation") or UNMEASURED
     out.extend(s for s in (train, val) if s is not None)
     if val is None and train is not None:
-        out.append(Symptom("still_improving", *fields(train)))
+        turned = _validation_turned(c)
+        _, value, unit, detail = fields(train)
+        if turned:
+            detail += "; validation, too short a curve for a trend, rose at its last evaluation"
+        out.append(Symptom("still_improving", train.present and not turned, value, unit, detail))
     elif val is not None:
         values = c.val[np.isfinite(c.val)]
         fall = val_share * abs(float(values[0]))
