@@ -782,12 +782,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # training keeps falling while validation rises): overshooting steps or shifted inputs
         # make it. In the first generator's runs it is rates too high (8 of 8 such runs, 3 of
         # them labelled overfit too, one claimed at 0.59); three preprocessed throwaway runs
-        # read "overfitting, 74-96%" on it. Nor is a rise smaller than the sampling error of a
-        # validation set too small to resolve its own loss: the set's own samples growing worse.
-        # 3 of the 40 suite runs showing it were overfit (claimed at 0.42 at most); the claims
-        # it drew were wrong (a preprocessed run at 0.70, a one-hot table of 60 validation
-        # samples at 0.80, its best checkpoint no better on held-back data).
-        unclaimed_with=_any("val_rise_outpaces_memorizing", "val_rise_within_sampling_error"),
+        # read "overfitting, 74-96%" on it.
+        unclaimed_with=_any("val_rise_outpaces_memorizing"),
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(
