@@ -80,6 +80,7 @@ NOISY_LABEL_TRACE = 0.02
 # training 2.3 points more of the outliers every random split holds and read "noisy labels, 99%".
 # Between the trace and this, the labels stay a candidate.
 NOISY_LABEL_CLAIM = 0.03
+REJECTED_UNIT = "excess share of confidently rejected training labels"
 # ... measured only on a classifier confident enough to reject a label: one whose validation loss
 # is at most half of chance's. A model barely above chance finds no label a third as likely as
 # the class it predicts, wrong or not: a second throwaway batch's three noisy-label runs on two
@@ -426,20 +427,21 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         # four-class GRU at 0.9 of chance rejecting 2.4 points more of training's 40%-noisy
         # labels had its noisy labels ruled out against a 7.6-point accuracy gap).
         short = _rejections_fall_short(c, p, findings, rejected) if _confident(p) else ""
+        share, unit, said = round(rejected, 4), REJECTED_UNIT, rejected_labels(p)
         out += [
             Symptom(
                 "labels_rejected",
                 rejected >= NOISY_LABEL_TRACE and not short,
-                round(rejected, 4),
-                "excess share of confidently rejected training labels",
-                rejected_labels(p) + short,
+                share,
+                unit,
+                said + short,
             ),
             Symptom(
                 "labels_rejected_only_a_trace",
                 NOISY_LABEL_TRACE <= rejected < NOISY_LABEL_CLAIM,
-                round(rejected, 4),
-                "excess share of confidently rejected training labels",
-                rejected_labels(p) + ": a trace that harder training samples leave as well",
+                share,
+                unit,
+                said + ": a trace that harder training samples leave as well",
             ),
         ]
     if p.leaked_fraction is not None:
