@@ -325,8 +325,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # Batch statistics of small or non-i.i.d. batches can keep a model from leaving chance
         # at a usual rate, as a model too small to fit does: where the config declares no batch
         # norm (one that declares it never shows the symptom, which would otherwise confirm
-        # underfitting).
-        also_produces=_any("at_chance_with_few_parameters"),
+        # underfitting). Running statistics unlike the training batches' also send every
+        # validation input to one answer while training learns (`val_predictions_frozen`).
+        also_produces=_any("at_chance_with_few_parameters", "val_predictions_frozen"),
         # Batch-norm layers that, switched to batch statistics alone, add a material share to
         # the training loss are at work (their absence refutes nothing: the probe's batches
         # are i.i.d., and non-i.i.d. batches in training are what they cannot reproduce).
@@ -584,7 +585,9 @@ CAUSES: tuple[CauseSpec, ...] = (
         # were preprocessed differently; no real log or peer record shows it). Overfitting
         # shares it where validation rose no faster than training fell: memorizing samples
         # with no signal to find makes it too (`also_produces`, `never_improved_as_memorizing`).
-        confirmed_by=_any("shifted_split_measured", "val_never_improves"),
+        # Validation answers that never change while training accuracy climbs: inputs unlike
+        # any the model learned from, every one answered alike (`symptoms/predictions.py`).
+        confirmed_by=_any("shifted_split_measured", "val_never_improves", "val_predictions_frozen"),
         # A model growing more confident on inputs unlike those it was fit to: validation rises
         # from its minimum while training falls, as memorization makes it, and scores worse in
         # eval mode. Of the runs of both generators showing that signature, 21 of 54 had a
@@ -761,8 +764,15 @@ CAUSES: tuple[CauseSpec, ...] = (
         # where it began (at its lowest within 5% of its first epoch) fitted nothing to fit
         # past what generalizes: none of the 44 runs of both generators and two throwaway
         # batches with it was overfit, and a batch-norm net that sat at chance while
-        # validation drifted 7% up read "overfitting, 90%".
-        excludes=BROKE | AT_CHANCE | NOT_A_LOSS | _any("fit_then_never_improved", "train_stuck"),
+        # validation drifted 7% up read "overfitting, 90%". Validation answers that never change
+        # while training accuracy climbs are not a model fitting past what generalizes, which
+        # moves them (`symptoms/predictions.py`): a table whose validation accuracy held at 0.37
+        # for 73 evaluations while its loss rose 5 times training's fall read "overfitting,
+        # 100%" on inputs shifted unlike training's.
+        excludes=BROKE
+        | AT_CHANCE
+        | NOT_A_LOSS
+        | _any("fit_then_never_improved", "train_stuck", "val_predictions_frozen"),
         confirmed_by=_any("overfitting_signature"),
         # One whose validation rose no faster than training fell may be memorizing samples it
         # finds no signal in: a three-bit parity an MLP memorized from its first epoch

@@ -26,6 +26,7 @@ from app.analysis.symptoms.config import (
 from app.analysis.symptoms.findings import from_checks
 from app.analysis.symptoms.gap import gap_symptoms, gap_trend
 from app.analysis.symptoms.loss_scale import loss_scale
+from app.analysis.symptoms.predictions import frozen_predictions
 from app.analysis.symptoms.reevaluation import from_probe, trains_differently
 from app.analysis.symptoms.shape import training_shape, validation_shape
 from app.analysis.symptoms.symptom import Symptom, Symptoms, present
@@ -40,6 +41,7 @@ def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
         *gap_symptoms(c),
         *gap_trend(c),
         *validation_shape(c),
+        *frozen_predictions(c),
         *training_shape(c),
         *schedule(c),
         *early_stopping(c),
@@ -213,7 +215,7 @@ COMBINED = (
     Combined(
         "never_improved_as_memorizing",
         ("val_never_improves",),
-        unless=("val_rise_outpaces_training",),
+        unless=("val_rise_outpaces_training", "val_predictions_frozen"),
     ),
     Combined(
         "fit_then_never_improved", ("val_never_improves",), unless=("never_improved_as_memorizing",)
