@@ -73,3 +73,15 @@ def test_validation_answers_moving_at_random_while_training_memorizes_are_not_fr
     train_acc = 0.35 + 0.6 * (1 - np.exp(-EPOCHS / 6))
     symptom = assess(with_accuracies(h, train_acc, val_acc)).symptoms["val_predictions_frozen"]
     assert not symptom.present
+
+
+def test_a_small_sets_count_sitting_still_for_a_few_evaluations_of_a_long_run_is_not_frozen():
+    # 20 validation samples, 13 right six times running in the middle of a 20-epoch overfit
+    # while training accuracy climbs 0.12: a count this coarse sits still by chance.
+    train_acc = np.linspace(0.55, 1.0, 20)
+    val_acc = np.r_[0.5, 0.55, 0.6, 0.55, 0.6, 0.6, np.full(6, 0.65), 0.7, 0.65, 0.6, 0.65]
+    val_acc = np.r_[val_acc, 0.7, 0.65, 0.7, 0.65]
+    h = shifted_validation()
+    symptom = assess(with_accuracies(h, train_acc, val_acc)).symptoms["val_predictions_frozen"]
+    assert not symptom.present
+    assert "0.65 for 6 evaluations" in symptom.detail

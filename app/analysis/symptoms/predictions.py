@@ -20,8 +20,13 @@ from app.analysis.curves import Curves
 from app.analysis.symptoms.symptom import Symptom
 from app.analysis.wording import count
 
-# Validation accuracy held at one value over this many consecutive evaluations ...
+# Validation accuracy held at one value over this many consecutive evaluations, and over this
+# share of those that log both accuracies: a small set's count of right answers can sit still for
+# a few evaluations by chance while the model changes (20 samples, 14 right five times running),
+# not for half a run in which training accuracy climbed. The runs that showed it held from their
+# first or second evaluation to their last ...
 FROZEN_EVALUATIONS = 5
+FROZEN_SHARE = 0.5
 # ... while training accuracy rose this much over the same evaluations ...
 FROZEN_TRAIN_RISE = 0.1
 # ... and ended this far above it (an accuracy held at the ceiling that training reaches is a
@@ -49,7 +54,7 @@ def frozen_predictions(c: Curves) -> list[Symptom]:
     held = val[first]
     rise = float(np.max(train[first : last + 1]) - train[first])
     frozen = (
-        last - first + 1 >= FROZEN_EVALUATIONS
+        last - first + 1 >= max(FROZEN_EVALUATIONS, FROZEN_SHARE * len(val))
         and rise >= FROZEN_TRAIN_RISE
         and train[last] - held >= FROZEN_BELOW_TRAIN
     )
