@@ -44,6 +44,7 @@ def _longest_hold(values: np.ndarray) -> tuple[int, int]:
 
 
 def frozen_predictions(c: Curves) -> list[Symptom]:
+    """`val_predictions_frozen`, measured where both accuracies are logged often enough."""
     if c.train_acc is None or c.val_acc is None:
         return []
     both = np.isfinite(c.train_acc) & np.isfinite(c.val_acc)
