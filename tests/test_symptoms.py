@@ -386,6 +386,34 @@ def test_a_stall_at_chance_at_the_full_rate_from_the_first_step_does_not_claim_a
     assert warm.scores["lr_too_low"] >= 0.9
 
 
+def test_steps_too_small_to_move_a_weight_at_a_low_rate_leave_a_rate_too_low_open_on_a_flat_curve():
+    # A transformer regression at 4.4e-5, a 22nd of AdamW's usual rate: 531 steps move each
+    # weight by 0.024 at most. Its untrained outputs start off scale (2.2 against a target of
+    # unit variance), the loss falls fast while the output scale settles, then flattens: no
+    # plateau against that start, no fall left that counts. The steps are the mechanism itself,
+    # counted from the config: the rate too low stays a candidate (ten times the rate helped).
+    # At the usual rate the same curve says nothing of the step size.
+    epochs = np.arange(1, 18, dtype=float)
+    train = 0.78 + 1.4 * np.exp(-(epochs - 1) / 2.2)
+    val = train + 0.03 - 0.4 * np.exp(-(epochs - 1) / 2.0)
+    config = {"optimizer": "adamw", "train_size": 500, "batch_size": 16, "epochs": 17}
+    config |= {"loss": "mse", "lr_schedule": "none"}
+
+    def run(lr: float) -> History:
+        h = history(train, val, config={**config, "learning_rate": lr})
+        return replace(h, task="regression")
+
+    slow = assess(run(4.4e-5))
+    found = present(slow.symptoms)
+    assert {"tiny_step_budget", "lr_below_usual", "tiny_steps_below_the_usual_rate"} <= found
+    assert not {"high_plateau", "train_still_improving", "train_stuck"} & found
+    assert "lr_too_low" in compatible(slow.symptoms)
+    assert "lr_too_low" in [c.id for c in diagnose(run(4.4e-5)).causes]
+    usual = assess(run(1e-3))
+    assert "tiny_steps_below_the_usual_rate" not in present(usual.symptoms)
+    assert "lr_too_low" not in compatible(usual.symptoms)
+
+
 def test_a_loss_that_jumped_by_orders_of_magnitude_was_not_stuck_on_a_tiny_step_budget():
     # The same ten-class model at chance after AdamW steps that add up to 0.1, but its
     # training loss jumped thirtyfold in the third epoch: the weights did move (an adaptive

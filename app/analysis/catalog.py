@@ -942,6 +942,9 @@ CAUSES: tuple[CauseSpec, ...] = (
                 "at_chance",
                 "stalled_at_chance",
                 "train_stuck",
+                # Or the small steps themselves, counted from the config: a curve that
+                # flattened as any run does at a 22nd of the usual rate listed no rate at all.
+                "tiny_steps_below_the_usual_rate",
             ),
         ),
         # Steps too small do not make a loss go NaN or infinite, nor rise from where it began:
