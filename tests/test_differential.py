@@ -585,6 +585,31 @@ def test_a_model_too_unsure_to_reject_a_label_leaves_noisy_labels_a_candidate_ne
     assert 0 < wide["label_noise_train"] <= UNCLAIMED
 
 
+def test_an_excess_of_rejected_labels_that_drawing_a_small_validation_set_leaves_confirms_nothing():
+    # A model rejects some of any split's labels (its own mistakes). Rejecting 37% of training's
+    # labels against 30% of validation's is wrong labels measured on 359 validation samples,
+    # whose share is drawn within +-2.4 points; on 40, within +-7, the same excess is what the
+    # draw leaves: the count is no measurement either way, and noisy labels stay a candidate.
+    def reevaluated(n_val: int) -> tuple[dict[str, float], frozenset[str]]:
+        probe = probe_like(
+            "label_noise_train-0",
+            n_val=n_val,
+            label_noise__train_confident_wrong=0.37,
+            label_noise__val_confident_wrong=0.30,
+        )
+        run = SUITE_BY_NAME["label_noise_train-0"]
+        result = diagnose(history(*curves_of(run), run.history.config, probe=probe))
+        found = frozenset(s.id for s in result.symptoms if s.present)
+        return {c.id: c.confidence for c in result.causes}, found
+
+    scores, found = reevaluated(359)
+    assert {"labels_rejected", "noisy_labels"} <= found
+    assert scores["label_noise_train"] >= CONFIRMED
+    scores, found = reevaluated(40)
+    assert "labels_unjudged" in found and not {"labels_rejected", "noisy_labels"} & found
+    assert 0 < scores["label_noise_train"] <= UNCLAIMED
+
+
 def test_validation_no_better_than_training_in_eval_mode_is_no_easier_split():
     # Validation below training beyond any lag, and re-evaluated the model scores validation
     # lower in eval mode too: an easier split, claimed. Had the eval-mode pass scored validation

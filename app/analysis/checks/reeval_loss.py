@@ -38,8 +38,9 @@ def check(c: Curves) -> Finding:
     if p is None:
         return probes.not_reevaluated(CHECK, FEATURES)
     train_ratio, val_ratio = p.train_log_ratio or 0.0, p.val_log_ratio or 0.0
-    # Labels rejected by a model that predicts nothing are its own errors: no excess measured.
-    noise = (p.noise_train or 0.0) - (p.noise_val or 0.0) if p.predicts else 0.0
+    # Labels rejected by a model that predicts nothing are its own errors, and an excess the
+    # draw of the samples leaves is no more than that: no excess measured.
+    noise = p.rejected_excess if p.predicts and p.rejections_clear() else 0.0
     features = {
         "pr_train_logratio": float(np.clip(abs(train_ratio) / 2, 0, 3)),
         "pr_val_logratio": float(np.clip(abs(val_ratio) / 2, 0, 3)),

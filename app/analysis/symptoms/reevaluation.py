@@ -293,8 +293,11 @@ def _could_reject(p: probes.Probe, excess: float) -> bool:
     throwaway batch whose validation sat above half of chance, 15 rejected 4.6 to 16 points
     more of training's labels than of validation's; no such run without noisy labels, over
     2.8); their absence is one only on a `_confident` model. A model that predicts nothing
-    (`Probe.predicts`) measures nothing either way."""
-    return p.predicts and (excess >= NOISY_LABEL_TRACE or _confident(p))
+    (`Probe.predicts`) measures nothing either way, nor does an excess that drawing the samples
+    leaves (`Probe.rejections_clear`)."""
+    if excess >= NOISY_LABEL_TRACE:
+        return p.predicts and p.rejections_clear()
+    return p.predicts and _confident(p)
 
 
 def _unsure_level(p: probes.Probe) -> tuple[float | None, str]:
@@ -405,20 +408,25 @@ def from_probe(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
         ),
     ]
     out += _mode_symptoms(p, findings, threshold)
-    rejected = (p.noise_train or 0.0) - (p.noise_val or 0.0)
+    rejected = p.rejected_excess
     counted = p.noise_train is not None and p.noise_val is not None
     judged = counted and _could_reject(p, rejected)
     if counted and not judged:
         level, unit = _unsure_level(p)
+        why = (
+            "a model this unsure cannot tell a wrong label from its own mistakes"
+            if p.rejections_clear()
+            else f"drawing {p.n_val} validation samples leaves an excess that large"
+        )
         out.append(
             Symptom(
                 "labels_unjudged",
                 rel > 0,  # where validation scores better in eval mode, as wrong labels make it
                 None if level is None else round(level, 4),
                 unit,
-                f"{rejected_labels(p)}: a model this unsure cannot tell a wrong label from its "
-                "own mistakes, so the count cannot show whether training's labels are wrong; "
-                "what sets the splits apart in eval mode is then as much the samples they drew",
+                f"{rejected_labels(p)}: {why}, so the count cannot show whether training's "
+                "labels are wrong; what sets the splits apart in eval mode is then as much the "
+                "samples they drew",
             )
         )
     if judged:
