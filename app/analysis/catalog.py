@@ -960,7 +960,10 @@ CAUSES: tuple[CauseSpec, ...] = (
         # schedule, not helped by ten times it; every stall that was, in both generators and
         # the batches, started one-cycle's warm-up at a twenty-fifth of its rate), nor where
         # the model left chance while a warm-up the config states still climbed: a rate below
-        # the configured one sufficed (`left_chance_while_warming_up`).
+        # the configured one sufficed (`left_chance_while_warming_up`); nor where it sat at
+        # chance past the climb, at the full rate too (`stalled_past_the_warm_up`: ten times the
+        # rate helped 10 of 16 such runs of the second generator and four throwaway batches),
+        # which the models weigh.
         # Stuck after steps that could not move a weight by a tenth, at a rate below the usual
         # one: the same, counted (at a usual rate, a short run: a candidate the models weigh).
         confirmed_by=_any(
@@ -985,12 +988,14 @@ CAUSES: tuple[CauseSpec, ...] = (
         # may have been small: at a rate taken in full from the first step it is a plateau of the
         # loss, which ten times the rate did not shorten in any of the 3 throwaway runs that showed
         # it (an LSTM at a constant rate read "learning rate too low, 74%" on the stall alone).
+        # Past a warm-up's climb, the first steps were small: the models' word, not a candidate's.
         claimed_with=_any(
             "creeps_not_at_a_usual_rate",
             "still_improving",
             "stuck_not_at_a_usual_rate",
             "at_chance_not_at_a_usual_rate",
             "stalled_on_small_first_steps",
+            "stalled_past_the_warm_up",
             "lr_far_below_usual",
             "stuck_on_a_tiny_step_budget",
         ),

@@ -250,7 +250,11 @@ COMBINED = (
     Combined(
         "stalled_on_small_first_steps",
         ("stalled_at_chance",),
-        unless=("first_steps_not_small", "left_chance_while_warming_up"),
+        unless=(
+            "first_steps_not_small",
+            "left_chance_while_warming_up",
+            "stalled_past_the_warm_up",
+        ),
     ),
     Combined(
         "stuck_on_a_tiny_step_budget_below_the_usual_rate",

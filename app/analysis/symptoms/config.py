@@ -235,11 +235,16 @@ def warm_up(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     to leave the start, and the stall was the small first steps the schedule takes by design, not
     a configured rate too low. Ten times the rate would still have shortened the stall, and a run
     that learned late may not have finished: such a stall is a coin flip, not a confirmation. Of
-    the one-cycle runs of the second generator and two throwaway batches that sat at chance
-    through the climb (0.26 to 0.44 of the run), ten times the rate helped 7 of 9; of those that
-    left chance within it (a fifth of the run; the climb takes a quarter to 0.3), 4 of 9. On the
-    batch made after this was found it removed one false claim and two true ones. The stall is
-    the progress check's (`pg_stall`, its share of the finite training losses)."""
+    the one-cycle runs of the second generator and two throwaway batches that left chance within
+    the climb (a fifth of the run; the climb takes a quarter to 0.3), 4 of 9. On the batch made
+    after this was found it removed one false claim and two true ones. A stall that outlasted
+    the climb (`stalled_past_the_warm_up`) sat at chance at the full configured rate as well: a
+    plateau of the loss any rate waits out as often as steps too small, and no confirmation
+    either. Of such one-cycle runs (0.26 to 0.44 of the run at chance), ten times the rate helped
+    7 of 9 in the second generator and two throwaway batches, 3 of 7 in two later ones (GRUs
+    and residual nets on waveforms and arrow images at 0.4 to 2 times AdamW's usual rate), which
+    had read "learning rate too low, 90-100%" on the stall. The stall is the progress check's
+    (`pg_stall`, its share of the finite training losses)."""
     finite = c.train[np.isfinite(c.train)]
     share = warm_up_share(c.config, c.batches_per_epoch())
     stalled = round(check_feature(findings, "progress", "pg_stall") * len(finite))
@@ -254,7 +259,15 @@ def warm_up(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
             "of the planned epochs at chance",
             f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
             f"warm-up climbs for {share:.0%} of them",
-        )
+        ),
+        Symptom(
+            "stalled_past_the_warm_up",
+            stalled >= share * planned,
+            round(stalled / planned, 3),
+            "of the planned epochs at chance",
+            f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
+            f"warm-up climbs for {share:.0%} of them",
+        ),
     ]
 
 
