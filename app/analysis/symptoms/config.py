@@ -251,23 +251,16 @@ def warm_up(c: Curves, findings: Mapping[str, Finding]) -> list[Symptom]:
     if share is None or stalled == 0:
         return []
     planned = planned_epochs(c.config) or len(finite)
+    within = stalled < share * planned
+    measured = (
+        round(stalled / planned, 3),
+        "of the planned epochs at chance",
+        f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
+        f"warm-up climbs for {share:.0%} of them",
+    )
     return [
-        Symptom(
-            "left_chance_while_warming_up",
-            stalled < share * planned,
-            round(stalled / planned, 3),
-            "of the planned epochs at chance",
-            f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
-            f"warm-up climbs for {share:.0%} of them",
-        ),
-        Symptom(
-            "stalled_past_the_warm_up",
-            stalled >= share * planned,
-            round(stalled / planned, 3),
-            "of the planned epochs at chance",
-            f"the loss sat at chance for {count(stalled, 'epoch')} of {planned}; the config's "
-            f"warm-up climbs for {share:.0%} of them",
-        ),
+        Symptom("left_chance_while_warming_up", within, *measured),
+        Symptom("stalled_past_the_warm_up", not within, *measured),
     ]
 
 
