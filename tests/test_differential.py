@@ -2150,8 +2150,8 @@ def test_behaviour_a_run_may_have_had_accounts_for_its_symptoms_in_each_recipe_w
     # declared, augmentation is. Sent with no config at all, each recipe it may have had is
     # weighed with its own differential: where it declares dropout or augmentation, that
     # accounts for the floor and noisy labels keep at most their unclaimed share, so they are
-    # no longer claimed on symptoms a likely habit explains. A config that names the optimizer
-    # and nothing of the behaviour lies between: behaviour is weighed, as less likely.
+    # less likely on symptoms a likely habit explains. A config that names the optimizer and
+    # nothing of the behaviour lies between: behaviour is weighed, as less likely.
     run = SUITE_BY_NAME["augmentation_train_only-5"].without_probe()
     recipe = {"optimizer": "adam", "learning_rate": 1e-3}
     absent = assess(replace(run, config={**recipe, "dropout": 0, "augmentation": "none"}))
@@ -2162,12 +2162,11 @@ def test_behaviour_a_run_may_have_had_accounts_for_its_symptoms_in_each_recipe_w
     assert noise >= 0.8
     assert declared["augmentation_train_only"] >= CONFIRMED
     assert declared.get("label_noise_train", 0.0) <= UNCLAIMED
-    assert unknown["label_noise_train"] <= 0.5 * noise + 0.5 * UNCLAIMED
     assert unknown["label_noise_train"] < plain["label_noise_train"] < noise
-    behaviour = unknown["augmentation_train_only"] + unknown["regularization_train_only"]
-    assert behaviour >= 0.4
-    weighed = plain["augmentation_train_only"] + plain["regularization_train_only"]
-    assert 0.0 < weighed < behaviour
+    assert 0.0 < plain["augmentation_train_only"] < unknown["augmentation_train_only"]
+    # Of the habits weighed, augmentation accounts for this run's training accuracy 16 points
+    # under validation's; dropout, which costs training a few points, does not.
+    assert unknown["regularization_train_only"] <= UNCLAIMED
 
 
 def test_validation_below_training_with_no_behaviour_declared_asks_for_the_keys():

@@ -28,11 +28,11 @@ from app.analysis.finding import Finding
 from app.analysis.fingerprint import FEATURES_FINGERPRINT
 from app.analysis.history import History
 from app.analysis.result import Cause, Check, Diagnosis, Evidence, SymptomReport
-from app.analysis.symptoms import Symptoms, measure, present, trains_differently
+from app.analysis.symptoms import Symptoms, measure, present, redeclared, trains_differently
 from app.analysis.symptoms.config import declared_behaviour
 from app.analysis.symptoms.reevaluation import unlearned_copies
 
-ENGINE_VERSION = "0.6.17"
+ENGINE_VERSION = "0.6.18"
 # Confidences are reported to this many decimals, and ranked as reported: two causes both at
 # 1.000 are equally likely, whatever float noise lies below (then the problem comes first).
 CONFIDENCE_DIGITS = 3
@@ -178,7 +178,7 @@ def _as_declared(
         return model.predict(features, training_only=training), symptoms
     declared = {**features, **config_finding(config).features}
     behaviour = {s.id: s for s in declared_behaviour(replace(curves, config=config))}
-    return model.predict(declared, training_only=training), {**symptoms, **behaviour}
+    return model.predict(declared, training_only=training), redeclared(symptoms, behaviour)
 
 
 def diagnose(history: History, model: cause_model.Model | None = None) -> Diagnosis:

@@ -31,7 +31,7 @@ from app.analysis.symptoms.reevaluation import from_probe, trains_differently
 from app.analysis.symptoms.shape import training_shape, validation_shape
 from app.analysis.symptoms.symptom import Symptom, Symptoms, present
 
-__all__ = ["Symptom", "Symptoms", "measure", "present", "trains_differently"]
+__all__ = ["Symptom", "Symptoms", "measure", "present", "redeclared", "trains_differently"]
 
 
 def measure(c: Curves, findings: Mapping[str, Finding]) -> dict[str, Symptom]:
@@ -221,6 +221,14 @@ COMBINED = (
         "fit_then_never_improved", ("val_never_improves",), unless=("never_improved_as_memorizing",)
     ),
     Combined("easier_split_measured", ("eval_val_below", "split_shift")),
+    # Training accuracy further below validation's than dropout lowers it, where no augmentation
+    # or mixup is declared (they lower it by any amount) and no re-evaluation measured what
+    # training-time behaviour adds (that measures dropout itself).
+    Combined(
+        "accuracy_deficit_beyond_dropout",
+        ("train_accuracy_far_below_validation",),
+        unless=("declares_augmentation", "train_time_effect"),
+    ),
     # As many rejected training labels as wrong ones make, and rejections that account for the
     # accuracy validation gains over training: the labels, not harder samples.
     Combined("wrong_labels_measured", ("noisy_labels", "labels_rejected")),
@@ -290,6 +298,15 @@ COMBINED = (
     ),
     Combined("at_chance_with_few_parameters", ("at_chance_at_a_usual_rate", "capacity_short")),
 )
+
+
+def redeclared(symptoms: Mapping[str, Symptom], behaviour: Mapping[str, Symptom]) -> Symptoms:
+    """The symptoms as a config declaring `behaviour` has them: the declarations replaced and
+    every combined symptom measured again from them (a deficit of training accuracy that
+    augmentation accounts for under a recipe declaring it, and not under one without)."""
+    combined = {c.id for c in COMBINED}
+    measured = {k: s for k, s in symptoms.items() if k not in combined} | dict(behaviour)
+    return {**measured, **{s.id: s for s in _combined(measured)}}
 
 
 def _combined(measured: Mapping[str, Symptom]) -> list[Symptom]:
