@@ -798,13 +798,8 @@ CAUSES: tuple[CauseSpec, ...] = (
         # training keeps falling while validation rises): overshooting steps or shifted inputs
         # make it. In the first generator's runs it is rates too high (8 of 8 such runs, 3 of
         # them labelled overfit too, one claimed at 0.59); three preprocessed throwaway runs
-        # read "overfitting, 74-96%" on it. Nor is a rise smaller than the sampling error of a
-        # validation set too small to resolve a fifth of its loss (`overfitting_signature`
-        # leaves it out for the same reason): 50 samples of a three-bit parity rose 11-38% of
-        # their first loss while a held-back test set did not, and read "overfitting, 85%" in
-        # three throwaway runs; of the 54 runs of both suites and four throwaway batches with
-        # such a rise, 5 were overfit.
-        unclaimed_with=_any("val_rise_outpaces_memorizing", "val_rise_within_sampling_error"),
+        # read "overfitting, 74-96%" on it.
+        unclaimed_with=_any("val_rise_outpaces_memorizing"),
         settle="more epochs past the validation minimum, or the best checkpoint on a test set",
     ),
     CauseSpec(
