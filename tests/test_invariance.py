@@ -7,10 +7,14 @@ textbook overfit, an underfit plateau, a run stopped while both curves fall stee
 must give the same answer, with the same confidence, however the run reports it.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from app.analysis import History, Series, diagnose
+from app.analysis.document import history_from_document
 
 EPOCHS = np.arange(1, 61, dtype=float)
 DECAY = np.exp(-EPOCHS / 10)
@@ -73,3 +77,26 @@ def test_validation_every_third_epoch_gives_the_same_answer(cause):
     base, sparse = causes(train, val), causes(train, val, every=3)
     assert max(sparse, key=sparse.__getitem__) == cause
     assert abs(sparse[cause] - base[cause]) < 0.1
+
+
+def test_accuracies_logged_in_percent_give_the_same_diagnosis():
+    # Many training scripts print `100 * correct / total`: a point of accuracy is a point either
+    # way. A peer's record whose validation accuracy stays within a point of training's (so its
+    # inputs are seen as training's were, and no preprocessing mismatch is compatible) reads
+    # the same with both accuracies in percent; read as shares, 97.1 against 96.6 was half a
+    # unit apart and let the mismatch in.
+    path = Path(__file__).parent / "fixtures" / "peers" / "deepfd-cov" / "dc04.json"
+    document = json.loads(path.read_text())
+    shares = diagnose(history_from_document(document))
+    for row in document["epochs"]:
+        for key in ("train_accuracy", "val_accuracy"):
+            if row.get(key) is not None:
+                row[key] = 100 * row[key]
+    in_percent = diagnose(history_from_document(document))
+    assert "accuracies_agree" in {s.id for s in in_percent.symptoms if s.present}
+    assert [(c.id, c.confidence) for c in in_percent.causes] == [
+        (c.id, c.confidence) for c in shares.causes
+    ]
+    assert [(s.id, s.present) for s in in_percent.symptoms] == [
+        (s.id, s.present) for s in shares.symptoms
+    ]

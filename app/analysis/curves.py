@@ -25,6 +25,9 @@ from app.analysis.history import BoolArray, FloatArray, History, Series
 
 TRAIN_ACC_KEYS = ("train_accuracy", "train_acc", "accuracy", "acc")
 VAL_ACC_KEYS = ("val_accuracy", "val_acc", "valid_accuracy", "eval_accuracy")
+# An accuracy curve that goes above this is logged in percent (`100 * correct / total`, as many
+# training scripts print it): read as a share, so that a point of accuracy is one everywhere.
+PERCENT_ABOVE = 1.5
 # A loss that goes negative is read with its lowest value at a quarter of its range: from its
 # lowest to where the curves started (one unstable step's loss of 1e6 must not set the scale: it
 # would press the rest of the run into a flat line on a high plateau).
@@ -117,6 +120,15 @@ def _first(history: History, names: tuple[str, ...]) -> FloatArray | None:
     return None
 
 
+def _accuracy(history: History, names: tuple[str, ...]) -> FloatArray | None:
+    """The first accuracy curve logged under one of `names`, as a share (0 to 1)."""
+    values = _first(history, names)
+    if values is None:
+        return None
+    percent = bool(np.nanmax(values) > PERCENT_ABOVE)
+    return values / 100.0 if percent else values
+
+
 def prepare(history: History) -> Curves:
     order = np.argsort(history.epoch, kind="stable")
     epoch = history.epoch[order]
@@ -144,8 +156,8 @@ def prepare(history: History) -> Curves:
         epoch=epoch,
         train=train,
         val=val,
-        train_acc=_first(sorted_history, TRAIN_ACC_KEYS),
-        val_acc=_first(sorted_history, VAL_ACC_KEYS),
+        train_acc=_accuracy(sorted_history, TRAIN_ACC_KEYS),
+        val_acc=_accuracy(sorted_history, VAL_ACC_KEYS),
         both=np.isfinite(train) & np.isfinite(val),
         step_epoch=step_epoch,
         step_loss=step_loss,

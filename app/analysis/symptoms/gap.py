@@ -36,7 +36,6 @@ ACCURACY_AGREES = 0.01
 # split. Measured against validation's accuracy an epoch earlier, so that an epoch mean still
 # climbing (the half-epoch lag) does not count.
 ACCURACY_DEFICIT = 0.15
-PERCENT = 1.5  # accuracies logged above this are percentages
 # A validation set so small that its sampling error spans a fifth of its loss (two standard
 # errors, about 100 samples) cannot resolve a gap that size: one within it is noise.
 UNRESOLVED = 0.2
@@ -163,9 +162,7 @@ def _accuracy_deficit(c: Curves) -> Symptom | None:
     median over the last epochs), when both are logged at two epochs at least."""
     if c.train_acc is None or c.val_acc is None:
         return None
-    scale = 100.0 if np.nanmax(np.concatenate([c.train_acc, c.val_acc, [0.0]])) > PERCENT else 1.0
-    before = _previous(c.val_acc / scale)
-    train = c.train_acc / scale
+    before, train = _previous(c.val_acc), c.train_acc
     pairs = np.isfinite(train) & np.isfinite(before)
     if int(pairs.sum()) < 2:
         return None
