@@ -212,3 +212,20 @@ def test_a_binary_cross_entropy_is_at_chance_at_ln_2_however_many_labels_it_scor
         0.1 + 0.6 * np.exp(-np.arange(12) / 3), 0.12 + 0.6 * np.exp(-np.arange(12) / 3), config
     )
     assert "at_chance" not in present(assess(learned).symptoms)
+
+
+def test_a_classifier_that_never_left_chance_is_at_chance_without_num_classes():
+    # A Keras CSV of a binary classifier: both losses at 0.693 all run, accuracy 0.5, and no
+    # config saying how many classes there are. ln 2 and an accuracy of a half say it together;
+    # the same losses beside an accuracy of 0.8 are a model that learned (a loss alone holds
+    # at 0.69 on four classes too), and so is a curve that left ln C on the way.
+    rng = np.random.default_rng(3)
+    stuck = math.log(2) + rng.normal(0, 0.002, 20)
+    for accuracy, config in ((0.5, {}), (0.5, {"optimizer": "adam"}), (0.8, {})):
+        a = assess(history(stuck, stuck + 0.003, config, [accuracy] * 20))
+        assert ("at_chance" in present(a.symptoms)) == (accuracy == 0.5), (accuracy, config)
+    three = math.log(3) + rng.normal(0, 0.004, 20)
+    assert "at_chance" in present(assess(history(three, three, {}, [0.34] * 20)).symptoms)
+    left = math.log(3) * (1.0 - 0.3 * (np.arange(20) > 10))
+    assert "at_chance" not in present(assess(history(left, left, {}, [0.34] * 20)).symptoms)
+    assert "at_chance" not in present(assess(history(stuck, stuck + 0.003)).symptoms)

@@ -48,6 +48,13 @@ EXPLODED_CHANCE = 1e3  # times chance, at the run's lowest point
 CHANCE_BAND = 0.1  # losses no more than 10% below ln C
 OVERSHOOT = 1.25  # a later epoch a quarter above chance
 CHANCE_ACCURACY = 1.5  # validation accuracy at most 1.5 / C is chance
+# Where the config does not say how many classes there are, a run that never left chance tells
+# it: every loss within 5% of ln C (one C for all of them, on six losses or more) and every
+# accuracy at most 1.25 / C.
+INFERRED_BAND = 0.05
+INFERRED_ACCURACY = 1.25
+INFERRED_MIN_LOSSES = 6
+INFERRED_MAX_CLASSES = 100_000
 # A cross entropy below this share of its bound (1 - accuracy) * ln 2: the margin leaves room
 # for a loss and an accuracy averaged over slightly different batches.
 IMPOSSIBLE_SHARE = 0.5
@@ -69,8 +76,34 @@ def chance_outcomes(c: Curves) -> int | None:
     name = loss_name(c)
     if c.task == "classification" and name in BINARY_LOSSES:
         return 2
+    if name not in LIKELIHOOD_LOSSES:
+        return None
     classes = num_classes(c.config, c.task)
-    return classes if name in LIKELIHOOD_LOSSES else None
+    return classes if classes is not None else _never_left_chance(c)
+
+
+def _never_left_chance(c: Curves) -> int | None:
+    """The number of classes where the config does not say it, from a classifier that never
+    left chance: every loss of the run within `INFERRED_BAND` of ln C for one C, and every
+    accuracy logged at most `INFERRED_ACCURACY` / C. A loss alone does not tell it (a model that
+    learned its task in the first epoch can hold a loss of 0.69 on four classes); chance
+    accuracy beside it does. A Keras CSV of a binary classifier stuck at 0.693 with accuracy
+    0.5 sat at chance, unseen, because it came without `num_classes`."""
+    losses = np.concatenate([c.train, c.val])
+    losses = losses[np.isfinite(losses)]
+    logged = [a[np.isfinite(a)] for a in (c.train_acc, c.val_acc) if a is not None]
+    accuracy = np.concatenate(logged) if logged else np.zeros(0)
+    if len(losses) < INFERRED_MIN_LOSSES or len(accuracy) == 0 or np.any(losses <= 0):
+        return None
+    middle = float(np.median(losses))
+    if middle > math.log(INFERRED_MAX_CLASSES):
+        return None
+    classes = round(math.exp(middle))
+    if classes < 2:
+        return None
+    ln_c = math.log(classes)
+    held = bool(np.all(np.abs(losses / ln_c - 1) <= INFERRED_BAND))
+    return classes if held and float(np.max(accuracy)) <= INFERRED_ACCURACY / classes else None
 
 
 def chance(c: Curves) -> float | None:

@@ -297,6 +297,11 @@ COMBINED = (
         ),
     ),
     Combined("at_chance_with_few_parameters", ("at_chance_at_a_usual_rate", "capacity_short")),
+    Combined(
+        "at_chance_of_any_size",
+        ("at_chance_after_enough_steps",),
+        unless=("capacity_restrained", "capacity_short"),
+    ),
 )
 
 

@@ -57,16 +57,27 @@ def _size(c: Curves) -> _Size | None:
 
 
 def capacity(c: Curves) -> list[Symptom]:
-    """`capacity_short`: fewer parameters than training samples (measured where both counts
-    are known, or a sample the probe read already outnumbers the parameters, and nothing
-    declared restrains the model)."""
+    """`capacity_restrained`: the config declares what holds a model of any size as a small one
+    (frozen layers, a heavy weight decay). `capacity_short`: fewer parameters than training
+    samples (measured where both counts are known, or a sample the probe read already
+    outnumbers the parameters, and nothing declared restrains the model)."""
+    restrained = restrains_capacity(c.config)
+    declared = Symptom(
+        "capacity_restrained",
+        restrained,
+        float(restrained),
+        "",
+        f"the config {'declares' if restrained else 'does not declare'} frozen layers or a "
+        "weight decay that holds the weights as a small model's",
+    )
     size = _size(c)
-    if size is None or restrains_capacity(c.config):
-        return []
+    if size is None or restrained:
+        return [declared]
     per_sample = size.parameters / size.samples
     if not size.whole and per_sample >= ROOM_PER_SAMPLE:
         return []
     return [
+        declared,
         Symptom(
             "capacity_short",
             per_sample < ROOM_PER_SAMPLE,
@@ -75,5 +86,5 @@ def capacity(c: Curves) -> list[Symptom]:
             f"the model has {size.parameters:,.0f} parameters for {size.samples:,.0f} training "
             f"samples{'' if size.whole else ', a sample of the set re-evaluated'} "
             f"({per_sample:.3g} per sample, parameters counted by {size.counted_by})",
-        )
+        ),
     ]
