@@ -4,7 +4,8 @@ Three signatures, each impossible for a run that merely over- or underfits:
 - the loss *exploded*: a positive loss climbs to a thousand times its lowest value, or a
   classifier's cross entropy never comes within a thousand times chance (ln C) all run
   (Keras reports 1e13 for a LeNet trained at learning rate 9 without ever printing a NaN);
-- the classifier ends *at chance*: both losses at ln C or above (less 10%), chance accuracy:
+- the classifier ends *at chance*: both losses at ln C or above (less 10%), chance accuracy
+  (C from the config, or from curves that never left chance where the config says nothing):
   it predicts nothing (nothing about splits, regularization or early stopping matters then);
   it *collapsed* there when the loss first rose back above chance or accuracy fell from twice
   chance (overshooting steps do this; a learning rate too low never climbs above its start);
@@ -72,7 +73,8 @@ def chance_outcomes(c: Curves) -> int | None:
     output: C classes for a cross entropy. A binary cross entropy scores every output on its
     own, so it is 2 however many classes (or labels) there are: a multi-label run declaring 20
     classes starts at ln 2 = 0.69, not at ln 20. (Outside classification a binary cross entropy
-    scores reconstructions, where no such level exists.)"""
+    scores reconstructions, where no such level exists.) Where the config does not say C, a
+    run that never left chance shows it (`_never_left_chance`)."""
     name = loss_name(c)
     if c.task == "classification" and name in BINARY_LOSSES:
         return 2
@@ -87,8 +89,8 @@ def _never_left_chance(c: Curves) -> int | None:
     left chance: every loss of the run within `INFERRED_BAND` of ln C for one C, and every
     accuracy logged at most `INFERRED_ACCURACY` / C. A loss alone does not tell it (a model that
     learned its task in the first epoch can hold a loss of 0.69 on four classes); chance
-    accuracy beside it does. A Keras CSV of a binary classifier stuck at 0.693 with accuracy
-    0.5 sat at chance, unseen, because it came without `num_classes`."""
+    accuracy beside it does. An LSTM on palindromes sent without `num_classes`, both losses at
+    0.693 and its accuracy at a half all run, was not read at chance."""
     losses = np.concatenate([c.train, c.val])
     losses = losses[np.isfinite(losses)]
     logged = [a[np.isfinite(a)] for a in (c.train_acc, c.val_acc) if a is not None]
