@@ -12,7 +12,9 @@ import numpy as np
 from app.analysis import History, Series, diagnose
 from app.analysis.config_keys import config_finding, num_classes
 from app.analysis.diagnose import assess
+from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
+from app.imports import detect
 
 TEN = {"num_classes": 10, "loss": "cross_entropy"}
 SPLIT_CAUSES = {
@@ -229,3 +231,22 @@ def test_a_classifier_that_never_left_chance_is_at_chance_without_num_classes():
     left = math.log(3) * (1.0 - 0.3 * (np.arange(20) > 10))
     assert "at_chance" not in present(assess(history(left, left, {}, [0.34] * 20)).symptoms)
     assert "at_chance" not in present(assess(history(stuck, stuck + 0.003)).symptoms)
+
+
+def test_a_keras_csv_of_a_classifier_stuck_at_chance_is_read_at_chance():
+    # Keras' CSVLogger writes accuracy beside the losses and nothing else: no task, no config.
+    # A run that logs an accuracy is a classifier, so its cross entropy held at ln 2 beside an
+    # accuracy of a half is chance; the same log without the accuracy columns says neither.
+    rows = ["epoch,accuracy,loss,val_accuracy,val_loss"] + [
+        f"{e},{0.5 + 0.004 * (-1) ** e},{0.6934 - 0.0001 * e},0.5,{0.6932 + 0.0001 * (e % 2)}"
+        for e in range(12)
+    ]
+    parsed = detect.parse("\n".join(rows).encode(), "training.log", None, None)
+    document = parsed.document("stuck")
+    assert document["task"] == "other"
+    found = present(assess(history_from_document(document)).symptoms)
+    assert "at_chance" in found
+    losses_only = [",".join(row.split(",")[i] for i in (0, 2, 4)) for row in rows]
+    parsed = detect.parse("\n".join(losses_only).encode(), "training.log", None, None)
+    found = present(assess(history_from_document(parsed.document("stuck"))).symptoms)
+    assert "at_chance" not in found

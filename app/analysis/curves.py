@@ -15,7 +15,7 @@ change; `shown` gives the values back as logged, for the words.
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from lossgap_client.probe_report import ProbeReport
@@ -120,6 +120,15 @@ def _first(history: History, names: tuple[str, ...]) -> FloatArray | None:
     return None
 
 
+def _task(history: History) -> str:
+    """The run's task, or classification where none was given and an accuracy was logged: an
+    accuracy is a classifier's measure, and imported logs (a Keras CSV, a TensorBoard folder)
+    come with accuracies and no task. Chance, the bound a cross entropy puts on its accuracy
+    and the accuracy gaps are judged only on classifiers."""
+    logged = _first(history, TRAIN_ACC_KEYS + VAL_ACC_KEYS) is not None
+    return "classification" if history.task == "other" and logged else history.task
+
+
 def _accuracy(history: History, names: tuple[str, ...]) -> FloatArray | None:
     """The first accuracy curve logged under one of `names`, as a share (0 to 1)."""
     values = _first(history, names)
@@ -130,6 +139,7 @@ def _accuracy(history: History, names: tuple[str, ...]) -> FloatArray | None:
 
 
 def prepare(history: History) -> Curves:
+    history = replace(history, task=_task(history))
     order = np.argsort(history.epoch, kind="stable")
     epoch = history.epoch[order]
     sorted_history = History(
