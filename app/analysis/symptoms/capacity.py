@@ -75,7 +75,7 @@ def capacity(c: Curves) -> list[Symptom]:
         return [declared]
     per_sample = size.parameters / size.samples
     if not size.whole and per_sample >= ROOM_PER_SAMPLE:
-        return []
+        return [declared]
     return [
         declared,
         Symptom(
