@@ -15,7 +15,7 @@ change; `shown` gives the values back as logged, for the words.
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from lossgap_client.probe_report import ProbeReport
@@ -120,13 +120,13 @@ def _first(history: History, names: tuple[str, ...]) -> FloatArray | None:
     return None
 
 
-def _task(history: History) -> str:
+def _task(given: str, *accuracies: FloatArray | None) -> str:
     """The run's task, or classification where none was given and an accuracy was logged: an
     accuracy is a classifier's measure, and imported logs (a Keras CSV, a TensorBoard folder)
     come with accuracies and no task. Chance, the bound a cross entropy puts on its accuracy
     and the accuracy gaps are judged only on classifiers."""
-    logged = _first(history, TRAIN_ACC_KEYS + VAL_ACC_KEYS) is not None
-    return "classification" if history.task == "other" and logged else history.task
+    logged = any(a is not None for a in accuracies)
+    return "classification" if given == "other" and logged else given
 
 
 def _accuracy(history: History, names: tuple[str, ...]) -> FloatArray | None:
@@ -139,7 +139,6 @@ def _accuracy(history: History, names: tuple[str, ...]) -> FloatArray | None:
 
 
 def prepare(history: History) -> Curves:
-    history = replace(history, task=_task(history))
     order = np.argsort(history.epoch, kind="stable")
     epoch = history.epoch[order]
     sorted_history = History(
@@ -151,6 +150,9 @@ def prepare(history: History) -> Curves:
         task=history.task,
         probe=history.probe,
     )
+    train_acc = _accuracy(sorted_history, TRAIN_ACC_KEYS)
+    val_acc = _accuracy(sorted_history, VAL_ACC_KEYS)
+    task = _task(history.task, train_acc, val_acc)
     n = len(epoch)
     train, nf_train, rep_train = _clean(sorted_history.epoch_metric("train_loss"), n)
     val, nf_val, rep_val = _clean(sorted_history.epoch_metric("val_loss"), n)
@@ -158,7 +160,7 @@ def prepare(history: History) -> Curves:
     logged_steps_per_epoch = _steps_per_epoch(history)
     offset = (
         _offset(train, val, step_loss)
-        if loss_may_be_negative(history.config, history.task)
+        if loss_may_be_negative(history.config, task)
         else 0.0
     )
     train, val, step_loss = train + offset, val + offset, step_loss + offset
@@ -166,8 +168,8 @@ def prepare(history: History) -> Curves:
         epoch=epoch,
         train=train,
         val=val,
-        train_acc=_accuracy(sorted_history, TRAIN_ACC_KEYS),
-        val_acc=_accuracy(sorted_history, VAL_ACC_KEYS),
+        train_acc=train_acc,
+        val_acc=val_acc,
         both=np.isfinite(train) & np.isfinite(val),
         step_epoch=step_epoch,
         step_loss=step_loss,
@@ -177,7 +179,7 @@ def prepare(history: History) -> Curves:
         reported_train=rep_train,
         reported_val=rep_val,
         config=history.config,
-        task=history.task,
+        task=task,
         probe=history.probe,
         offset=offset,
         logged_steps_per_epoch=logged_steps_per_epoch,
