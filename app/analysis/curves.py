@@ -158,11 +158,7 @@ def prepare(history: History) -> Curves:
     val, nf_val, rep_val = _clean(sorted_history.epoch_metric("val_loss"), n)
     step_epoch, step_loss, nf_steps = _steps(history, epoch)
     logged_steps_per_epoch = _steps_per_epoch(history)
-    offset = (
-        _offset(train, val, step_loss)
-        if loss_may_be_negative(history.config, task)
-        else 0.0
-    )
+    offset = _offset(train, val, step_loss) if loss_may_be_negative(history.config, task) else 0.0
     train, val, step_loss = train + offset, val + offset, step_loss + offset
     return Curves(
         epoch=epoch,
