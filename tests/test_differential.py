@@ -1941,6 +1941,66 @@ def test_a_model_that_never_left_chance_is_no_evidence_of_its_size():
     assert confidence >= CLAIM
 
 
+def test_a_model_that_learned_nothing_is_no_evidence_of_its_dropout():
+    # A regression whose training loss went 3% down over 22 epochs beside a validation loss 7%
+    # below it that moved as little: the model learned nothing (a GRU that never left the mean
+    # of its targets read "regularization, 75%"; the re-evaluation measured its dropout adding
+    # nothing). Dropout perturbs what a model fit, so it stays a candidate there. Validation
+    # falling while training held is what such behaviour does (not the symptom), and a model that
+    # fit keeps its dropout in play.
+    rng = np.random.default_rng(7)
+    e = np.arange(1, 23, dtype=float)
+    config = {
+        "optimizer": "sgd",
+        "learning_rate": 0.03,
+        "batch_size": 128,
+        "loss": "mse",
+        "train_size": 900,
+        "val_size": 300,
+        "epochs": 22,
+        "dropout": 0.1,
+    }
+    train = 1.06 - 0.035 * (1 - np.exp(-e / 4)) + rng.normal(0, 0.005, 22)
+    val = 0.985 - 0.025 * (1 - np.exp(-e / 2)) + rng.normal(0, 0.002, 22)
+    stuck = assess(history(train, val, config, task="regression"))
+    assert {"train_stuck", "neither_curve_moved"} <= present(stuck.symptoms)
+    assert stuck.scores["regularization_train_only"] <= UNCLAIMED
+    falls = assess(history(train, 0.98 - 0.3 * (1 - np.exp(-e / 5)), config, task="regression"))
+    assert "train_stuck" in present(falls.symptoms)
+    assert "neither_curve_moved" not in present(falls.symptoms)
+    fit_train = 0.35 + 0.7 * np.exp(-e / 5) + rng.normal(0, 0.005, 22)
+    fit_val = fit_train - 0.07 * (1 - np.exp(-e / 3)) - 0.02
+    fits = assess(history(fit_train, fit_val, config, task="regression"))
+    assert "neither_curve_moved" not in present(fits.symptoms)
+    assert fits.scores["regularization_train_only"] > UNCLAIMED
+
+
+def test_a_regression_that_never_left_its_start_is_no_evidence_of_its_size():
+    # A GRU regression whose losses moved 2% in 8 epochs of SGD at its usual rate: it learned
+    # nothing, as a classifier held at chance has (`at_chance_of_any_size`), and read
+    # "underfitting, 72%" (53-56% with less config) where a model four times as wide learned
+    # nothing either. Underfitting stays a candidate unless the config declares what holds a
+    # model of any size (a weight decay of 0.5 claims it).
+    train = np.array([1.006, 0.9954, 0.998, 0.9867, 0.9922, 0.9855, 0.9825, 0.9936])
+    val = np.array([0.9879, 0.9915, 1.05, 1.079, 1.05, 1.022, 1.044, 1.022])
+    config = {
+        "optimizer": "sgd",
+        "learning_rate": 0.02,
+        "batch_size": 8,
+        "loss": "mse",
+        "train_size": 900,
+        "val_size": 300,
+        "epochs": 8,
+    }
+    for given in (config, {k: config[k] for k in ("optimizer", "learning_rate")}, {}):
+        a = assess(history(train, val, given, task="regression"))
+        assert "unmoved_of_any_size" in present(a.symptoms), given
+        assert a.scores["underfitting"] <= UNCLAIMED, given
+    restrained = assess(history(train, val, {**config, "weight_decay": 0.5}, task="regression"))
+    assert "unmoved_of_any_size" not in present(restrained.symptoms)
+    assert restrained.scores["underfitting"] >= CLAIM
+
+
 def test_a_model_that_fitted_nothing_is_not_overfitting():
     # Validation drifts from 1.10 up to 1.17 after its first epoch, steadily, while training
     # rises and comes back to where it began: the model fitted nothing of its training set, so

@@ -119,6 +119,11 @@ NOT_FITTING = _any("high_plateau", "at_chance", "train_stuck")
 NOT_FITTING_AFTER_STEPS = _any(
     "high_plateau_after_enough_steps", "at_chance_after_enough_steps", "stuck_after_enough_steps"
 )
+# Neither curve left where it began: a model that learned nothing has no fit for a penalty or
+# altered inputs active only while training to perturb, so they are candidates there, never
+# claimed (a model that fit all it could within its first steps shows the same curves, and its
+# dropout may still be at work). In both suites no run with it had either behaviour at work.
+LEARNED_NOTHING = _any("neither_curve_moved")
 # The optimization itself broke (the loss exploded, or fell back to chance after overshooting):
 # only the learning rate, numerical trouble or a loss computed wrongly produce that, and what
 # the curves then show says nothing about the split, regularization or convergence.
@@ -198,7 +203,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # then a candidate beside it, not the explanation. Out of family, the digits runs with
         # 35% flipped labels and dropout 0.3 (training accuracy 0.69 against 0.95) read
         # "regularization, 68%" ahead of the labels.
-        unclaimed_with=_any("accuracy_deficit_beyond_dropout"),
+        unclaimed_with=_any("accuracy_deficit_beyond_dropout") | LEARNED_NOTHING,
         declared_by=_any("declares_regularization"),
         accounts_for=TRAINING_TIME,
         settle=f"{REEVALUATE}: the training set scored in train and in eval mode",
@@ -242,6 +247,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         requires=(VAL_BELOW | BEYOND_LAG | _any("train_time_effect"),),
         excludes=_any("val_above_train") | BROKE | AT_CHANCE | NOT_A_LOSS,
         refuted_without=_any("train_time_effect"),
+        unclaimed_with=LEARNED_NOTHING,
         declared_by=_any("declares_augmentation"),
         accounts_for=TRAINING_TIME,
         settle=f"{REEVALUATE} with x_train_raw: augmented against raw training inputs",
@@ -843,7 +849,7 @@ CAUSES: tuple[CauseSpec, ...] = (
         # chance with nothing declared, 2 were underfit (units one or two wide), and a GRU and an
         # LSTM on palindromes and a transformer on signals read "underfitting, 53-78%" where a
         # model four times as wide learned nothing either.
-        unclaimed_with=_any("lr_above_usual", "at_chance_of_any_size"),
+        unclaimed_with=_any("lr_above_usual", "at_chance_of_any_size", "unmoved_of_any_size"),
         # A training loss that got low and climbed back was fitted: the steps overshoot. One
         # that went NaN broke: where it stood before says nothing of the model's capacity. A
         # validation loss climbing materially back from its minimum is a model fitting its

@@ -302,6 +302,13 @@ COMBINED = (
         ("at_chance_after_enough_steps",),
         unless=("capacity_restrained", "capacity_short"),
     ),
+    # The same of a model that learned nothing either curve shows, where no chance level says
+    # so (a regression that never left the mean of its targets).
+    Combined(
+        "unmoved_of_any_size",
+        ("neither_curve_moved",),
+        unless=("few_steps_taken", "capacity_restrained", "capacity_short"),
+    ),
 )
 
 

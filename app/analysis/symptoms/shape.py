@@ -549,6 +549,30 @@ def _ends_at_lowest(c: Curves, train: np.ndarray) -> Symptom:
     )
 
 
+def _neither_curve_moved(c: Curves, train_stuck: bool) -> Symptom:
+    """A training loss stuck where it began beside a validation loss that got no lower than its
+    first evaluation by as much: the model learned nothing either curve shows. Dropout,
+    augmentation and the like perturb what a model has fit, so a gap between such curves is the
+    draw of the two sets (a GRU that never left the mean of a regression, validation 7% below
+    training and dropout 0.1, read "regularization, 75%"; the re-evaluation measured dropout
+    adding nothing). A validation loss that fell while training held is what those behaviours
+    do, and keeps them in play."""
+    val = c.val[np.isfinite(c.val)]
+    first = float(val[0]) if len(val) else 0.0
+    unit = "change of the validation loss over the run"
+    if first == 0:
+        return Symptom("neither_curve_moved", False, None, unit, "no validation loss to compare")
+    change = (float(np.min(val)) - first) / abs(first)
+    return Symptom(
+        "neither_curve_moved",
+        train_stuck and abs(change) < STUCK_CHANGE,
+        round(change, 4),
+        unit,
+        f"validation loss fell at most {-change:.1%} below its first evaluation, "
+        f"{c.shown(first):.4g}, while the training loss stayed where it began",
+    )
+
+
 def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     """How low the training loss got, whether it climbed back from there, and whether it ever
     got below where it began. A model that cannot fit never gets low; one whose steps overshoot
@@ -575,6 +599,7 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     trend = theil_sen(np.arange(len(train), dtype=float), train) * (len(train) - 1)
     trends_up = tau > 0 and p < TREND_P and trend >= RISES_CHANGE * first
     rises = len(train) >= STUCK_EPOCHS and worse and (never_lower or trends_up)
+    stuck = len(train) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE
     climbs = (
         climb >= CLIMB_SHARE * (start - low)
         and end >= CLIMB_RATIO * low > 0
@@ -592,12 +617,13 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
         ),
         Symptom(
             "train_stuck",
-            len(train) >= STUCK_EPOCHS and abs(change) < STUCK_CHANGE,
+            stuck,
             round(change, 4),
             "change of the training loss over the run",
             f"training loss went from {c.shown(start):.4g} to {c.shown(low):.4g} at its lowest "
             f"over {count(len(train), 'epoch')} ({change:+.1%})",
         ),
+        _neither_curve_moved(c, stuck),
         Symptom(
             "train_rises_from_start",
             rises,
