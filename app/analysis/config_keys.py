@@ -256,6 +256,13 @@ def declares_regularization(config: Mapping[str, object]) -> bool:
     )
 
 
+def label_smoothing(config: Mapping[str, object]) -> float:
+    """The label smoothing the config declares: a share of each target spread over every
+    outcome (0 when none is declared, or when the value is no share)."""
+    value = _number(config, "label_smoothing") or 0.0
+    return value if 0 < value < 1 else 0.0
+
+
 def declares_augmentation(config: Mapping[str, object]) -> bool:
     """Whether the config declares training inputs altered while training (augmentation,
     mixup)."""

@@ -32,7 +32,7 @@ from app.analysis.symptoms import Symptoms, measure, present, redeclared, trains
 from app.analysis.symptoms.config import declared_behaviour
 from app.analysis.symptoms.reevaluation import unlearned_copies
 
-ENGINE_VERSION = "0.6.24"
+ENGINE_VERSION = "0.6.25"
 # Confidences are reported to this many decimals, and ranked as reported: two causes both at
 # 1.000 are equally likely, whatever float noise lies below (then the problem comes first).
 CONFIDENCE_DIGITS = 3

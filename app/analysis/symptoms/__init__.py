@@ -229,6 +229,16 @@ COMBINED = (
         ("train_accuracy_far_below_validation",),
         unless=("declares_augmentation", "train_time_effect"),
     ),
+    # Training as accurate as validation beside a validation loss measured below training's,
+    # where no re-evaluation counted training labels the model rejects: wrong labels that raise
+    # the training loss cost its accuracy through the same samples. (A gap within the noise
+    # needs no explaining: a model that memorized some of its wrong labels keeps its accuracy
+    # up while they hold its loss high.)
+    Combined(
+        "accuracy_shows_no_wrong_labels",
+        ("train_accuracy_keeps_up", "val_below_train"),
+        unless=("noisy_labels",),
+    ),
     # As many rejected training labels as wrong ones make, and rejections that account for the
     # accuracy validation gains over training: the labels, not harder samples.
     Combined("wrong_labels_measured", ("noisy_labels", "labels_rejected")),

@@ -9,7 +9,11 @@ import numpy as np
 from app.analysis.checks import gap as gaps
 from app.analysis.checks.failure import chance_outcomes
 from app.analysis.checks.overfit import MIN_RISE_REL
-from app.analysis.config_keys import declares_regularization, epoch_mean_training_loss
+from app.analysis.config_keys import (
+    declares_regularization,
+    epoch_mean_training_loss,
+    label_smoothing,
+)
 from app.analysis.curves import Curves
 from app.analysis.stats import MK_MIN_POINTS, mann_kendall, noise_sigma, theil_sen
 from app.analysis.symptoms.gap import MIN_GAP_Z, TREND_P, UNRESOLVED, resolved_share
@@ -347,6 +351,21 @@ def _chance_reference(c: Curves) -> tuple[float, str] | None:
     return None if outcomes is None else (math.log(outcomes), f"chance (ln {outcomes})")
 
 
+def _smoothing_floor(c: Curves) -> float:
+    """The lowest loss training can reach under the label smoothing the config declares: the
+    entropy of the smoothed target (1 - e + e/K on the label, e/K on each other outcome; K = 2
+    per output for a binary cross entropy). A model that predicts every training label as well
+    as the smoothing lets it sits there, however far above zero: with 0.2 on three classes,
+    0.49, 44% of chance, so that a classifier 91% accurate on its training set read "plateau
+    high, underfitting 80%". Zero where the config declares no smoothing or the number of
+    outcomes is unknown."""
+    outcomes, smoothing = chance_outcomes(c), label_smoothing(c.config)
+    if outcomes is None or smoothing == 0:
+        return 0.0
+    on, off = 1 - smoothing + smoothing / outcomes, smoothing / outcomes
+    return float(-on * math.log(on) - (outcomes - 1) * off * math.log(off))
+
+
 def _online_reference(c: Curves) -> tuple[float, str] | None:
     """The first epoch's mean training loss, where it measures the weights on unseen batches
     and validation is evaluated right after it: a log that starts where training did (a
@@ -588,7 +607,10 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     low = min(end, lowest)
     sigma = noise_sigma(train)
     reference, against = _chance_reference(c) or (start, "its starting loss")
-    ratio = low / reference if reference > 0 else 0.0
+    floor = _smoothing_floor(c)
+    ratio = (low - floor) / (reference - floor) if reference > floor else 0.0
+    if floor > 0:
+        against = f"the way from label smoothing's floor ({floor:.3g}) to {against}"
     change = (low - start) / abs(start) if start != 0 else 0.0
     climb = end - low
     first = min(start, float(smooth[0]))
