@@ -2380,3 +2380,19 @@ def test_label_smoothing_floor_is_no_plateau():
     assert "high_plateau" in present(assess(history(train, val, plain)).symptoms)
     high = assess(history(train + 0.33, val + 0.33, config))
     assert "high_plateau" in present(high.symptoms)
+
+
+def test_a_log_that_begins_late_in_training_has_no_start_to_plateau_from():
+    # A transformer's log kept from epoch 16 on (a scrollback): training 4.61 to 4.37 in 15
+    # epochs beside a validation loss flat 1.6 above it. Its first loss is not where training
+    # began, so 95% of it is no plateau ("underfitting" led the report); numbered from 1, the
+    # same curve is one.
+    rng = np.random.default_rng(5)
+    train = np.linspace(4.613, 4.371, 15) + rng.normal(0, 0.003, 15)
+    val = 5.99 + rng.normal(0, 0.015, 15)
+    late = replace(history(train, val), epoch=np.arange(16, 31, dtype=float))
+    a = assess(late)
+    assert "high_plateau" not in present(a.symptoms)
+    assert "epoch 16" in a.symptoms["high_plateau"].detail
+    assert "underfitting" not in ids(report(a, cause_model.load()))
+    assert "high_plateau" in present(assess(history(train, val)).symptoms)

@@ -65,6 +65,11 @@ PLATEAU_REL = 0.5  # training loss ends above half the chance loss (or its start
 # A training loss logged over the first epoch this long or shorter was computed on batches the
 # model had not yet seen (epochs counted from 0 or 1)
 ONLINE_EPOCHS = 1.0
+# A log whose first training loss comes later than this epoch began after training had (a
+# resumed run, a scrollback that kept only its last epochs): that loss is no start to measure a
+# plateau from. A transformer logged from epoch 16 (training 4.61 to 4.37 in 15 epochs beside a
+# validation loss flat 1.6 above it) read "plateau at 95% of its starting loss, underfitting".
+LATE_START_EPOCH = 3.0
 STUCK_SHARE = 0.5  # validation recovered under half of what training recovered ...
 MIN_TRAIN_PROGRESS = 0.1  # ... while training improved by 10% of the level or more
 NOISY_VAL_REL = 0.03  # validation jitters by 3% of the level per epoch or more
@@ -592,6 +597,25 @@ def _neither_curve_moved(c: Curves, train_stuck: bool) -> Symptom:
     )
 
 
+def _plateau(c: Curves, low: float, start: float) -> tuple[float | None, str]:
+    """How high the training loss stayed: its lowest as a share of chance (from label
+    smoothing's floor, where the config declares it) or of its starting loss, in words; no share
+    where the log began after training had and no chance level is known."""
+    first_epoch = float(c.epoch[np.isfinite(c.train)][0])
+    chance = _chance_reference(c)
+    if chance is None and first_epoch > LATE_START_EPOCH:
+        return None, (
+            f"but the log begins at epoch {first_epoch:g}, after training had: its first loss is "
+            "no start to measure a plateau from"
+        )
+    reference, against = chance or (start, "its starting loss")
+    floor = _smoothing_floor(c)
+    ratio = (low - floor) / (reference - floor) if reference > floor else 0.0
+    if floor > 0:
+        against = f"the way from label smoothing's floor ({floor:.3g}) to {against}"
+    return ratio, f"{ratio:.0%} of {against}"
+
+
 def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     """How low the training loss got, whether it climbed back from there, and whether it ever
     got below where it began. A model that cannot fit never gets low; one whose steps overshoot
@@ -606,11 +630,9 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     lowest, lowest_at = float(smooth[window]), window + width // 2
     low = min(end, lowest)
     sigma = noise_sigma(train)
-    reference, against = _chance_reference(c) or (start, "its starting loss")
-    floor = _smoothing_floor(c)
-    ratio = (low - floor) / (reference - floor) if reference > floor else 0.0
-    if floor > 0:
-        against = f"the way from label smoothing's floor ({floor:.3g}) to {against}"
+    where = "ends at" if low == end else "got no lower than"
+    plateau = _plateau(c, low, start)
+    level = f"training loss {where} {c.shown(low):.4g}, " + plateau[1]
     change = (low - start) / abs(start) if start != 0 else 0.0
     climb = end - low
     first = min(start, float(smooth[0]))
@@ -628,14 +650,14 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
         and climb >= MIN_RISE_SIGMAS * sigma
         and lowest_at < len(train) - 2
     )
-    where = "ends at" if low == end else "got no lower than"
+    ratio = plateau[0]
     return [
         Symptom(
             "high_plateau",
-            ratio >= PLATEAU_REL,
-            round(ratio, 3),
+            ratio is not None and ratio >= PLATEAU_REL,
+            None if ratio is None else round(ratio, 3),
             "of the reference loss",
-            f"training loss {where} {c.shown(low):.4g}, {ratio:.0%} of {against}",
+            level,
         ),
         Symptom(
             "train_stuck",
