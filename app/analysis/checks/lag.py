@@ -55,11 +55,12 @@ def _step_means(c: Curves, epochs: FloatArray, width: float) -> FloatArray:
         return np.where(count > 0, sums / count, np.nan)
 
 
-def beyond(c: Curves) -> tuple[float, float]:
+def beyond(c: Curves, last: int | None = None) -> tuple[float, float]:
     """Validation at each epoch's end against the training loss reported one epoch later (the
     first epoch left out: its mean includes the untrained start): the median of the difference
-    as a share of the validation loss, and the share of epochs where validation is still lower.
-    A half-epoch lag leaves both near or above zero."""
+    as a share of the validation loss, and the share of epochs where validation is still lower;
+    over the `last` such epochs only, where given. A half-epoch lag leaves both near or above
+    zero."""
     finite = np.isfinite(c.train)
     index = np.flatnonzero(c.both)[1:]
     if not finite.any():
@@ -67,6 +68,7 @@ def beyond(c: Curves) -> tuple[float, float]:
     index = index[c.epoch[index] + 1 <= c.epoch[finite][-1]]
     if len(index) < BEYOND_MIN_EPOCHS:
         return 0.0, 0.0
+    index = index[-last:] if last else index
     later = np.interp(c.epoch[index] + 1, c.epoch[finite], c.train[finite])
     val = c.val[index]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -229,6 +229,14 @@ COMBINED = (
         ("train_accuracy_far_below_validation",),
         unless=("declares_augmentation", "train_time_effect"),
     ),
+    # The only gap the curves show is at their end, and there validation sits below even the
+    # next epoch's training loss: a half-epoch lag cannot have produced any of it (the curves
+    # were level early, where the lag is largest, and it is half an epoch's fall late).
+    Combined(
+        "late_gap_beyond_lag",
+        ("val_below_beyond_lag_late", "val_below_train"),
+        unless=("val_below_train_early", "val_below_train_first"),
+    ),
     # Training as accurate as validation beside a validation loss measured below training's,
     # where no re-evaluation counted training labels the model rejects: wrong labels that raise
     # the training loss cost its accuracy through the same samples. (A gap within the noise

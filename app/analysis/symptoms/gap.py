@@ -119,7 +119,7 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
             f"the final gap is {abs(late.z):.1f} standard errors of validation loss",
         )
     )
-    out.append(_beyond_lag(c))
+    out.extend(_beyond_lag(c))
     out.extend(_within_sampling_error(c, late.gap))
     agree = _accuracies_agree(c)
     out.extend([agree] if agree is not None else [])
@@ -127,16 +127,32 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
     return out
 
 
-def _beyond_lag(c: Curves) -> Symptom:
-    relative, share = lag.beyond(c)
-    return Symptom(
-        "val_below_beyond_lag",
-        share >= BEYOND_LAG_SHARE and relative <= BEYOND_LAG_REL,
-        round(-relative, 4),
-        "of the validation loss, below the next epoch's training loss",
-        f"validation is below the training loss reported one epoch later at {share:.0%} of the "
-        f"epochs, by a median {-relative:.1%} of itself",
-    )
+def _beyond_lag(c: Curves) -> list[Symptom]:
+    """Validation below even the next epoch's training loss, over the run and over its last
+    epochs (the window the final gap is measured on): where the curves have flattened, the
+    half-epoch lag is half of what training still falls in an epoch, next to nothing."""
+    unit = "of the validation loss, below the next epoch's training loss"
+    out = []
+    for sid, last, where in (
+        ("val_below_beyond_lag", None, "the epochs"),
+        (
+            "val_below_beyond_lag_late",
+            max(gaps.window(int(np.sum(c.both))), lag.BEYOND_MIN_EPOCHS),
+            "the last epochs",
+        ),
+    ):
+        relative, share = lag.beyond(c, last)
+        out.append(
+            Symptom(
+                sid,
+                share >= BEYOND_LAG_SHARE and relative <= BEYOND_LAG_REL,
+                round(-relative, 4),
+                unit,
+                f"validation is below the training loss reported one epoch later at {share:.0%} "
+                f"of {where}, by a median {-relative:.1%} of itself",
+            )
+        )
+    return out
 
 
 def late_accuracies(c: Curves) -> tuple[float, float, int] | None:
