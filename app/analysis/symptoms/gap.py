@@ -122,7 +122,8 @@ def gap_symptoms(c: Curves) -> list[Symptom]:
     out.extend(_beyond_lag(c))
     out.extend(_within_sampling_error(c, late.gap))
     agree = _accuracies_agree(c)
-    out.extend([agree] if agree is not None else [])
+    if agree is not None:
+        out.append(agree)
     out.extend(_accuracy_deficit(c))
     return out
 
@@ -216,7 +217,7 @@ def _accuracy_deficit(c: Curves) -> list[Symptom]:
             unit,
             detail
             + (
-                ", as no set of wrong training labels allows" if deficit <= ACCURACY_KEPT_UP else ""
+                ", where wrong training labels hold it lower" if deficit <= ACCURACY_KEPT_UP else ""
             ),
         ),
     ]

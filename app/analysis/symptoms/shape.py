@@ -631,8 +631,7 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
     low = min(end, lowest)
     sigma = noise_sigma(train)
     where = "ends at" if low == end else "got no lower than"
-    plateau = _plateau(c, low, start)
-    level = f"training loss {where} {c.shown(low):.4g}, " + plateau[1]
+    ratio, of_what = _plateau(c, low, start)
     change = (low - start) / abs(start) if start != 0 else 0.0
     climb = end - low
     first = min(start, float(smooth[0]))
@@ -650,14 +649,13 @@ def _training_level(c: Curves, train: np.ndarray) -> list[Symptom]:
         and climb >= MIN_RISE_SIGMAS * sigma
         and lowest_at < len(train) - 2
     )
-    ratio = plateau[0]
     return [
         Symptom(
             "high_plateau",
             ratio is not None and ratio >= PLATEAU_REL,
             None if ratio is None else round(ratio, 3),
             "of the reference loss",
-            level,
+            f"training loss {where} {c.shown(low):.4g}, {of_what}",
         ),
         Symptom(
             "train_stuck",
