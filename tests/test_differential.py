@@ -2314,13 +2314,13 @@ def test_two_curves_that_are_not_the_same_quantity_say_nothing_by_their_distance
     assert confidences(raw, means, 30, {})["easier_validation"] == 0.8
 
 
-def with_accuracies(h: History, train_acc, val_acc) -> History:
+def with_accuracies(base: History, train_acc, val_acc) -> History:
     series = {
-        **h.epoch_series,
+        **base.epoch_series,
         "train_accuracy": Series.full(np.asarray(train_acc, float)),
         "val_accuracy": Series.full(np.asarray(val_acc, float)),
     }
-    return replace(h, epoch_series=series)
+    return replace(base, epoch_series=series)
 
 
 def test_training_accuracy_that_keeps_up_is_no_evidence_of_wrong_labels():

@@ -1,25 +1,15 @@
 """Validation answers that never change while the model learns: inputs unlike training's."""
 
-from dataclasses import replace
-
 import numpy as np
 
-from app.analysis import History, Series, diagnose
+from app.analysis import History, diagnose
 from app.analysis.diagnose import assess
 from app.analysis.differential import compatible
+from tests.test_differential import with_accuracies
 from tests.test_symptoms import history
 
 EPOCHS = np.arange(1, 21, dtype=float)
 CONFIG = {"optimizer": "adam", "learning_rate": 1e-3, "loss": "cross_entropy", "batch_size": 32}
-
-
-def with_accuracies(h: History, train, val) -> History:
-    series = {
-        **h.epoch_series,
-        "train_accuracy": Series.full(np.asarray(train, float)),
-        "val_accuracy": Series.full(np.asarray(val, float)),
-    }
-    return replace(h, epoch_series=series)
 
 
 def shifted_validation() -> History:

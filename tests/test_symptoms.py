@@ -22,7 +22,7 @@ from app.analysis.differential import (
 )
 from app.analysis.document import history_from_document
 from app.analysis.symptoms import present
-from tests.test_differential import SUITE_BY_NAME, probe_like
+from tests.test_differential import SUITE_BY_NAME, probe_like, with_accuracies
 
 
 def history(train, val, steps=None, config=None) -> History:
@@ -1576,15 +1576,6 @@ def test_training_still_falling_is_no_sign_continuing_pays_where_validation_rose
     assert not rose["still_improving"].present
     assert "validation" in rose["still_improving"].detail
     assert "not_converged" not in compatible(rose)
-
-
-def with_accuracies(base: History, train_acc, val_acc) -> History:
-    series = {
-        **base.epoch_series,
-        "train_accuracy": Series.full(np.asarray(train_acc, float)),
-        "val_accuracy": Series.full(np.asarray(val_acc, float)),
-    }
-    return replace(base, epoch_series=series)
 
 
 def test_training_accuracy_far_below_validation_is_more_than_dropout_explains():
